@@ -1,0 +1,195 @@
+// Package sidecartest checks the platform's Dapr adapters against a real
+// daprd with in-memory components: publishing with CloudEvent id and type,
+// routing by type, dead-lettering, the outbox relay, the state-store cache,
+// and gRPC proxying between two apps.
+package sidecartest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/grpc/health/grpc_health_v1"
+
+	dapr "github.com/dapr/go-sdk/client"
+
+	"pixshare/platform/apperror"
+	"pixshare/platform/cache"
+	"pixshare/platform/daprtest"
+	"pixshare/platform/database/dbtest"
+	"pixshare/platform/events"
+	"pixshare/platform/grpcserver"
+	"pixshare/platform/outbox"
+	"pixshare/platform/sidecar"
+)
+
+type recorder struct {
+	mu  sync.Mutex
+	got []events.Event
+}
+
+func (r *recorder) handle(_ context.Context, ev events.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, ev)
+	return nil
+}
+
+func (r *recorder) events() []events.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]events.Event(nil), r.got...)
+}
+
+type app struct {
+	srv    *grpcserver.Server
+	side   *daprtest.Sidecar
+	client dapr.Client
+	cfg    sidecar.Config
+}
+
+// startApp starts an app's gRPC server (with register run before serving)
+// beside a fresh sidecar.
+func startApp(t *testing.T, env *daprtest.Env, id string, register func(*grpcserver.Server, events.Publisher)) *app {
+	t.Helper()
+	srv, err := grpcserver.New(grpcserver.Config{Host: "127.0.0.1", MaxMessageBytes: 64 << 20}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	side := env.Start(t, id, srv.Port())
+	cfg := sidecar.Config{Host: "127.0.0.1", GRPCPort: side.GRPCPort, HTTPPort: side.HTTPPort, WaitTimeout: 30 * time.Second, MaxMessageBytes: 64 << 20}
+	conn, err := sidecar.Dial(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	client := dapr.NewClientWithConnection(conn)
+	if register != nil {
+		register(srv, events.NewDaprPublisher(client, "pubsub"))
+	}
+	srv.Start()
+	t.Cleanup(func() { srv.Stop(context.Background()) })
+	if err := sidecar.Wait(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	side.WaitApp(t)
+	return &app{srv: srv, side: side, client: client, cfg: cfg}
+}
+
+func TestPubSubOutboxAndDeadLetters(t *testing.T) {
+	env := daprtest.NewEnv(t, daprtest.InMemoryPubSub, daprtest.InMemoryCache)
+	created, dead := &recorder{}, &recorder{}
+	a := startApp(t, env, "alpha", func(srv *grpcserver.Server, pub events.Publisher) {
+		sub := events.NewSubscriber(srv.Callback, "pubsub", "alpha", pub, zap.NewNop())
+		if err := sub.Subscribe("things", map[string]events.Handler{
+			"thing.created": created.handle,
+			"thing.poison": func(context.Context, events.Event) error {
+				return events.Poison(errors.New("cannot ever work"))
+			},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := sub.Subscribe(events.TopicDeadLetters, map[string]events.Handler{events.TypeDeadLetter: dead.handle}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	db := dbtest.SQLite(t)
+	if err := outbox.Migrate(db); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, typ := range []string{"thing.created", "thing.ignored", "thing.poison", "thing.created"} {
+		id, err := outbox.Enqueue(db, "things", typ, map[string]string{"name": typ})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	relay := outbox.NewRelay(db, events.NewDaprPublisher(a.client, "pubsub"), outbox.RelayConfig{}, zap.NewNop())
+	n, err := relay.Flush(context.Background())
+	if err != nil || n != 4 {
+		t.Fatalf("flush: %d, %v", n, err)
+	}
+	st, err := outbox.Pending(context.Background(), db)
+	if err != nil || st.Pending != 0 {
+		t.Fatalf("pending after flush: %+v, %v", st, err)
+	}
+
+	daprtest.WaitFor(t, 10*time.Second, "two thing.created deliveries and one dead letter", func() bool {
+		return len(created.events()) == 2 && len(dead.events()) == 1
+	})
+	got := map[string]bool{}
+	for _, ev := range created.events() {
+		if ev.Type != "thing.created" {
+			t.Errorf("routed type %q to the thing.created handler", ev.Type)
+		}
+		got[ev.ID] = true
+	}
+	if !got[ids[0]] || !got[ids[3]] {
+		t.Errorf("CloudEvent ids %v are not the outbox row ids %v", got, ids)
+	}
+	var dl events.DeadLetter
+	if err := json.Unmarshal(dead.events()[0].Data, &dl); err != nil {
+		t.Fatal(err)
+	}
+	if dl.ID != ids[2] || dl.Type != "thing.poison" || dl.App != "alpha" || dl.Reason == "" || string(dl.Data) != `{"name":"thing.poison"}` {
+		t.Errorf("dead letter = %+v", dl)
+	}
+}
+
+func TestCache(t *testing.T) {
+	env := daprtest.NewEnv(t, daprtest.InMemoryCache)
+	a := startApp(t, env, "beta", nil)
+	ctx := context.Background()
+	c := cache.NewDapr(a.client, "cache", "beta", zap.NewNop())
+	type val struct{ N int }
+	var v val
+	if c.Get(ctx, "k", &v) {
+		t.Fatal("hit on an empty cache")
+	}
+	c.Set(ctx, "k", val{7}, time.Minute)
+	if !c.Get(ctx, "k", &v) || v.N != 7 {
+		t.Fatalf("miss after set: %+v", v)
+	}
+	c.Delete(ctx, "k")
+	if c.Get(ctx, "k", &v) {
+		t.Fatal("hit after delete")
+	}
+	c.Set(ctx, "short", val{1}, time.Second)
+	daprtest.WaitFor(t, 5*time.Second, "TTL expiry", func() bool { return !c.Get(ctx, "short", &v) })
+
+	// A store that does not exist degrades to misses, never errors.
+	broken := cache.NewDapr(a.client, "no-such-store", "beta", zap.NewNop())
+	broken.Set(ctx, "k", val{1}, time.Minute)
+	if broken.Get(ctx, "k", &v) {
+		t.Fatal("a broken store must read as a miss")
+	}
+}
+
+func TestProxiedCallAndErrorMapping(t *testing.T) {
+	env := daprtest.NewEnv(t)
+	startApp(t, env, "callee", nil)
+	caller := startApp(t, env, "caller", nil)
+	conn, err := sidecar.Dial(caller.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	health := grpc_health_v1.NewHealthClient(sidecar.NewAppConn(conn, "callee"))
+	res, err := health.Check(ctx, &grpc_health_v1.HealthCheckRequest{})
+	if err != nil || res.GetStatus() != grpc_health_v1.HealthCheckResponse_SERVING {
+		t.Fatalf("proxied health check: %v, %v", res, err)
+	}
+	_, err = health.Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: "no.such.Service"})
+	if !apperror.Is(err, apperror.NotFound) {
+		t.Fatalf("a NotFound status must come back as a NotFound kind, got %v", err)
+	}
+}

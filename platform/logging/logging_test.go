@@ -1,0 +1,58 @@
+package logging
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+
+	"go.uber.org/zap"
+)
+
+func TestFormat(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	l, err := NewWithWriter("user", Config{Level: "info"}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Debug("hidden")
+	l.Info("request served", zap.String(FieldRequestID, "r1"), zap.Int("status", 200))
+	_ = l.Sync()
+
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	if len(lines) != 1 {
+		t.Fatalf("want 1 line (debug filtered), got %d: %s", len(lines), buf.String())
+	}
+	var got map[string]any
+	if err := json.Unmarshal(lines[0], &got); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	for _, key := range []string{"ts", "level", "service", "msg", "request_id", "status"} {
+		if _, ok := got[key]; !ok {
+			t.Errorf("missing field %q in %v", key, got)
+		}
+	}
+	if got["service"] != "user" || got["level"] != "info" || got["msg"] != "request served" {
+		t.Errorf("unexpected values: %v", got)
+	}
+}
+
+func TestBadLevel(t *testing.T) {
+	t.Parallel()
+	if _, err := New("x", Config{Level: "loud"}); err == nil {
+		t.Fatal("want an error for an unknown level")
+	}
+}
+
+func TestContext(t *testing.T) {
+	t.Parallel()
+	base := zap.NewNop()
+	if FromContext(context.Background(), base) != base {
+		t.Fatal("want fallback without a logger in context")
+	}
+	scoped := zap.NewExample()
+	if FromContext(WithContext(context.Background(), scoped), base) != scoped {
+		t.Fatal("want the logger stored in context")
+	}
+}
