@@ -32,4 +32,3 @@ var ClientModule = fx.Module("auth",
 var MiddlewareModule = fx.Provide(func(a Authenticator, logger *zap.Logger) *Middleware {
 	return NewMiddleware(a, logger)
 })
-
