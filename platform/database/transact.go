@@ -1,0 +1,77 @@
+package database
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
+
+	"pixshare/platform/apperror"
+)
+
+// Transact runs fn in a transaction, retrying it when the database aborted
+// it for a reason a retry fixes (a PostgreSQL deadlock or serialization
+// failure, SQLite still busy after its timeout). fn must be safe to run
+// again: it sees none of the aborted attempt's writes.
+//
+// A database that cannot be reached at all is an Unavailable error (503),
+// not an internal one.
+func Transact(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	bo := backoff.WithContext(backoff.WithMaxRetries(newBackoff(), 5), ctx)
+	return backoff.Retry(func() error {
+		err := db.WithContext(ctx).Transaction(fn)
+		if err == nil {
+			return nil
+		}
+		if retryable(err) {
+			return err
+		}
+		return backoff.Permanent(Classify(err))
+	}, bo)
+}
+
+func newBackoff() *backoff.ExponentialBackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = 10 * time.Millisecond
+	b.MaxInterval = 200 * time.Millisecond
+	return b
+}
+
+func retryable(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "40P01" || pg.Code == "40001"
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+}
+
+// Classify maps errors that mean "the database is not there" to
+// Unavailable and leaves every other error as it is.
+func Classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := apperror.As(err); ok {
+		return err
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		// Class 08: connection exception; 57P0x: server shutting down.
+		if strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "57P") {
+			return apperror.Wrap(apperror.Unavailable, err, "database unavailable")
+		}
+		return err
+	}
+	var conn *pgconn.ConnectError
+	if errors.As(err, &conn) || errors.Is(err, context.DeadlineExceeded) ||
+		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "bad connection") ||
+		strings.Contains(err.Error(), "unable to open database") || strings.Contains(err.Error(), "database is locked") {
+		return apperror.Wrap(apperror.Unavailable, err, "database unavailable")
+	}
+	return err
+}

@@ -1,0 +1,47 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stream describes the one JetStream stream that carries every topic.
+type Stream struct {
+	Name     string
+	Subjects []string // one per Dapr topic
+	MaxAge   time.Duration
+	MaxBytes int64
+}
+
+// EnsureStream creates the stream or updates it to match s; running it on
+// every start is safe. Retention is "limits", not "interest": with interest
+// retention a message published before a subscriber's durable consumer
+// exists would be dropped, and apps start in no particular order.
+func EnsureStream(ctx context.Context, url string, s Stream) error {
+	nc, err := nats.Connect(url, nats.Name("pixshare-stack"))
+	if err != nil {
+		return fmt.Errorf("ensure stream %s: connect %s: %w", s.Name, url, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("ensure stream %s: %w", s.Name, err)
+	}
+	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:      s.Name,
+		Subjects:  s.Subjects,
+		Storage:   jetstream.FileStorage,
+		Retention: jetstream.LimitsPolicy,
+		Discard:   jetstream.DiscardOld,
+		MaxAge:    s.MaxAge,
+		MaxBytes:  s.MaxBytes,
+	})
+	if err != nil {
+		return fmt.Errorf("ensure stream %s: %w", s.Name, err)
+	}
+	return nil
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestRealDaprdWithLocalProfile runs a fake "user" app beside a real sidecar
+// loaded with the repository's components/local: the embedded broker and its
+// stream must satisfy the JetStream pub/sub component, and the generated
+// secrets file the local-file secret store. It needs bin/daprd and the
+// broker's fixed port 4223 (the components name it), so it skips without them.
+func TestRealDaprdWithLocalProfile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real sidecar; skipped with -short")
+	}
+	daprdPath, _ := filepath.Abs(filepath.Join("..", "..", "bin", "daprd"))
+	if p := os.Getenv("PIXSHARE_DAPRD"); p != "" {
+		daprdPath = p
+	}
+	if _, err := os.Stat(daprdPath); err != nil {
+		t.Skipf("no daprd at %s (build it with `make daprd`, or set PIXSHARE_DAPRD)", daprdPath)
+	}
+	components, _ := filepath.Abs(filepath.Join("..", "..", "components", "local"))
+	if _, err := os.Stat(filepath.Join(components, "pubsub.yaml")); err != nil {
+		t.Skipf("no local profile at %s", components)
+	}
+	if ln, err := net.Listen("tcp", ":4223"); err != nil {
+		t.Skip("port 4223 is in use (a running stack?)")
+	} else {
+		ln.Close()
+	}
+
+	f := newFixture(t, fakeAppSpec{id: "user", httpAddr: true, noAppPort: true})
+	f.opts.daprd = daprdPath
+	f.opts.natsPort = 4223
+	f.opts.resources = []string{components}
+	f.opts.config = filepath.Join(components, "config.yaml")
+	t.Setenv("PIXSHARE_DAPRD", "")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr, wait := f.start(ctx)
+	waitFor(t, stdout, regexp.MustCompile(`(?m)^ready: .*$`))
+	sidecar := "http://127.0.0.1:" + strconv.Itoa(f.apps[0].ports[1])
+
+	var meta struct {
+		Components []struct{ Name, Type string } `json:"components"`
+	}
+	getJSON(t, sidecar+"/v1.0/metadata", &meta)
+	loaded := map[string]string{}
+	for _, c := range meta.Components {
+		loaded[c.Name] = c.Type
+	}
+	for name, typ := range map[string]string{"pubsub": "pubsub.jetstream", "secrets": "secretstores.local.file", "cache": "state.in-memory"} {
+		if loaded[name] != typ {
+			t.Errorf("component %s: loaded as %q, want %q (all: %v)", name, loaded[name], typ, loaded)
+		}
+	}
+	// The generated secrets file is what the secret store serves.
+	var secret map[string]string
+	getJSON(t, sidecar+"/v1.0/secrets/secrets/jwt-signing-key", &secret)
+	if len(secret["jwt-signing-key"]) != 64 { // base64 of 48 bytes
+		t.Errorf("jwt-signing-key from the secret store has length %d", len(secret["jwt-signing-key"]))
+	}
+	// Publishing only succeeds if the stream holds the topic's subject.
+	for _, topic := range f.opts.topics {
+		resp, err := http.Post(sidecar+"/v1.0/publish/pubsub/"+topic, "application/json", strings.NewReader(`{"probe":true}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Errorf("publish to %s: %s", topic, resp.Status)
+		}
+	}
+	cancel()
+	code := wait()
+	out := stdout.String()
+	t.Log("launcher output:\n" + out)
+	if code != 0 {
+		t.Errorf("exit code %d; stderr:\n%s", code, stderr.String())
+	}
+	// The sidecar must have loaded every component scoped to user.
+	if strings.Contains(out, "level=error") || strings.Contains(out, "level=fatal") {
+		t.Errorf("sidecar reported errors")
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}

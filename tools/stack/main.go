@@ -1,0 +1,105 @@
+// Command stack runs the whole Pixshare stack on one machine with nothing but
+// Go installed: it reads the same dapr.yaml as `dapr run -f .`, embeds a NATS
+// JetStream broker, starts every app beside its own daprd sidecar, prefixes
+// their logs, waits until all are ready and stops everything on Ctrl-C.
+// `make run` starts it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// options are the command-line settings; see newFlagSet for their meaning.
+type options struct {
+	runFile        string
+	daprd          string
+	natsPort       int
+	dataDir        string
+	readyTimeout   time.Duration
+	apps           []string
+	resources      []string
+	config         string
+	topics         []string
+	streamMaxAge   time.Duration
+	streamMaxBytes int64
+}
+
+func newFlagSet(opts *options, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("stack", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&opts.runFile, "f", "dapr.yaml", "Dapr multi-app run file")
+	fs.StringVar(&opts.daprd, "daprd", "", "daprd binary (default: $PIXSHARE_DAPRD, <run file dir>/bin/daprd, daprd on PATH, ~/.dapr/bin/daprd)")
+	fs.IntVar(&opts.natsPort, "nats-port", 4223, "port of the embedded NATS JetStream broker; 0 = no embedded broker (the profile brings its own)")
+	fs.StringVar(&opts.dataDir, "data", ".data", "data directory, relative to the run file's directory")
+	fs.DurationVar(&opts.readyTimeout, "ready-timeout", 3*time.Minute, "how long every app may take to become ready")
+	fs.Func("apps", "comma-separated app ids to run (default: all)", listFlag(&opts.apps))
+	fs.Func("resources", "comma-separated resources paths replacing every app's (profile switch, e.g. components/redis)", listFlag(&opts.resources))
+	fs.StringVar(&opts.config, "config", "", "configuration file replacing every app's configFilePath")
+	opts.topics = []string{"thumbnails", "search-index", "domain-events", "dead-letters"}
+	fs.Func("topics", "comma-separated subjects of the stream (default: "+strings.Join(opts.topics, ",")+")", listFlag(&opts.topics))
+	fs.DurationVar(&opts.streamMaxAge, "stream-max-age", 72*time.Hour, "how long the stream keeps a message")
+	fs.Int64Var(&opts.streamMaxBytes, "stream-max-bytes", 1<<30, "stream size limit in bytes; the oldest messages go first")
+	return fs
+}
+
+// validate rejects settings that could only fail later and less clearly.
+func (o options) validate(args []string) error {
+	switch {
+	case len(args) > 0:
+		return fmt.Errorf("unexpected arguments %q", args)
+	case o.natsPort < 0 || o.natsPort > 65535:
+		return fmt.Errorf("-nats-port %d: not a port", o.natsPort)
+	case o.readyTimeout <= 0:
+		return fmt.Errorf("-ready-timeout %v: must be positive", o.readyTimeout)
+	case o.natsPort != 0 && len(o.topics) == 0:
+		return errors.New("-topics: the stream needs at least one subject")
+	case o.streamMaxAge < 0 || o.streamMaxBytes <= 0:
+		return errors.New("-stream-max-age must not be negative and -stream-max-bytes must be positive")
+	}
+	return nil
+}
+
+// listFlag parses "a, b,c" into a list, replacing any default.
+func listFlag(dst *[]string) func(string) error {
+	return func(v string) error {
+		*dst = nil
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				*dst = append(*dst, s)
+			}
+		}
+		return nil
+	}
+}
+
+func main() {
+	var opts options
+	fs := newFlagSet(&opts, os.Stderr)
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	if err := opts.validate(fs.Args()); err != nil {
+		fmt.Fprintf(os.Stderr, "stack: %v\n", err)
+		os.Exit(2)
+	}
+	// The first SIGINT/SIGTERM cancels ctx and starts an orderly stop; the
+	// children never see the terminal's Ctrl-C themselves (own process
+	// groups), so the launcher alone decides the order. Once stopping, the
+	// default action is restored: a second Ctrl-C ends the launcher at once,
+	// and the kernel's parent-death signal still takes the children along.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	os.Exit(run(ctx, opts, os.Stdout, os.Stderr))
+}

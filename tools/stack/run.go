@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"pixshare/tools/stack/internal/console"
+	"pixshare/tools/stack/internal/daprd"
+	"pixshare/tools/stack/internal/runfile"
+	"pixshare/tools/stack/internal/supervise"
+)
+
+// stopGrace is how long children get between SIGTERM and SIGKILL.
+const stopGrace = 10 * time.Second
+
+// run is the launcher's whole life. Cancelling ctx (SIGINT/SIGTERM) stops the
+// stack cleanly and returns 0; a child exiting, a readiness timeout or a
+// failed check returns 1.
+func run(ctx context.Context, opts options, stdout, stderr io.Writer) int {
+	s := newStack(opts, stdout, stderr)
+	if err := s.prepare(ctx); err != nil {
+		// Joined errors (every missing binary, every busy port) read best
+		// one per line.
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "stack: %s\n", line)
+		}
+		return 1
+	}
+	color := false
+	if f, ok := stdout.(*os.File); ok {
+		color = console.IsTerminal(f)
+	}
+	s.out = console.New(stdout, color, s.consoleNames())
+	s.sup = supervise.New(s.out)
+	defer s.shutdown()
+
+	if err := s.startBroker(ctx); err != nil {
+		if ctx.Err() != nil {
+			return s.stopped()
+		}
+		fmt.Fprintf(stderr, "stack: %v\n", err)
+		return 1
+	}
+
+	s.out.Printf("starting %d apps with daprd %s (%s)%s", len(s.apps), daprd.Version, s.daprd, s.brokerNote())
+
+	readyCtx, cancelReady := context.WithTimeout(ctx, opts.readyTimeout)
+	defer cancelReady()
+	var ready readySet
+	upDone := make(chan error, 1)
+	go func() { upDone <- s.bringUp(readyCtx, &ready) }()
+
+	select {
+	case e := <-s.sup.Exits():
+		cancelReady()
+		<-upDone // no new child may start once we begin to stop
+		s.reportExit(e)
+		return 1
+	case <-ctx.Done():
+		cancelReady()
+		<-upDone
+		return s.stopped()
+	case err := <-upDone:
+		switch {
+		case ctx.Err() != nil:
+			return s.stopped()
+		case errors.Is(err, context.DeadlineExceeded):
+			s.reportNotReady(ready.missing(s.apps))
+			return 1
+		case err != nil:
+			s.out.Printf("stack: %v", err)
+			return 1
+		}
+	}
+	s.out.Printf("%s", readyLine(s.apps, func(a runfile.App) bool { return s.cmds[a.AppID] != "" }, s.natsURL()))
+
+	select {
+	case e := <-s.sup.Exits():
+		s.reportExit(e)
+		return 1
+	case <-ctx.Done():
+		return s.stopped()
+	}
+}
+
+// stopped ends a run that was asked to stop.
+func (s *stack) stopped() int {
+	s.shutdown()
+	s.out.Printf("stopped")
+	return 0
+}
+
+// shutdown stops the children (apps first, then sidecars) and then the
+// broker they were using. It is idempotent: deferred and explicit calls mix.
+func (s *stack) shutdown() {
+	if s.sup != nil {
+		if killed := s.sup.Stop(stopGrace); len(killed) > 0 {
+			s.out.Printf("killed after %v: %s", stopGrace, strings.Join(killed, ", "))
+		}
+		s.sup = nil
+	}
+	if s.broker != nil {
+		s.broker.Shutdown()
+		s.broker = nil
+	}
+}
+
+func (s *stack) brokerNote() string {
+	if s.broker == nil {
+		return ", no embedded broker"
+	}
+	return ", broker " + s.broker.URL()
+}
+
+func (s *stack) natsURL() string {
+	if s.broker == nil {
+		return ""
+	}
+	return s.broker.URL()
+}

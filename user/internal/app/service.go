@@ -1,0 +1,250 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"pixshare/platform/apperror"
+	"pixshare/platform/cache"
+	"pixshare/user/internal/domain"
+)
+
+// Service is the user service's use cases.
+type Service struct {
+	repo       Repository
+	hasher     PasswordHasher
+	tokens     Tokens
+	cache      cache.Cache
+	outbox     Outbox
+	profileTTL time.Duration
+	// dummyHash makes a login for an unknown account cost as much as one
+	// for a known account, so timing does not reveal which exist.
+	dummyHash string
+}
+
+// NewService returns the use cases over the given ports.
+func NewService(repo Repository, hasher PasswordHasher, tokens Tokens, c cache.Cache, outbox Outbox) (*Service, error) {
+	dummy, err := hasher.Hash("not-a-real-password-" + uuid.NewString())
+	if err != nil {
+		return nil, err
+	}
+	return &Service{repo: repo, hasher: hasher, tokens: tokens, cache: c, outbox: outbox, profileTTL: time.Minute, dummyHash: dummy}, nil
+}
+
+// Register creates an account.
+func (s *Service) Register(ctx context.Context, username, email, password string) (domain.User, error) {
+	reg, err := domain.NewRegistration(username, email, password)
+	if err != nil {
+		return domain.User{}, err
+	}
+	hash, err := s.hasher.Hash(reg.Password)
+	if err != nil {
+		return domain.User{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return domain.User{}, err
+	}
+	u := domain.User{
+		ID: id.String(), Username: reg.Username, Email: reg.Email, PasswordHash: hash, Status: domain.StatusActive,
+	}
+	if err := s.repo.Create(ctx, &u); err != nil {
+		return domain.User{}, err
+	}
+	return u, nil
+}
+
+// LoginResult is a successful login.
+type LoginResult struct {
+	Token     string
+	ExpiresIn time.Duration
+	User      domain.User
+}
+
+var errBadCredentials = apperror.Unauthenticatedf("invalid login or password")
+
+// Login checks credentials (username or email) and issues a token. Every
+// failure looks the same: wrong password, unknown account, deleted account.
+func (s *Service) Login(ctx context.Context, login, password string) (LoginResult, error) {
+	if login == "" || password == "" {
+		return LoginResult{}, apperror.New(apperror.Unprocessable, "login (username or email) and password are required").
+			WithFields(apperror.FieldError{Field: "password", Message: "required"})
+	}
+	u, err := s.repo.ByLogin(ctx, login)
+	if err != nil {
+		if !errors.Is(err, domain.ErrNoUser) {
+			return LoginResult{}, err
+		}
+		_, _ = s.hasher.Verify(password, s.dummyHash)
+		return LoginResult{}, errBadCredentials
+	}
+	ok, err := s.hasher.Verify(password, u.PasswordHash)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if !ok || u.Status != domain.StatusActive {
+		return LoginResult{}, errBadCredentials
+	}
+	token, expiresIn, err := s.tokens.Issue(u)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	return LoginResult{Token: token, ExpiresIn: expiresIn, User: u}, nil
+}
+
+// Me returns the caller's own account.
+func (s *Service) Me(ctx context.Context, id string) (domain.User, error) {
+	return s.repo.ByID(ctx, id)
+}
+
+// UpdateMe edits the caller's profile. A new password revokes every token
+// issued before (the caller logs in again).
+func (s *Service) UpdateMe(ctx context.Context, id string, patch domain.ProfilePatch) (domain.User, error) {
+	if err := patch.Validate(); err != nil {
+		return domain.User{}, err
+	}
+	var newHash string
+	if patch.Password != nil {
+		h, err := s.hasher.Hash(*patch.Password)
+		if err != nil {
+			return domain.User{}, err
+		}
+		newHash = h
+	}
+	u, err := s.repo.UpdateProfile(ctx, id, func(u *domain.User) error {
+		if patch.DisplayName != nil {
+			u.DisplayName = *patch.DisplayName
+		}
+		if patch.Bio != nil {
+			u.Bio = *patch.Bio
+		}
+		if newHash != "" {
+			u.PasswordHash = newHash
+			u.TokenVersion++
+		}
+		return nil
+	})
+	if err != nil {
+		return domain.User{}, err
+	}
+	s.invalidate(ctx, id)
+	return u, nil
+}
+
+// Logout revokes every token of the caller.
+func (s *Service) Logout(ctx context.Context, id string) error {
+	return s.repo.BumpTokenVersion(ctx, id)
+}
+
+// DeleteMe deletes the caller's account and tells the other services.
+func (s *Service) DeleteMe(ctx context.Context, id string) error {
+	affected, err := s.repo.Delete(ctx, id)
+	if err != nil {
+		return err
+	}
+	s.outbox.Notify()
+	s.invalidate(ctx, append(affected, id)...)
+	return nil
+}
+
+// Profile returns a user's public profile, or NotFound when the viewer and
+// the user block each other (as if the user did not exist).
+func (s *Service) Profile(ctx context.Context, viewer, id string) (domain.User, error) {
+	if viewer != "" && viewer != id {
+		blocked, err := s.repo.IsBlocked(ctx, viewer, id)
+		if err != nil {
+			return domain.User{}, err
+		}
+		if blocked {
+			return domain.User{}, domain.ErrNoUser
+		}
+	}
+	var u domain.User
+	if s.cache.Get(ctx, profileKey(id), &u) {
+		return u, nil
+	}
+	u, err := s.repo.ByID(ctx, id)
+	if err != nil {
+		return domain.User{}, err
+	}
+	s.cache.Set(ctx, profileKey(id), publicCopy(u), s.profileTTL)
+	return u, nil
+}
+
+// publicCopy keeps secrets out of the cache.
+func publicCopy(u domain.User) domain.User {
+	u.PasswordHash = ""
+	u.Email = ""
+	return u
+}
+
+func profileKey(id string) string { return "profile:" + id }
+
+func (s *Service) invalidate(ctx context.Context, ids ...string) {
+	for _, id := range ids {
+		s.cache.Delete(ctx, profileKey(id))
+	}
+}
+
+// Follow makes actor follow target.
+func (s *Service) Follow(ctx context.Context, actor, target string) error {
+	if err := domain.CheckFollow(actor, target); err != nil {
+		return err
+	}
+	if err := s.repo.Follow(ctx, actor, target); err != nil {
+		return err
+	}
+	s.invalidate(ctx, actor, target)
+	return nil
+}
+
+// Unfollow undoes Follow.
+func (s *Service) Unfollow(ctx context.Context, actor, target string) error {
+	if err := domain.CheckFollow(actor, target); err != nil {
+		return err
+	}
+	if err := s.repo.Unfollow(ctx, actor, target); err != nil {
+		return err
+	}
+	s.invalidate(ctx, actor, target)
+	return nil
+}
+
+// Block makes actor block target, removing follows both ways.
+func (s *Service) Block(ctx context.Context, actor, target string) error {
+	if err := domain.CheckBlock(actor, target); err != nil {
+		return err
+	}
+	if err := s.repo.Block(ctx, actor, target); err != nil {
+		return err
+	}
+	s.invalidate(ctx, actor, target)
+	return nil
+}
+
+// Unblock undoes Block (follows stay removed).
+func (s *Service) Unblock(ctx context.Context, actor, target string) error {
+	if err := domain.CheckBlock(actor, target); err != nil {
+		return err
+	}
+	return s.repo.Unblock(ctx, actor, target)
+}
+
+// Followers lists who follows id, as seen by viewer.
+func (s *Service) Followers(ctx context.Context, viewer, id, cursor string, limit int) ([]domain.Relation, error) {
+	if _, err := s.Profile(ctx, viewer, id); err != nil {
+		return nil, err
+	}
+	return s.repo.Followers(ctx, id, viewer, cursor, limit)
+}
+
+// Following lists whom id follows, as seen by viewer.
+func (s *Service) Following(ctx context.Context, viewer, id, cursor string, limit int) ([]domain.Relation, error) {
+	if _, err := s.Profile(ctx, viewer, id); err != nil {
+		return nil, err
+	}
+	return s.repo.Following(ctx, id, viewer, cursor, limit)
+}

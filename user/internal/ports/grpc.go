@@ -1,0 +1,92 @@
+package ports
+
+import (
+	"context"
+
+	"pixshare/platform/apperror"
+	userv1 "pixshare/proto/user/v1"
+	"pixshare/user/internal/app"
+	"pixshare/user/internal/domain"
+)
+
+// GRPC serves user.v1 to other services (through their sidecars).
+type GRPC struct {
+	userv1.UnimplementedAuthServiceServer
+	userv1.UnimplementedGraphServiceServer
+	svc *app.Service
+}
+
+// NewGRPC returns the gRPC servers over svc.
+func NewGRPC(svc *app.Service) *GRPC { return &GRPC{svc: svc} }
+
+// Authenticate implements userv1.AuthServiceServer.
+func (g *GRPC) Authenticate(ctx context.Context, req *userv1.AuthenticateRequest) (*userv1.AuthenticateResponse, error) {
+	res, err := g.svc.Authenticate(ctx, req.GetToken())
+	if err != nil {
+		return nil, err
+	}
+	out := &userv1.AuthenticateResponse{
+		UserId:    res.User.ID,
+		Username:  res.User.Username,
+		ExpiresAt: res.ExpiresAt.Unix(),
+	}
+	switch {
+	case !res.Found:
+		out.Status = userv1.UserStatus_USER_STATUS_UNKNOWN
+	case res.User.Status == domain.StatusDeleted:
+		out.Status = userv1.UserStatus_USER_STATUS_DELETED
+	case res.User.Status == domain.StatusSuspended:
+		out.Status = userv1.UserStatus_USER_STATUS_SUSPENDED
+	default:
+		out.Status = userv1.UserStatus_USER_STATUS_ACTIVE
+	}
+	return out, nil
+}
+
+const maxPageSize = 1000
+
+// ListFollowing implements userv1.GraphServiceServer.
+func (g *GRPC) ListFollowing(ctx context.Context, req *userv1.ListFollowingRequest) (*userv1.ListFollowingResponse, error) {
+	if req.GetUserId() == "" {
+		return nil, apperror.Invalidf("user_id is required")
+	}
+	size := int(req.GetPageSize())
+	if size <= 0 || size > maxPageSize {
+		size = maxPageSize
+	}
+	ids, err := g.svc.FollowingIDs(ctx, req.GetUserId(), req.GetPageToken(), size+1)
+	if err != nil {
+		return nil, err
+	}
+	out := &userv1.ListFollowingResponse{}
+	if len(ids) > size {
+		ids = ids[:size]
+		out.NextPageToken = ids[size-1]
+	}
+	out.UserIds = ids
+	return out, nil
+}
+
+// ListBlocked implements userv1.GraphServiceServer.
+func (g *GRPC) ListBlocked(ctx context.Context, req *userv1.ListBlockedRequest) (*userv1.ListBlockedResponse, error) {
+	if req.GetUserId() == "" {
+		return nil, apperror.Invalidf("user_id is required")
+	}
+	ids, err := g.svc.BlockedIDs(ctx, req.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	return &userv1.ListBlockedResponse{UserIds: ids}, nil
+}
+
+// IsBlocked implements userv1.GraphServiceServer.
+func (g *GRPC) IsBlocked(ctx context.Context, req *userv1.IsBlockedRequest) (*userv1.IsBlockedResponse, error) {
+	if req.GetUserId() == "" || req.GetOtherUserId() == "" {
+		return nil, apperror.Invalidf("user_id and other_user_id are required")
+	}
+	blocked, err := g.svc.IsBlocked(ctx, req.GetUserId(), req.GetOtherUserId())
+	if err != nil {
+		return nil, err
+	}
+	return &userv1.IsBlockedResponse{Blocked: blocked}, nil
+}

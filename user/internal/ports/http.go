@@ -1,0 +1,268 @@
+// Package ports adapts the user service's use cases to its transports:
+// REST for clients (documented in api/openapi.yaml) and gRPC for other
+// services.
+package ports
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"go.uber.org/zap"
+
+	"pixshare/platform/apperror"
+	"pixshare/platform/auth"
+	"pixshare/platform/httpserver"
+	"pixshare/platform/openapi"
+	"pixshare/platform/page"
+	"pixshare/user/api"
+	"pixshare/user/internal/app"
+	"pixshare/user/internal/domain"
+)
+
+// HTTP serves the REST API.
+type HTTP struct {
+	svc    *app.Service
+	logger *zap.Logger
+}
+
+// RegisterHTTP adds the user routes to rt.
+func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, logger *zap.Logger) {
+	h := &HTTP{svc: svc, logger: logger}
+	m := rt.Mux
+	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
+	m.HandleFunc("/v1/users/register", h.register).Methods(http.MethodPost)
+	m.HandleFunc("/v1/users/login", h.login).Methods(http.MethodPost)
+	m.Handle("/v1/users/logout", mw.Required(http.HandlerFunc(h.logout))).Methods(http.MethodPost)
+	m.Handle("/v1/users/me", mw.Required(http.HandlerFunc(h.me))).Methods(http.MethodGet)
+	m.Handle("/v1/users/me", mw.Required(http.HandlerFunc(h.updateMe))).Methods(http.MethodPatch)
+	m.Handle("/v1/users/me", mw.Required(http.HandlerFunc(h.deleteMe))).Methods(http.MethodDelete)
+	m.Handle("/v1/users/{id}", mw.Optional(http.HandlerFunc(h.profile))).Methods(http.MethodGet)
+	m.Handle("/v1/users/{id}/follow", mw.Required(h.relation(svc.Follow))).Methods(http.MethodPut)
+	m.Handle("/v1/users/{id}/follow", mw.Required(h.relation(svc.Unfollow))).Methods(http.MethodDelete)
+	m.Handle("/v1/users/{id}/block", mw.Required(h.relation(svc.Block))).Methods(http.MethodPut)
+	m.Handle("/v1/users/{id}/block", mw.Required(h.relation(svc.Unblock))).Methods(http.MethodDelete)
+	m.Handle("/v1/users/{id}/followers", mw.Optional(h.list(svc.Followers))).Methods(http.MethodGet)
+	m.Handle("/v1/users/{id}/following", mw.Optional(h.list(svc.Following))).Methods(http.MethodGet)
+}
+
+func (h *HTTP) fail(w http.ResponseWriter, r *http.Request, err error) {
+	httpserver.WriteError(w, r, h.logger, err)
+}
+
+// meBody is the caller's own account.
+type meBody struct {
+	ID             string    `json:"id"`
+	Username       string    `json:"username"`
+	Email          string    `json:"email"`
+	DisplayName    string    `json:"display_name"`
+	Bio            string    `json:"bio"`
+	FollowerCount  int64     `json:"follower_count"`
+	FollowingCount int64     `json:"following_count"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+func toMe(u domain.User) meBody {
+	return meBody{ID: u.ID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, Bio: u.Bio,
+		FollowerCount: u.FollowerCount, FollowingCount: u.FollowingCount, CreatedAt: u.CreatedAt.UTC()}
+}
+
+// profileBody is what anyone may see.
+type profileBody struct {
+	ID             string    `json:"id"`
+	Username       string    `json:"username"`
+	DisplayName    string    `json:"display_name"`
+	Bio            string    `json:"bio"`
+	FollowerCount  int64     `json:"follower_count"`
+	FollowingCount int64     `json:"following_count"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+func (h *HTTP) register(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Username string `json:"username"`
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := httpserver.DecodeJSON(r, &body); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	u, err := h.svc.Register(r.Context(), body.Username, body.Email, body.Password)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/users/"+u.ID)
+	httpserver.WriteJSON(w, http.StatusCreated, toMe(u))
+}
+
+func (h *HTTP) login(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Username string `json:"username"`
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := httpserver.DecodeJSON(r, &body); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	login := body.Username
+	if login == "" {
+		login = body.Email
+	}
+	res, err := h.svc.Login(r.Context(), login, body.Password)
+	if err != nil {
+		if apperror.Is(err, apperror.Unauthenticated) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="pixshare"`)
+		}
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	httpserver.WriteJSON(w, http.StatusOK, map[string]any{
+		"access_token": res.Token,
+		"token_type":   "Bearer",
+		"expires_in":   int(res.ExpiresIn / time.Second),
+		"user":         toMe(res.User),
+	})
+}
+
+func caller(r *http.Request) (auth.Principal, error) { return auth.Require(r.Context()) }
+
+func (h *HTTP) logout(w http.ResponseWriter, r *http.Request) {
+	p, err := caller(r)
+	if err == nil {
+		err = h.svc.Logout(r.Context(), p.UserID)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *HTTP) me(w http.ResponseWriter, r *http.Request) {
+	p, err := caller(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	u, err := h.svc.Me(r.Context(), p.UserID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpserver.WriteJSON(w, http.StatusOK, toMe(u))
+}
+
+func (h *HTTP) updateMe(w http.ResponseWriter, r *http.Request) {
+	p, err := caller(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var body struct {
+		DisplayName *string `json:"display_name"`
+		Bio         *string `json:"bio"`
+		Password    *string `json:"password"`
+	}
+	if err := httpserver.DecodeJSON(r, &body); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	u, err := h.svc.UpdateMe(r.Context(), p.UserID, domain.ProfilePatch{
+		DisplayName: body.DisplayName, Bio: body.Bio, Password: body.Password,
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpserver.WriteJSON(w, http.StatusOK, toMe(u))
+}
+
+func (h *HTTP) deleteMe(w http.ResponseWriter, r *http.Request) {
+	p, err := caller(r)
+	if err == nil {
+		err = h.svc.DeleteMe(r.Context(), p.UserID)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func viewer(r *http.Request) string {
+	if p, ok := auth.FromContext(r.Context()); ok {
+		return p.UserID
+	}
+	return ""
+}
+
+func (h *HTTP) profile(w http.ResponseWriter, r *http.Request) {
+	u, err := h.svc.Profile(r.Context(), viewer(r), mux.Vars(r)["id"])
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpserver.WriteJSON(w, http.StatusOK, profileBody{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName,
+		Bio: u.Bio, FollowerCount: u.FollowerCount, FollowingCount: u.FollowingCount, CreatedAt: u.CreatedAt.UTC()})
+}
+
+// relation serves PUT/DELETE on follow and block.
+func (h *HTTP) relation(op func(ctx context.Context, actor, target string) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := caller(r)
+		if err == nil {
+			err = op(r.Context(), p.UserID, mux.Vars(r)["id"])
+		}
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+type relationBody struct {
+	ID          string    `json:"id"`
+	Username    string    `json:"username"`
+	DisplayName string    `json:"display_name"`
+	Since       time.Time `json:"since"`
+}
+
+// list serves the follower and following lists.
+func (h *HTTP) list(op func(ctx context.Context, viewer, id, cursor string, limit int) ([]domain.Relation, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit, err := page.ParseLimit(r)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		parts, err := page.DecodeCursor(r.URL.Query().Get("cursor"), 1)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		cursor := ""
+		if parts != nil {
+			cursor = parts[0]
+		}
+		rels, err := op(r.Context(), viewer(r), mux.Vars(r)["id"], cursor, limit+1)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		out := page.List[relationBody]{Items: make([]relationBody, 0, len(rels))}
+		if len(rels) > limit {
+			rels = rels[:limit]
+			out.NextCursor = page.EncodeCursor(rels[len(rels)-1].Cursor)
+		}
+		for _, rel := range rels {
+			out.Items = append(out.Items, relationBody{ID: rel.UserID, Username: rel.Username, DisplayName: rel.DisplayName, Since: rel.Since.UTC()})
+		}
+		httpserver.WriteJSON(w, http.StatusOK, out)
+	})
+}

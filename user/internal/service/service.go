@@ -1,0 +1,107 @@
+// Package service wires the user service with fx.
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	dapr "github.com/dapr/go-sdk/client"
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+	"gorm.io/gorm"
+
+	"pixshare/platform/auth"
+	"pixshare/platform/cache"
+	"pixshare/platform/config"
+	"pixshare/platform/database"
+	"pixshare/platform/events"
+	"pixshare/platform/grpcserver"
+	"pixshare/platform/httpserver"
+	"pixshare/platform/outbox"
+	"pixshare/platform/sidecar"
+	userv1 "pixshare/proto/user/v1"
+	"pixshare/user/internal/adapters"
+	"pixshare/user/internal/app"
+	"pixshare/user/internal/ports"
+)
+
+// AppID is the Dapr app id.
+const AppID = "user"
+
+// Config is the user service's own configuration.
+type Config struct {
+	JWTIssuer     string        `env:"JWT_ISSUER" envDefault:"pixshare"`
+	JWTAudience   string        `env:"JWT_AUDIENCE" envDefault:"pixshare-api"`
+	JWTTTL        time.Duration `env:"JWT_TTL" envDefault:"1h"`
+	SecretStore   string        `env:"SECRET_STORE" envDefault:"secrets"`
+	JWTSecretName string        `env:"JWT_SECRET_NAME" envDefault:"jwt-signing-key"`
+	// OWASP's argon2id recommendation: 19 MiB, 2 iterations.
+	Argon2MemoryKiB  uint32 `env:"ARGON2_MEMORY_KIB" envDefault:"19456"`
+	Argon2Iterations uint32 `env:"ARGON2_ITERATIONS" envDefault:"2"`
+}
+
+// Validate rejects settings that would weaken tokens or passwords.
+func (c *Config) Validate() error {
+	if c.JWTTTL < time.Minute || c.JWTTTL > 24*time.Hour {
+		return fmt.Errorf("JWT_TTL must be between 1m and 24h, got %s", c.JWTTTL)
+	}
+	if c.Argon2MemoryKiB < 8*1024 || c.Argon2Iterations < 1 {
+		return fmt.Errorf("ARGON2_MEMORY_KIB must be at least 8192 and ARGON2_ITERATIONS at least 1")
+	}
+	return nil
+}
+
+// Module is the whole user service.
+var Module = fx.Options(
+	grpcserver.Module,
+	sidecar.Module,
+	httpserver.Module,
+	database.WithDefaultURL("sqlite://.data/user.db"),
+	database.Module,
+	cache.Module(AppID),
+	events.Module(AppID),
+	outbox.Module,
+	auth.MiddlewareModule,
+	fx.Provide(
+		config.Load[Config],
+		fx.Annotate(adapters.NewRepository, fx.As(new(app.Repository))),
+		func(cfg Config) app.PasswordHasher {
+			return adapters.NewArgon2Hasher(cfg.Argon2MemoryKiB, cfg.Argon2Iterations)
+		},
+		func(cfg Config) *adapters.JWTTokens {
+			return adapters.NewJWTTokens(cfg.JWTIssuer, cfg.JWTAudience, cfg.JWTTTL)
+		},
+		func(t *adapters.JWTTokens) app.Tokens { return t },
+		func(r *outbox.Relay) app.Outbox { return r },
+		app.NewService,
+		func(s *app.Service) auth.Authenticator { return app.LocalAuthenticator{S: s} },
+		ports.NewGRPC,
+	),
+	fx.Invoke(
+		func(db *gorm.DB) error { return adapters.Migrate(db) },
+		func(srv *grpcserver.Server, g *ports.GRPC) {
+			userv1.RegisterAuthServiceServer(srv.GRPC, g)
+			userv1.RegisterGraphServiceServer(srv.GRPC, g)
+		},
+		ports.RegisterHTTP,
+		loadSigningKey,
+	),
+)
+
+// loadSigningKey reads the JWT key from the secret store once the sidecar
+// is up.
+func loadSigningKey(lc fx.Lifecycle, cfg Config, client dapr.Client, tokens *adapters.JWTTokens, logger *zap.Logger) {
+	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
+		key, err := adapters.LoadSigningKey(ctx, client, cfg.SecretStore, cfg.JWTSecretName)
+		if err != nil {
+			return err
+		}
+		if err := tokens.SetKey(key); err != nil {
+			return err
+		}
+		logger.Info("token signing key loaded", zap.String("store", cfg.SecretStore))
+		return nil
+	}})
+}
+
