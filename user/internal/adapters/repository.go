@@ -479,4 +479,3 @@ WHERE u.deleted_at IS NULL AND (
 		Scan(&bad).Error
 	return bad, err
 }
-

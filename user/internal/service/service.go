@@ -104,4 +104,3 @@ func loadSigningKey(lc fx.Lifecycle, cfg Config, client dapr.Client, tokens *ada
 		return nil
 	}})
 }
-
