@@ -104,6 +104,10 @@ spec:
     configuration:
       connectionString: %s
       updateInterval: 2s
+  metrics:
+    enabled: true
+    http:
+      increasedCardinality: false
 `, filepath.Join(dir, "nr.db"))
 	if err := os.WriteFile(e.ConfigFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

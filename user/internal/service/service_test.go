@@ -1,0 +1,347 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"go.uber.org/fx"
+	"gorm.io/gorm"
+
+	platformapp "pixshare/platform/app"
+	"pixshare/platform/apperror"
+	"pixshare/platform/daprtest"
+	"pixshare/platform/grpcserver"
+	"pixshare/platform/httpserver"
+	"pixshare/platform/openapi/openapitest"
+	"pixshare/platform/sidecar"
+	userv1 "pixshare/proto/user/v1"
+	"pixshare/user/api"
+	"pixshare/user/internal/service"
+)
+
+const signingKey = "test-signing-key-0123456789-abcdefghijklmnop"
+
+type harness struct {
+	t      *testing.T
+	base   string
+	env    *daprtest.Env
+	db     *gorm.DB
+	router *httpserver.Router
+	doc    *openapitest.Doc
+}
+
+// start runs the real user service beside a real daprd with in-memory
+// components and a local secret store.
+func start(t *testing.T) *harness {
+	t.Helper()
+	env := daprtest.NewEnv(t, daprtest.InMemoryPubSub, daprtest.InMemoryCache, daprtest.LocalSecrets)
+	env.WriteSecrets(t, `{"jwt-signing-key": "`+signingKey+`"}`)
+	appPort, httpPort := daprtest.FreePort(t), daprtest.FreePort(t)
+	side := env.Start(t, service.AppID, appPort)
+	for k, v := range side.AppEnv() {
+		t.Setenv(k, v)
+	}
+	t.Setenv("HTTP_ADDR", "127.0.0.1:"+strconv.Itoa(httpPort))
+	t.Setenv("DATABASE_URL", "sqlite://"+env.Dir+"/user.db")
+	t.Setenv("LOG_LEVEL", "warn")
+	h := &harness{t: t, base: "http://127.0.0.1:" + strconv.Itoa(httpPort), env: env, doc: openapitest.Load(t, api.OpenAPI)}
+	app := fx.New(platformapp.Options(service.AppID, service.Module), fx.Populate(&h.db, &h.router), fx.NopLogger)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := app.Start(ctx); err != nil {
+		t.Fatalf("start user service: %v", err)
+	}
+	t.Cleanup(func() { _ = app.Stop(context.Background()) })
+	side.WaitApp(t)
+	return h
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response is not JSON: %s", r.body)
+	}
+	return m
+}
+
+// do sends a request and checks the response against the OpenAPI document.
+func (h *harness) do(method, path, token string, body any) response {
+	h.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, h.base+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	h.doc.CheckResponse(h.t, req, res, b)
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func (h *harness) expect(r response, status int) response {
+	h.t.Helper()
+	if r.status != status {
+		h.t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	if status >= 400 && r.header.Get("Content-Type") != httpserver.ProblemContentType {
+		h.t.Fatalf("error without a problem document: %s", r.header.Get("Content-Type"))
+	}
+	return r
+}
+
+func (h *harness) register(name string) (id, token string) {
+	h.t.Helper()
+	r := h.expect(h.do("POST", "/v1/users/register", "", map[string]string{
+		"username": name, "email": name + "@example.com", "password": "correct horse battery",
+	}), 201)
+	id = r.json(h.t)["id"].(string)
+	l := h.expect(h.do("POST", "/v1/users/login", "", map[string]string{"username": name, "password": "correct horse battery"}), 200)
+	return id, l.json(h.t)["access_token"].(string)
+}
+
+func (h *harness) userCount() int64 {
+	var n int64
+	if err := h.db.Table("users").Count(&n).Error; err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+func TestRoutesMatchDocument(t *testing.T) {
+	h := start(t)
+	h.doc.CheckRoutes(t, h.router.Mux)
+	res, err := http.Get(h.base + "/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !bytes.Equal(body, api.OpenAPI) {
+		t.Fatalf("/openapi.yaml does not serve the document: %d", res.StatusCode)
+	}
+}
+
+func TestAccountJourney(t *testing.T) {
+	h := start(t)
+
+	// Refusals store nothing.
+	before := h.userCount()
+	r := h.expect(h.do("POST", "/v1/users/register", "", map[string]string{"username": "x", "email": "nope", "password": "short"}), 422)
+	if fields := r.json(t)["errors"].([]any); len(fields) != 3 {
+		t.Fatalf("want one error per bad field, got %v", fields)
+	}
+	h.expect(h.do("POST", "/v1/users/register", "", map[string]any{"username": "alice", "email": "a@example.com", "password": "0123456789", "status": "admin"}), 400)
+	h.expect(h.do("POST", "/v1/users/register", "", map[string]any{"username": 5}), 400)
+	if h.userCount() != before {
+		t.Fatal("a refused registration stored a user")
+	}
+
+	aliceID, alice := h.register("alice")
+	bobID, bob := h.register("bob")
+	h.expect(h.do("POST", "/v1/users/register", "", map[string]string{"username": "Alice", "email": "new@example.com", "password": "0123456789ab"}), 409)
+
+	// Login failures look the same whether or not the account exists.
+	wrong := h.expect(h.do("POST", "/v1/users/login", "", map[string]string{"username": "alice", "password": "wrong password!"}), 401)
+	unknown := h.expect(h.do("POST", "/v1/users/login", "", map[string]string{"username": "nobody", "password": "wrong password!"}), 401)
+	if wrong.json(t)["detail"] != unknown.json(t)["detail"] {
+		t.Fatal("login failure messages reveal whether the account exists")
+	}
+	h.expect(h.do("POST", "/v1/users/login", "", map[string]string{"email": "bob@example.com", "password": "correct horse battery"}), 200)
+
+	me := h.expect(h.do("GET", "/v1/users/me", alice, nil), 200).json(t)
+	if me["id"] != aliceID || me["email"] != "alice@example.com" {
+		t.Fatalf("me = %v", me)
+	}
+	h.expect(h.do("GET", "/v1/users/me", "", nil), 401)
+	h.expect(h.do("GET", "/v1/users/me", "not-a-token", nil), 401)
+	edited := h.expect(h.do("PATCH", "/v1/users/me", alice, map[string]string{"display_name": "Alice A.", "bio": "hi"}), 200).json(t)
+	if edited["display_name"] != "Alice A." || edited["bio"] != "hi" {
+		t.Fatalf("edit = %v", edited)
+	}
+	h.expect(h.do("PATCH", "/v1/users/me", alice, map[string]any{"follower_count": 1000}), 400)
+
+	// Follow, counters, idempotency, lists.
+	h.expect(h.do("PUT", "/v1/users/"+bobID+"/follow", alice, nil), 204)
+	h.expect(h.do("PUT", "/v1/users/"+bobID+"/follow", alice, nil), 204)
+	h.expect(h.do("PUT", "/v1/users/"+aliceID+"/follow", alice, nil), 422)
+	h.expect(h.do("PUT", "/v1/users/"+uuid.NewString()+"/follow", alice, nil), 404)
+	profile := h.expect(h.do("GET", "/v1/users/"+bobID, "", nil), 200).json(t)
+	if profile["follower_count"] != float64(1) || profile["email"] != nil {
+		t.Fatalf("bob's profile = %v", profile)
+	}
+	followers := h.expect(h.do("GET", "/v1/users/"+bobID+"/followers?limit=10", "", nil), 200).json(t)
+	if items := followers["items"].([]any); len(items) != 1 || items[0].(map[string]any)["id"] != aliceID {
+		t.Fatalf("bob's followers = %v", followers)
+	}
+	h.expect(h.do("GET", "/v1/users/"+bobID+"/followers?cursor=garbage", "", nil), 400)
+	h.expect(h.do("GET", "/v1/users/"+bobID+"/followers?limit=0", "", nil), 400)
+
+	// Blocks: follows removed both ways, profile hidden both ways, no follow.
+	h.expect(h.do("PUT", "/v1/users/"+aliceID+"/block", bob, nil), 204)
+	profile = h.expect(h.do("GET", "/v1/users/"+bobID, "", nil), 200).json(t)
+	if profile["follower_count"] != float64(0) {
+		t.Fatalf("the block did not remove the follow (cache not invalidated?): %v", profile)
+	}
+	h.expect(h.do("GET", "/v1/users/"+bobID, alice, nil), 404)
+	h.expect(h.do("GET", "/v1/users/"+aliceID, bob, nil), 404)
+	h.expect(h.do("PUT", "/v1/users/"+bobID+"/follow", alice, nil), 403)
+	h.expect(h.do("DELETE", "/v1/users/"+aliceID+"/block", bob, nil), 204)
+	h.expect(h.do("GET", "/v1/users/"+bobID, alice, nil), 200)
+
+	// A new password revokes older tokens.
+	h.expect(h.do("PATCH", "/v1/users/me", bob, map[string]string{"password": "a brand new password"}), 200)
+	h.expect(h.do("GET", "/v1/users/me", bob, nil), 401)
+	h.expect(h.do("POST", "/v1/users/login", "", map[string]string{"username": "bob", "password": "a brand new password"}), 200)
+
+	// Logout revokes the caller's tokens.
+	h.expect(h.do("POST", "/v1/users/logout", alice, nil), 204)
+	h.expect(h.do("GET", "/v1/users/me", alice, nil), 401)
+	l := h.expect(h.do("POST", "/v1/users/login", "", map[string]string{"username": "alice", "password": "correct horse battery"}), 200)
+	alice = l.json(t)["access_token"].(string)
+
+	// Deletion: the token stops working, the profile is gone, the name is free.
+	h.expect(h.do("DELETE", "/v1/users/me", alice, nil), 204)
+	h.expect(h.do("GET", "/v1/users/me", alice, nil), 401)
+	h.expect(h.do("GET", "/v1/users/"+aliceID, "", nil), 404)
+	h.expect(h.do("POST", "/v1/users/login", "", map[string]string{"username": "alice", "password": "correct horse battery"}), 401)
+	h.register("alice")
+}
+
+// signed makes an HS256 token with the given claims and key.
+func signed(t *testing.T, key string, claims jwt.MapClaims) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestAuthenticateThroughSidecars calls user.v1.AuthService/Authenticate
+// from a second app id, through both sidecars (Dapr gRPC proxying).
+func TestAuthenticateThroughSidecars(t *testing.T) {
+	h := start(t)
+	activeID, active := h.register("carol")
+	deletedID, deleted := h.register("dave")
+	h.expect(h.do("DELETE", "/v1/users/me", deleted, nil), 204)
+	changedID, changed := h.register("erin")
+	h.expect(h.do("PATCH", "/v1/users/me", changed, map[string]string{"password": "another password 1"}), 200)
+
+	// The calling app: a bare gRPC server beside its own sidecar.
+	callerSrv, err := grpcserver.New(grpcserver.Config{Host: "127.0.0.1", MaxMessageBytes: 4 << 20}, nopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	callerSide := h.env.Start(t, "caller", callerSrv.Port())
+	callerSrv.Start()
+	t.Cleanup(func() { callerSrv.Stop(context.Background()) })
+	callerSide.WaitApp(t)
+	conn, err := sidecar.Dial(sidecar.Config{Host: "127.0.0.1", GRPCPort: callerSide.GRPCPort, HTTPPort: callerSide.HTTPPort, MaxMessageBytes: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := userv1.NewAuthServiceClient(sidecar.NewAppConn(conn, "user"))
+
+	now := time.Now()
+	claims := func(sub string, exp time.Time) jwt.MapClaims {
+		return jwt.MapClaims{"iss": "pixshare", "aud": "pixshare-api", "sub": sub, "iat": now.Unix(), "exp": exp.Unix(), "ver": 0}
+	}
+	noneToken := func() string {
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodNone, claims(activeID, now.Add(time.Hour))).SignedString(jwt.UnsafeAllowNoneSignatureType)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}()
+	wrongIss := claims(activeID, now.Add(time.Hour))
+	wrongIss["iss"] = "someone-else"
+	noExp := claims(activeID, now.Add(time.Hour))
+	delete(noExp, "exp")
+
+	tests := []struct {
+		name   string
+		token  string
+		status userv1.UserStatus
+		userID string
+	}{
+		{"active user", active, userv1.UserStatus_USER_STATUS_ACTIVE, activeID},
+		{"deleted user", deleted, userv1.UserStatus_USER_STATUS_DELETED, deletedID},
+		{"unknown user", signed(t, signingKey, claims(uuid.NewString(), now.Add(time.Hour))), userv1.UserStatus_USER_STATUS_UNKNOWN, ""},
+		{"expired", signed(t, signingKey, claims(activeID, now.Add(-time.Hour))), 0, ""},
+		{"forged with a guessed key", signed(t, "secret", claims(activeID, now.Add(time.Hour))), 0, ""},
+		{"alg none", noneToken, 0, ""},
+		{"wrong issuer", signed(t, signingKey, wrongIss), 0, ""},
+		{"no exp", signed(t, signingKey, noExp), 0, ""},
+		{"revoked by password change", changed, 0, ""},
+		{"garbage", "a.b.c", 0, ""},
+	}
+	_ = changedID
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			res, err := client.Authenticate(ctx, &userv1.AuthenticateRequest{Token: tt.token})
+			if tt.status == 0 {
+				if !apperror.Is(err, apperror.Unauthenticated) {
+					t.Fatalf("want Unauthenticated, got %v, %v", res, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.GetStatus() != tt.status || (tt.userID != "" && res.GetUserId() != tt.userID) {
+				t.Fatalf("got %v %s, want %v %s", res.GetStatus(), res.GetUserId(), tt.status, tt.userID)
+			}
+		})
+	}
+
+	graph := userv1.NewGraphServiceClient(sidecar.NewAppConn(conn, "user"))
+	h.expect(h.do("PUT", "/v1/users/"+changedID+"/block", active, nil), 204)
+	ctx := context.Background()
+	blocked, err := graph.IsBlocked(ctx, &userv1.IsBlockedRequest{UserId: changedID, OtherUserId: activeID})
+	if err != nil || !blocked.GetBlocked() {
+		t.Fatalf("IsBlocked either way: %v %v", blocked, err)
+	}
+	list, err := graph.ListBlocked(ctx, &userv1.ListBlockedRequest{UserId: changedID})
+	if err != nil || len(list.GetUserIds()) != 1 || list.GetUserIds()[0] != activeID {
+		t.Fatalf("ListBlocked: %v %v", list, err)
+	}
+	if _, err := graph.ListBlocked(ctx, &userv1.ListBlockedRequest{}); !apperror.Is(err, apperror.Invalid) {
+		t.Fatalf("empty user id: want Invalid, got %v", err)
+	}
+	if !strings.HasPrefix(active, "ey") {
+		t.Fatal("token is not a JWT")
+	}
+}
