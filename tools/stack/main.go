@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"pixshare/platform/events"
 )
 
 // options are the command-line settings; see newFlagSet for their meaning.
@@ -44,7 +46,7 @@ func newFlagSet(opts *options, stderr io.Writer) *flag.FlagSet {
 	fs.Func("apps", "comma-separated app ids to run (default: all)", listFlag(&opts.apps))
 	fs.Func("resources", "comma-separated resources paths replacing every app's (profile switch, e.g. components/redis)", listFlag(&opts.resources))
 	fs.StringVar(&opts.config, "config", "", "configuration file replacing every app's configFilePath")
-	opts.topics = []string{"thumbnails", "search-index", "domain-events", "dead-letters"}
+	opts.topics = append([]string(nil), events.Topics...)
 	fs.Func("topics", "comma-separated subjects of the stream (default: "+strings.Join(opts.topics, ",")+")", listFlag(&opts.topics))
 	fs.DurationVar(&opts.streamMaxAge, "stream-max-age", 72*time.Hour, "how long the stream keeps a message")
 	fs.Int64Var(&opts.streamMaxBytes, "stream-max-bytes", 1<<30, "stream size limit in bytes; the oldest messages go first")

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"pixshare/tools/stack/internal/broker"
+	broker "pixshare/platform/natsbroker"
 	"pixshare/tools/stack/internal/console"
 	"pixshare/tools/stack/internal/daprd"
 	"pixshare/tools/stack/internal/health"

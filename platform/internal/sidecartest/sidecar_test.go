@@ -5,9 +5,12 @@
 package sidecartest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +21,7 @@ import (
 	dapr "github.com/dapr/go-sdk/client"
 
 	"pixshare/platform/apperror"
+	"pixshare/platform/blob"
 	"pixshare/platform/cache"
 	"pixshare/platform/daprtest"
 	"pixshare/platform/database/dbtest"
@@ -191,5 +195,52 @@ func TestProxiedCallAndErrorMapping(t *testing.T) {
 	_, err = health.Check(ctx, &grpc_health_v1.HealthCheckRequest{Service: "no.such.Service"})
 	if !apperror.Is(err, apperror.NotFound) {
 		t.Fatalf("a NotFound status must come back as a NotFound kind, got %v", err)
+	}
+}
+
+func TestBlobStore(t *testing.T) {
+	env := daprtest.NewEnv(t, daprtest.LocalImages)
+	a := startApp(t, env, "gamma", nil)
+	ctx := context.Background()
+	store := blob.NewDapr(a.client, "images")
+
+	binary := make([]byte, 3<<20)
+	for i := range binary {
+		binary[i] = byte(i * 7)
+	}
+	cases := map[string][]byte{
+		"originals/p1":        binary,
+		"renditions/p1/a.jpg": []byte("QUJD"), // valid base64 text: must not be decoded
+		"renditions/p1/q.jpg": []byte(`"quoted"`),
+		"renditions/p1/empty": {},
+	}
+	for key, data := range cases {
+		if err := store.Put(ctx, key, data); err != nil {
+			t.Fatalf("put %s: %v", key, err)
+		}
+		got, err := store.Get(ctx, key)
+		if err != nil {
+			t.Fatalf("get %s: %v", key, err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatalf("%s: round trip changed the bytes (%d -> %d bytes)", key, len(data), len(got))
+		}
+	}
+	if _, err := store.Get(ctx, "originals/missing"); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("missing blob: want ErrNotFound, got %v", err)
+	}
+	if err := store.Delete(ctx, "originals/p1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Get(ctx, "originals/p1"); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("deleted blob: want ErrNotFound, got %v", err)
+	}
+	if err := store.Delete(ctx, "originals/p1"); err != nil {
+		t.Fatalf("deleting a missing blob: %v", err)
+	}
+	if err := store.Put(ctx, "../escape", []byte("x")); err == nil {
+		if _, statErr := os.Stat(filepath.Join(env.Dir, "escape")); statErr == nil {
+			t.Fatal("a key with ../ escaped the storage root")
+		}
 	}
 }

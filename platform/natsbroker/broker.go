@@ -1,6 +1,6 @@
-// Package broker embeds the NATS JetStream server that the local profile's
+// Package natsbroker embeds the NATS JetStream server that the local profile's
 // pub/sub component talks to, so `make run` needs no broker installed.
-package broker
+package natsbroker
 
 import (
 	"context"

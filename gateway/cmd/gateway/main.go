@@ -1,0 +1,13 @@
+// Command gateway runs the gateway: the single origin of the Pixshare REST
+// API, routing each path to the service that owns it, and serving the
+// merged API document and its explorer.
+package main
+
+import (
+	"pixshare/gateway/internal/service"
+	"pixshare/platform/app"
+)
+
+func main() {
+	app.Run(service.AppID, service.Module)
+}

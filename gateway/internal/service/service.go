@@ -1,0 +1,42 @@
+// Package service wires the gateway with fx.
+package service
+
+import (
+	"go.uber.org/fx"
+
+	"pixshare/gateway/internal/docs"
+	"pixshare/gateway/internal/proxy"
+	"pixshare/gateway/internal/upstream"
+	"pixshare/platform/config"
+	"pixshare/platform/grpcserver"
+	"pixshare/platform/httpserver"
+	"pixshare/platform/sidecar"
+)
+
+// AppID is the Dapr app id.
+const AppID = "gateway"
+
+// Module is the whole gateway.
+//
+// The gateway makes no Dapr calls (it reaches the services' REST ports
+// directly), yet runs beside a sidecar like every app: grpcserver gives the
+// sidecar its app port, and sidecar contributes its readiness check. Start-up
+// does not wait for the sidecar (nothing here needs its client); /readyz
+// reports it.
+var Module = fx.Options(
+	grpcserver.Module,
+	sidecar.Module,
+	httpserver.Module,
+	fx.Provide(
+		config.Load[upstream.Config],
+		upstream.ProvideTransport,
+		// One readiness check per routed service, into the platform's
+		// health registry (the group health.AsCheck uses).
+		fx.Annotate(upstream.ReadinessChecks, fx.ResultTags(`group:"health_checks,flatten"`)),
+		docs.ProvideMerger,
+	),
+	fx.Invoke(
+		proxy.Register,
+		docs.Register,
+	),
+)
