@@ -8,8 +8,8 @@ GO       ?= go
 BIN      := $(CURDIR)/bin
 # Every module of the workspace, in go.work order.
 MODULES  := $(shell $(GO) list -m -f '{{.Dir}}' 2>/dev/null)
-# The apps of dapr.yaml and the launcher.
-APPS     := user gateway
+# The apps of dapr.yaml as app:module (the command is <module>/cmd/<app>).
+APPS     := user:user post:post comment:comment thumbnailer:workers indexer:workers search:search gateway:gateway
 BUF_VERSION          := v1.61.0
 PROTOC_GEN_GO        := v1.36.10
 PROTOC_GEN_GO_GRPC   := v1.5.1
@@ -26,9 +26,10 @@ run: build daprd ## Run the whole stack (SQLite + embedded broker) at http://127
 .PHONY: build
 build: ## Build every app and the launcher into bin/
 	@mkdir -p $(BIN)
-	@for app in $(APPS); do $(GO) build -trimpath -o $(BIN)/$$app ./$$app/cmd/$$app || exit 1; done
+	@for pair in $(APPS); do app=$${pair%%:*}; mod=$${pair##*:}; \
+		$(GO) build -trimpath -o $(BIN)/$$app ./$$mod/cmd/$$app || exit 1; done
 	@$(GO) build -trimpath -o $(BIN)/stack ./tools/stack
-	@echo "built: $(APPS) stack"
+	@echo "built: $(foreach p,$(APPS),$(firstword $(subst :, ,$(p)))) stack"
 
 .PHONY: daprd
 daprd: ## Build (or find) the pinned daprd 1.14.0 into bin/daprd
@@ -76,6 +77,10 @@ lint: ## gofmt, go vet and a go mod tidy check on every module
 .PHONY: fuzz
 fuzz: ## Run every fuzz target briefly (FUZZTIME, default 10s each)
 	@./scripts/fuzz.sh $${FUZZTIME:-10s}
+
+.PHONY: reindex
+reindex: ## Rebuild the search read model from the post service (the stack must be running)
+	@DAPR_GRPC_PORT=50016 DAPR_HTTP_PORT=3506 DATABASE_URL=sqlite://.data/search.db $(BIN)/indexer reindex
 
 .PHONY: secrets
 secrets: ## Write .data/secrets.json with a random JWT key if missing (for `dapr run -f .`)

@@ -8,7 +8,8 @@ require (
 )
 
 require (
-	golang.org/x/image v0.48.0 // indirect
+	golang.org/x/image v0.48.0
+	pixshare/comment v0.0.0-00010101000000-000000000000
 	pixshare/user v0.0.0-00010101000000-000000000000
 )
 
@@ -18,3 +19,5 @@ replace (
 )
 
 replace pixshare/user => ../user
+
+replace pixshare/comment => ../comment

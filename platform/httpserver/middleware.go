@@ -111,10 +111,11 @@ func observe(logger *zap.Logger) func(http.Handler) http.Handler {
 				}
 				level := zapcore.InfoLevel
 				switch {
+				case quietPaths[r.URL.Path]:
+					// Probes: a 503 while starting is expected, not an error.
+					level = zapcore.DebugLevel
 				case status >= 500:
 					level = zapcore.ErrorLevel
-				case quietPaths[r.URL.Path]:
-					level = zapcore.DebugLevel
 				}
 				if ce := reqLog.Check(level, "request"); ce != nil {
 					route := ri.Route()

@@ -45,3 +45,25 @@ func EnsureStream(ctx context.Context, url string, s Stream) error {
 	}
 	return nil
 }
+
+// Backlog reports how many messages a durable consumer (a Dapr app id) has
+// not yet been sent or has not yet acknowledged. Tests use it to know when
+// an app has processed everything published so far.
+func Backlog(url, stream, consumer string) (uint64, error) {
+	nc, err := nats.Connect(url, nats.Name("pixshare-backlog"))
+	if err != nil {
+		return 0, fmt.Errorf("backlog of %s: connect %s: %w", consumer, url, err)
+	}
+	defer nc.Close()
+	// Dapr's consumers are push consumers, which the newer jetstream API
+	// does not describe; the classic context does.
+	js, err := nc.JetStream()
+	if err != nil {
+		return 0, fmt.Errorf("backlog of %s: %w", consumer, err)
+	}
+	info, err := js.ConsumerInfo(stream, consumer)
+	if err != nil {
+		return 0, fmt.Errorf("backlog of %s: %w", consumer, err)
+	}
+	return info.NumPending + uint64(info.NumAckPending), nil
+}

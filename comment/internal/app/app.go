@@ -1,0 +1,143 @@
+// Package app holds the comment service's use cases.
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"pixshare/comment/internal/domain"
+	"pixshare/platform/apperror"
+)
+
+// Repository stores comments; writes that others must learn about enqueue
+// their events in the same transaction.
+type Repository interface {
+	Create(ctx context.Context, c *domain.Comment) error
+	ByID(ctx context.Context, postID, id string) (domain.Comment, error)
+	UpdateBody(ctx context.Context, postID, id, actor, body string) (domain.Comment, error)
+	Delete(ctx context.Context, postID, id, actor, postAuthor string) error
+	// List pages a post's comments oldest first, leaving out authors in
+	// exclude.
+	List(ctx context.Context, postID, after string, exclude []string, limit int) ([]domain.Comment, error)
+	// DeleteByPost removes a deleted post's comments.
+	DeleteByPost(ctx context.Context, postID string) (int, error)
+	// DeleteByAuthor removes a deleted user's comments (enqueueing
+	// comment.deleted for each, so counts follow).
+	DeleteByAuthor(ctx context.Context, authorID string) (int, error)
+}
+
+// Post is what the comment service knows of a post.
+type Post struct {
+	ID       string
+	AuthorID string
+}
+
+// Posts looks up posts as a viewer sees them (NotFound when missing,
+// deleted, or hidden by a block between viewer and author).
+type Posts interface {
+	Visible(ctx context.Context, postID, viewer string) (Post, error)
+}
+
+// Blocks returns the users in a block relationship with a user.
+type Blocks interface {
+	Blocked(ctx context.Context, userID string) ([]string, error)
+}
+
+// Outbox wakes the relay after a commit that enqueued events.
+type Outbox interface {
+	Notify()
+}
+
+// Service is the comment use cases.
+type Service struct {
+	repo   Repository
+	posts  Posts
+	blocks Blocks
+	outbox Outbox
+}
+
+// NewService returns the use cases.
+func NewService(repo Repository, posts Posts, blocks Blocks, outbox Outbox) *Service {
+	return &Service{repo: repo, posts: posts, blocks: blocks, outbox: outbox}
+}
+
+// List pages the comments of a post the viewer can see.
+func (s *Service) List(ctx context.Context, viewer, postID, after string, limit int) ([]domain.Comment, error) {
+	if _, err := s.posts.Visible(ctx, postID, viewer); err != nil {
+		return nil, err
+	}
+	var exclude []string
+	if viewer != "" {
+		var err error
+		if exclude, err = s.blocks.Blocked(ctx, viewer); err != nil {
+			return nil, err
+		}
+	}
+	return s.repo.List(ctx, postID, after, exclude, limit)
+}
+
+// Create comments on a post the actor can see.
+func (s *Service) Create(ctx context.Context, actor, postID, body string) (domain.Comment, error) {
+	body, err := domain.CheckBody(body)
+	if err != nil {
+		return domain.Comment{}, err
+	}
+	if _, err := s.posts.Visible(ctx, postID, actor); err != nil {
+		return domain.Comment{}, err
+	}
+	c := domain.Comment{ID: uuid.Must(uuid.NewV7()).String(), PostID: postID, AuthorID: actor, Body: body,
+		CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
+	if err := s.repo.Create(ctx, &c); err != nil {
+		return domain.Comment{}, err
+	}
+	s.outbox.Notify()
+	return c, nil
+}
+
+// Edit changes a comment's body; only its author may.
+func (s *Service) Edit(ctx context.Context, actor, postID, id, body string) (domain.Comment, error) {
+	body, err := domain.CheckBody(body)
+	if err != nil {
+		return domain.Comment{}, err
+	}
+	if _, err := s.posts.Visible(ctx, postID, actor); err != nil {
+		return domain.Comment{}, err
+	}
+	return s.repo.UpdateBody(ctx, postID, id, actor, body)
+}
+
+// Delete removes a comment; its author or the post's author may.
+func (s *Service) Delete(ctx context.Context, actor, postID, id string) error {
+	post, err := s.posts.Visible(ctx, postID, actor)
+	if err != nil {
+		return err
+	}
+	if err := s.repo.Delete(ctx, postID, id, actor, post.AuthorID); err != nil {
+		return err
+	}
+	s.outbox.Notify()
+	return nil
+}
+
+// OnPostDeleted removes the comments of a deleted post.
+func (s *Service) OnPostDeleted(ctx context.Context, postID string) error {
+	if postID == "" {
+		return apperror.Invalidf("post_id missing")
+	}
+	_, err := s.repo.DeleteByPost(ctx, postID)
+	return err
+}
+
+// OnUserDeleted removes the comments of a deleted user.
+func (s *Service) OnUserDeleted(ctx context.Context, userID string) error {
+	if userID == "" {
+		return apperror.Invalidf("user_id missing")
+	}
+	n, err := s.repo.DeleteByAuthor(ctx, userID)
+	if err == nil && n > 0 {
+		s.outbox.Notify()
+	}
+	return err
+}

@@ -1,0 +1,64 @@
+// Package service wires the comment service with fx.
+package service
+
+import (
+	"time"
+
+	"go.uber.org/fx"
+	"google.golang.org/grpc"
+	"gorm.io/gorm"
+
+	"pixshare/comment/internal/adapters"
+	"pixshare/comment/internal/app"
+	"pixshare/comment/internal/ports"
+	"pixshare/platform/auth"
+	"pixshare/platform/cache"
+	"pixshare/platform/config"
+	"pixshare/platform/database"
+	"pixshare/platform/events"
+	"pixshare/platform/grpcserver"
+	"pixshare/platform/httpserver"
+	"pixshare/platform/outbox"
+	"pixshare/platform/sidecar"
+	"pixshare/platform/usergraph"
+	postv1 "pixshare/proto/post/v1"
+)
+
+// AppID is the Dapr app id.
+const AppID = "comment"
+
+// Config is the comment service's own configuration.
+type Config struct {
+	// PostCacheTTL bounds how long a deleted post's comments stay
+	// writable here; 0 disables the cache.
+	PostCacheTTL time.Duration `env:"POST_CACHE_TTL" envDefault:"5s"`
+}
+
+// Module is the whole comment service.
+var Module = fx.Options(
+	grpcserver.Module,
+	sidecar.Module,
+	httpserver.Module,
+	database.WithDefaultURL("sqlite://.data/comment.db"),
+	database.Module,
+	cache.Module(AppID),
+	events.Module(AppID),
+	outbox.Module,
+	auth.ClientModule,
+	usergraph.Module,
+	fx.Provide(
+		config.Load[Config],
+		fx.Annotate(adapters.NewRepository, fx.As(new(app.Repository))),
+		func(cfg Config, conn *grpc.ClientConn, c cache.Cache) app.Posts {
+			return adapters.NewPosts(postv1.NewPostServiceClient(sidecar.NewAppConn(conn, "post")), c, cfg.PostCacheTTL)
+		},
+		func(g *usergraph.Client) app.Blocks { return g },
+		func(r *outbox.Relay) app.Outbox { return r },
+		app.NewService,
+	),
+	fx.Invoke(
+		func(db *gorm.DB) error { return adapters.Migrate(db) },
+		ports.RegisterHTTP,
+		ports.Subscribe,
+	),
+)

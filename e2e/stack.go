@@ -1,0 +1,213 @@
+// Package e2e runs the whole Pixshare stack through the launcher (the same
+// dapr.yaml and components as `make run`) and walks user journeys over the
+// gateway's REST API.
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"pixshare/platform/daprtest"
+)
+
+// Stack is a running launcher in a scratch copy of the repository's run
+// configuration, so its .data/ never touches the developer's.
+type Stack struct {
+	Root    string
+	Gateway string
+	cmd     *exec.Cmd
+	out     *lines
+	done    chan struct{}
+}
+
+// apps maps the commands of dapr.yaml to their Go packages.
+var apps = map[string]string{
+	"bin/user":        "pixshare/user/cmd/user",
+	"bin/gateway":     "pixshare/gateway/cmd/gateway",
+	"bin/post":        "pixshare/post/cmd/post",
+	"bin/thumbnailer": "pixshare/workers/cmd/thumbnailer",
+	"bin/indexer":     "pixshare/workers/cmd/indexer",
+	"bin/search":      "pixshare/search/cmd/search",
+	"bin/comment":     "pixshare/comment/cmd/comment",
+}
+
+// Options change how the stack is started.
+type Options struct {
+	// Profile is a folder of components/ (default "local").
+	Profile string
+	// Env is added to the launcher's environment (and so every app's).
+	Env map[string]string
+}
+
+// Start copies dapr.yaml and components/ into a temp dir, builds every
+// app the run file names, runs the launcher there and waits for its
+// "ready:" line.
+func Start(t *testing.T, opts Options) *Stack {
+	t.Helper()
+	daprd := daprtest.Daprd(t)
+	repo, err := daprtest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	runFile, err := os.ReadFile(filepath.Join(repo, "dapr.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile := opts.Profile
+	if profile == "" {
+		profile = "local"
+	}
+	runFile = []byte(strings.ReplaceAll(string(runFile), "./components/local", "./components/"+profile))
+	if err := os.WriteFile(filepath.Join(root, "dapr.yaml"), runFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(filepath.Join(root, "components"), os.DirFS(filepath.Join(repo, "components"))); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(root, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for cmd, pkg := range apps {
+		if !strings.Contains(string(runFile), `"`+cmd+`"`) {
+			continue
+		}
+		if err := os.Symlink(daprtest.Binary(t, pkg), filepath.Join(root, cmd)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stackBin := daprtest.Binary(t, "pixshare/tools/stack")
+
+	s := &Stack{Root: root, out: &lines{}, done: make(chan struct{})}
+	s.cmd = exec.Command(stackBin, "-f", filepath.Join(root, "dapr.yaml"), "-daprd", daprd)
+	s.cmd.Dir = root
+	s.cmd.Env = append(os.Environ(), "LOG_LEVEL=info")
+	for k, v := range opts.Env {
+		s.cmd.Env = append(s.cmd.Env, k+"="+v)
+	}
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	pipe, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stderr = s.cmd.Stdout
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go s.out.collect(pipe)
+	go func() {
+		_ = s.cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		s.Stop(t)
+		if t.Failed() {
+			t.Logf("stack output (last 300 lines):\n%s", s.out.tail(300))
+		}
+	})
+
+	ready := regexp.MustCompile(`^ready: (http://\S+)`)
+	deadline := time.Now().Add(4 * time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			t.Fatalf("the launcher exited before ready:\n%s", s.out.tail(200))
+		default:
+		}
+		if m := s.out.find(ready); m != nil {
+			s.Gateway = m[1]
+			return s
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no ready line after 4 minutes:\n%s", s.out.tail(200))
+	return nil
+}
+
+// Output is everything the stack printed so far.
+func (s *Stack) Output() string { return s.out.tail(1 << 30) }
+
+// Stop sends SIGTERM to the launcher and waits for it to exit.
+func (s *Stack) Stop(t *testing.T) {
+	t.Helper()
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(40 * time.Second):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-s.done
+		t.Errorf("the launcher did not stop within 40s of SIGTERM")
+	}
+}
+
+// Leftovers lists processes still running from the stack's directory or
+// binaries.
+func (s *Stack) Leftovers() []string {
+	var left []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if _, err := fmt.Sscanf(e.Name(), "%d", new(int)); err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		c := strings.ReplaceAll(string(cmdline), "\x00", " ")
+		if strings.Contains(c, s.Root) || strings.HasPrefix(cwd, s.Root) {
+			left = append(left, e.Name()+": "+c)
+		}
+	}
+	return left
+}
+
+// lines collects output lines.
+type lines struct {
+	mu  sync.Mutex
+	all []string
+}
+
+func (l *lines) collect(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		l.mu.Lock()
+		l.all = append(l.all, sc.Text())
+		l.mu.Unlock()
+	}
+}
+
+func (l *lines) find(re *regexp.Regexp) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range l.all {
+		if m := re.FindStringSubmatch(line); m != nil {
+			return m
+		}
+	}
+	return nil
+}
+
+func (l *lines) tail(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	start := max(0, len(l.all)-n)
+	return strings.Join(l.all[start:], "\n")
+}

@@ -1,0 +1,69 @@
+// Package events holds what the post service publishes (and the blob keys
+// it shares with the workers), for the apps that consume it.
+package events
+
+import "time"
+
+// Event types. Thumbnail requests go to the thumbnails topic, index
+// changes to the search-index topic, PostDeleted to domain-events.
+const (
+	TypeThumbnailRequested = "post.thumbnail.requested"
+	TypeIndexUpsert        = "post.index.upsert"
+	TypeIndexRemove        = "post.index.remove"
+	TypePostDeleted        = "post.deleted"
+)
+
+// ThumbnailRequested asks the thumbnailer to make every size of a post's
+// image.
+type ThumbnailRequested struct {
+	PostID      string `json:"post_id"`
+	AuthorID    string `json:"author_id"`
+	Version     int64  `json:"version"`
+	OriginalKey string `json:"original_key"`
+}
+
+// IndexUpsert puts a post's searchable fields into the read model at
+// Version; the read model keeps the highest version it has seen.
+type IndexUpsert struct {
+	PostID    string    `json:"post_id"`
+	AuthorID  string    `json:"author_id"`
+	Caption   string    `json:"caption"`
+	Tags      []string  `json:"tags"`
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// IndexRemove removes a post from the read model; Version is higher than
+// every upsert of the post, so a late upsert cannot bring it back.
+type IndexRemove struct {
+	PostID   string `json:"post_id"`
+	AuthorID string `json:"author_id"`
+	Version  int64  `json:"version"`
+}
+
+// PostDeleted tells other services a post is gone (comments go with it).
+type PostDeleted struct {
+	PostID    string    `json:"post_id"`
+	AuthorID  string    `json:"author_id"`
+	DeletedAt time.Time `json:"deleted_at"`
+}
+
+// Image sizes, smallest first. "original" is the clean, re-encoded,
+// upright copy of the upload.
+const (
+	SizeThumb    = "thumb"
+	SizeSmall    = "small"
+	SizeMedium   = "medium"
+	SizeLarge    = "large"
+	SizeOriginal = "original"
+)
+
+// Sizes lists every size served.
+var Sizes = []string{SizeThumb, SizeSmall, SizeMedium, SizeLarge, SizeOriginal}
+
+// OriginalKey is where the upload, as received, is stored.
+func OriginalKey(postID string) string { return "uploads/" + postID }
+
+// RenditionKey is where the thumbnailer stores a size of a post's image.
+func RenditionKey(postID, size string) string { return "renditions/" + postID + "/" + size + ".jpg" }

@@ -1,0 +1,343 @@
+// Package adapters implements the post service's ports: GORM storage with
+// the transactional outbox, the images binding, and the user service's
+// graph queries through Dapr.
+package adapters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"pixshare/platform/apperror"
+	"pixshare/platform/database"
+	platformevents "pixshare/platform/events"
+	"pixshare/platform/outbox"
+	"pixshare/post/events"
+	"pixshare/post/internal/domain"
+)
+
+// postRow is the posts table.
+type postRow struct {
+	ID       string `gorm:"primaryKey;size:36"`
+	AuthorID string `gorm:"size:36;not null;index:ix_posts_author,priority:1"`
+	Caption  string `gorm:"size:10000;not null;default:''"`
+	// Tags are normalised ([a-z0-9_]) so a comma-joined list is exact.
+	Tags           string `gorm:"size:2000;not null;default:''"`
+	Status         string `gorm:"size:16;not null;index:ix_posts_stale,priority:1"`
+	ThumbnailReady bool   `gorm:"not null;default:false"`
+	IndexedVersion int64  `gorm:"not null;default:0"`
+	Version        int64  `gorm:"not null;default:1"`
+	OriginalKey    string `gorm:"size:200;not null"`
+	Format         string `gorm:"size:10;not null;default:''"`
+	Width          int    `gorm:"not null;default:0"`
+	Height         int    `gorm:"not null;default:0"`
+	CommentCount   int64  `gorm:"not null;default:0"`
+	FailedReason   string `gorm:"size:500;not null;default:''"`
+	// RequestedAt is when the thumbnail and index requests were last sent;
+	// the reconciler re-sends them for posts stuck past a bound.
+	RequestedAt time.Time `gorm:"not null;index:ix_posts_stale,priority:2"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	DeletedAt   gorm.DeletedAt `gorm:"index"`
+}
+
+func (postRow) TableName() string { return "posts" }
+
+func (r postRow) toDomain() domain.Post {
+	tags := []string{}
+	if r.Tags != "" {
+		tags = strings.Split(r.Tags, ",")
+	}
+	return domain.Post{
+		ID: r.ID, AuthorID: r.AuthorID, Caption: r.Caption, Tags: tags, Status: domain.Status(r.Status),
+		ThumbnailReady: r.ThumbnailReady, IndexedVersion: r.IndexedVersion, Version: r.Version,
+		OriginalKey: r.OriginalKey, Format: r.Format, Width: r.Width, Height: r.Height,
+		CommentCount: r.CommentCount, FailedReason: r.FailedReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+}
+
+func fromDomain(p domain.Post) postRow {
+	return postRow{
+		ID: p.ID, AuthorID: p.AuthorID, Caption: p.Caption, Tags: strings.Join(p.Tags, ","), Status: string(p.Status),
+		ThumbnailReady: p.ThumbnailReady, IndexedVersion: p.IndexedVersion, Version: p.Version,
+		OriginalKey: p.OriginalKey, Format: p.Format, Width: p.Width, Height: p.Height,
+		CommentCount: p.CommentCount, FailedReason: p.FailedReason, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+	}
+}
+
+// Repository is the GORM implementation of app.Repository.
+type Repository struct {
+	db *gorm.DB
+}
+
+// NewRepository returns a repository on db.
+func NewRepository(db *gorm.DB) *Repository { return &Repository{db: db} }
+
+// Migrate creates or updates the schema.
+func Migrate(db *gorm.DB) error {
+	if err := db.AutoMigrate(&postRow{}, &commentRef{}); err != nil {
+		return fmt.Errorf("migrate post schema: %w", err)
+	}
+	return outbox.Migrate(db)
+}
+
+func thumbnailRequest(p domain.Post) events.ThumbnailRequested {
+	return events.ThumbnailRequested{PostID: p.ID, AuthorID: p.AuthorID, Version: p.Version, OriginalKey: p.OriginalKey}
+}
+
+func indexUpsert(p domain.Post) events.IndexUpsert {
+	return events.IndexUpsert{PostID: p.ID, AuthorID: p.AuthorID, Caption: p.Caption, Tags: p.Tags,
+		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+}
+
+func enqueue(tx *gorm.DB, topic, typ string, payload any) error {
+	_, err := outbox.Enqueue(tx, topic, typ, payload)
+	return err
+}
+
+// Create implements app.Repository.
+func (r *Repository) Create(ctx context.Context, p *domain.Post) error {
+	row := fromDomain(*p)
+	row.RequestedAt = r.db.NowFunc()
+	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		created := row.toDomain()
+		if err := enqueue(tx, platformevents.TopicThumbnails, events.TypeThumbnailRequested, thumbnailRequest(created)); err != nil {
+			return err
+		}
+		return enqueue(tx, platformevents.TopicSearchIndex, events.TypeIndexUpsert, indexUpsert(created))
+	})
+	if err != nil {
+		return fmt.Errorf("create post: %w", err)
+	}
+	*p = row.toDomain()
+	return nil
+}
+
+// ByID implements app.Repository.
+func (r *Repository) ByID(ctx context.Context, id string) (domain.Post, error) {
+	var row postRow
+	err := r.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return domain.Post{}, domain.ErrNoPost
+	}
+	if err != nil {
+		return domain.Post{}, fmt.Errorf("post by id: %w", database.Classify(err))
+	}
+	return row.toDomain(), nil
+}
+
+func lockPost(tx *gorm.DB, id string) (postRow, error) {
+	var row postRow
+	err := tx.Clauses(database.ForUpdate(tx)...).Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return row, domain.ErrNoPost
+	}
+	return row, err
+}
+
+func save(tx *gorm.DB, row *postRow) error {
+	row.UpdatedAt = tx.NowFunc()
+	return tx.Select("*").Omit("created_at", "deleted_at").Updates(row).Error
+}
+
+// Update implements app.Repository.
+func (r *Repository) Update(ctx context.Context, id string, change func(*domain.Post) error, publish bool) (domain.Post, error) {
+	var out domain.Post
+	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
+		row, err := lockPost(tx, id)
+		if err != nil {
+			return err
+		}
+		p := row.toDomain()
+		if err := change(&p); err != nil {
+			return err
+		}
+		updated := fromDomain(p)
+		updated.RequestedAt = row.RequestedAt
+		updated.CreatedAt = row.CreatedAt
+		if err := save(tx, &updated); err != nil {
+			return err
+		}
+		out = updated.toDomain()
+		if publish {
+			return enqueue(tx, platformevents.TopicSearchIndex, events.TypeIndexUpsert, indexUpsert(out))
+		}
+		return nil
+	})
+	if err != nil {
+		if _, ok := apperror.As(err); ok {
+			return domain.Post{}, err
+		}
+		return domain.Post{}, fmt.Errorf("update post: %w", err)
+	}
+	return out, nil
+}
+
+// deleteRow soft-deletes a locked live post, bumping its version so the
+// index removal outranks every earlier upsert, and enqueues its events.
+func deleteRow(tx *gorm.DB, row postRow) error {
+	now := tx.NowFunc()
+	res := tx.Model(&postRow{}).Where("id = ?", row.ID).
+		Updates(map[string]any{"version": row.Version + 1, "deleted_at": now, "updated_at": now})
+	if res.Error != nil {
+		return res.Error
+	}
+	rm := events.IndexRemove{PostID: row.ID, AuthorID: row.AuthorID, Version: row.Version + 1}
+	if err := enqueue(tx, platformevents.TopicSearchIndex, events.TypeIndexRemove, rm); err != nil {
+		return err
+	}
+	return enqueue(tx, platformevents.TopicDomainEvents, events.TypePostDeleted,
+		events.PostDeleted{PostID: row.ID, AuthorID: row.AuthorID, DeletedAt: now})
+}
+
+// Delete implements app.Repository.
+func (r *Repository) Delete(ctx context.Context, id string, check func(domain.Post) error) (domain.Post, error) {
+	var out domain.Post
+	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
+		row, err := lockPost(tx, id)
+		if err != nil {
+			return err
+		}
+		out = row.toDomain()
+		if err := check(out); err != nil {
+			return err
+		}
+		return deleteRow(tx, row)
+	})
+	if err != nil {
+		if _, ok := apperror.As(err); ok {
+			return domain.Post{}, err
+		}
+		return domain.Post{}, fmt.Errorf("delete post: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteByAuthor implements app.Repository.
+func (r *Repository) DeleteByAuthor(ctx context.Context, authorID string) ([]string, error) {
+	var ids []string
+	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
+		ids = nil
+		var rows []postRow
+		if err := tx.Clauses(database.ForUpdate(tx)...).Where("author_id = ?", authorID).Find(&rows).Error; err != nil {
+			return err
+		}
+		for _, row := range rows {
+			if err := deleteRow(tx, row); err != nil {
+				return err
+			}
+			ids = append(ids, row.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delete posts of %s: %w", authorID, err)
+	}
+	return ids, nil
+}
+
+func toDomain(rows []postRow) []domain.Post {
+	out := make([]domain.Post, len(rows))
+	for i, row := range rows {
+		out[i] = row.toDomain()
+	}
+	return out
+}
+
+// Feed implements app.Repository.
+func (r *Repository) Feed(ctx context.Context, self string, authors []string, before string, limit int) ([]domain.Post, error) {
+	q := r.db.WithContext(ctx).Model(&postRow{})
+	if len(authors) > 0 {
+		q = q.Where("author_id = ? OR (author_id IN ? AND status = ?)", self, authors, string(domain.StatusReady))
+	} else {
+		q = q.Where("author_id = ?", self)
+	}
+	if before != "" {
+		q = q.Where("id < ?", before)
+	}
+	var rows []postRow
+	if err := q.Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("feed: %w", database.Classify(err))
+	}
+	return toDomain(rows), nil
+}
+
+// ByAuthor implements app.Repository.
+func (r *Repository) ByAuthor(ctx context.Context, authorID string, includeUnready bool, before string, limit int) ([]domain.Post, error) {
+	q := r.db.WithContext(ctx).Where("author_id = ?", authorID)
+	if !includeUnready {
+		q = q.Where("status = ?", string(domain.StatusReady))
+	}
+	if before != "" {
+		q = q.Where("id < ?", before)
+	}
+	var rows []postRow
+	if err := q.Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("posts by author: %w", database.Classify(err))
+	}
+	return toDomain(rows), nil
+}
+
+// All implements app.Repository.
+func (r *Repository) All(ctx context.Context, after string, limit int) ([]domain.Post, error) {
+	q := r.db.WithContext(ctx).Order("id").Limit(limit)
+	if after != "" {
+		q = q.Where("id > ?", after)
+	}
+	var rows []postRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list posts: %w", database.Classify(err))
+	}
+	return toDomain(rows), nil
+}
+
+// Stale implements app.Repository.
+func (r *Repository) Stale(ctx context.Context, olderThan time.Time, limit int) ([]domain.Post, error) {
+	var rows []postRow
+	err := r.db.WithContext(ctx).
+		Where("status = ? AND requested_at < ?", string(domain.StatusProcessing), olderThan).
+		Order("requested_at").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("stale posts: %w", database.Classify(err))
+	}
+	return toDomain(rows), nil
+}
+
+// Rerequest implements app.Repository.
+func (r *Repository) Rerequest(ctx context.Context, p domain.Post) error {
+	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
+		row, err := lockPost(tx, p.ID)
+		if errors.Is(err, domain.ErrNoPost) {
+			return nil // deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		cur := row.toDomain()
+		if cur.Status != domain.StatusProcessing {
+			return nil
+		}
+		if !cur.ThumbnailReady {
+			if err := enqueue(tx, platformevents.TopicThumbnails, events.TypeThumbnailRequested, thumbnailRequest(cur)); err != nil {
+				return err
+			}
+		}
+		if !cur.Indexed() {
+			if err := enqueue(tx, platformevents.TopicSearchIndex, events.TypeIndexUpsert, indexUpsert(cur)); err != nil {
+				return err
+			}
+		}
+		return tx.Model(&postRow{}).Where("id = ?", p.ID).UpdateColumn("requested_at", tx.NowFunc()).Error
+	})
+	if err != nil {
+		return fmt.Errorf("re-request post %s: %w", p.ID, err)
+	}
+	return nil
+}

@@ -1,0 +1,62 @@
+// Package app holds the post service's use cases, talking to storage,
+// blobs and the user service through the interfaces below.
+package app
+
+import (
+	"context"
+	"time"
+
+	"pixshare/post/internal/domain"
+)
+
+// Repository stores posts. Every write that changes what other services
+// must learn enqueues its events in the outbox in the same transaction.
+type Repository interface {
+	// Create stores a new post with its thumbnail request and index upsert.
+	Create(ctx context.Context, p *domain.Post) error
+	// ByID returns a live post, or domain.ErrNoPost.
+	ByID(ctx context.Context, id string) (domain.Post, error)
+	// Update applies change to a live post in a transaction; when publish
+	// is true the new version is sent to the index.
+	Update(ctx context.Context, id string, change func(*domain.Post) error, publish bool) (domain.Post, error)
+	// Delete soft-deletes a live post and enqueues the index removal and
+	// post.deleted.
+	Delete(ctx context.Context, id string, check func(domain.Post) error) (domain.Post, error)
+	// DeleteByAuthor deletes every live post of an author (user deletion),
+	// with the same events per post. It returns the ids deleted.
+	DeleteByAuthor(ctx context.Context, authorID string) ([]string, error)
+	// Feed pages posts newest first: every post of `self`, and the ready
+	// posts of `authors`.
+	Feed(ctx context.Context, self string, authors []string, before string, limit int) ([]domain.Post, error)
+	// ByAuthor pages an author's posts newest first; only ready ones unless
+	// includeUnready (the author looking at their own).
+	ByAuthor(ctx context.Context, authorID string, includeUnready bool, before string, limit int) ([]domain.Post, error)
+	// All pages every live post by id (re-index).
+	All(ctx context.Context, after string, limit int) ([]domain.Post, error)
+	// Stale returns posts still processing since before `olderThan` that
+	// were not re-requested since, for the reconciler.
+	Stale(ctx context.Context, olderThan time.Time, limit int) ([]domain.Post, error)
+	// Rerequest enqueues again what a stale post is missing.
+	Rerequest(ctx context.Context, p domain.Post) error
+	// CountComment counts a comment in (or, deleted, out of) a post's
+	// comment_count exactly once, whatever the order of the events.
+	CountComment(ctx context.Context, postID, commentID string, deleted bool) (bool, error)
+}
+
+// Images stores image bytes.
+type Images interface {
+	Put(ctx context.Context, key string, data []byte) error
+	Get(ctx context.Context, key string) ([]byte, error)
+	Delete(ctx context.Context, key string) error
+}
+
+// Graph answers questions about follows and blocks (the user service).
+type Graph interface {
+	Following(ctx context.Context, userID string) ([]string, error)
+	IsBlocked(ctx context.Context, a, b string) (bool, error)
+}
+
+// Outbox wakes the relay after a commit that enqueued events.
+type Outbox interface {
+	Notify()
+}

@@ -1,0 +1,117 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"pixshare/platform/apperror"
+	"pixshare/platform/logging"
+	"pixshare/post/internal/domain"
+)
+
+// MarkThumbnailReady records that every size exists, and the upright
+// dimensions of the image. Repeating a report is harmless.
+func (s *Service) MarkThumbnailReady(ctx context.Context, id string, version int64, width, height int) (domain.Post, error) {
+	return s.report(ctx, id, version, func(p *domain.Post) {
+		p.ThumbnailReady = true
+		if width > 0 && height > 0 {
+			p.Width, p.Height = width, height
+		}
+	})
+}
+
+// MarkIndexed records that the index holds version.
+func (s *Service) MarkIndexed(ctx context.Context, id string, version int64) (domain.Post, error) {
+	return s.report(ctx, id, version, func(p *domain.Post) {
+		if version > p.IndexedVersion {
+			p.IndexedVersion = version
+		}
+	})
+}
+
+// MarkFailed records that the image cannot be processed.
+func (s *Service) MarkFailed(ctx context.Context, id string, version int64, reason string) (domain.Post, error) {
+	if len(reason) > 500 {
+		reason = reason[:500]
+	}
+	return s.report(ctx, id, version, func(p *domain.Post) {
+		if !p.ThumbnailReady {
+			p.Status = domain.StatusFailed
+			p.FailedReason = reason
+		}
+	})
+}
+
+func (s *Service) report(ctx context.Context, id string, version int64, apply func(*domain.Post)) (domain.Post, error) {
+	if id == "" || version < 1 {
+		return domain.Post{}, apperror.Invalidf("post_id and a positive version are required")
+	}
+	p, err := s.repo.Update(ctx, id, func(p *domain.Post) error {
+		if version > p.Version {
+			return apperror.Invalidf("version %d is newer than the post's %d", version, p.Version)
+		}
+		apply(p)
+		p.Settle()
+		return nil
+	}, false)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	s.forget(ctx, id)
+	return p, nil
+}
+
+// OnUserDeleted removes every post of a deleted user (and, through the
+// outbox, their index entries and comments).
+func (s *Service) OnUserDeleted(ctx context.Context, userID string) error {
+	ids, err := s.repo.DeleteByAuthor(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		s.forget(ctx, id)
+	}
+	if len(ids) > 0 {
+		s.outbox.Notify()
+		logging.FromContext(ctx, s.logger).Info("posts of deleted user removed",
+			zap.String("author_id", userID), zap.Int("posts", len(ids)))
+	}
+	return nil
+}
+
+// OnComment keeps comment_count in step with comment events.
+func (s *Service) OnComment(ctx context.Context, postID, commentID string, deleted bool) error {
+	if postID == "" || commentID == "" {
+		return apperror.Invalidf("post_id and comment_id are required")
+	}
+	changed, err := s.repo.CountComment(ctx, postID, commentID, deleted)
+	if err == nil && changed {
+		s.forget(ctx, postID)
+	}
+	return err
+}
+
+// Reconcile re-requests what posts stuck in processing are missing, so no
+// single lost message or crash leaves a post unprocessed.
+func (s *Service) Reconcile(ctx context.Context, olderThan time.Duration) (int, error) {
+	stale, err := s.repo.Stale(ctx, time.Now().Add(-olderThan), 100)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range stale {
+		if err := s.repo.Rerequest(ctx, p); err != nil {
+			return 0, err
+		}
+	}
+	if len(stale) > 0 {
+		s.outbox.Notify()
+	}
+	return len(stale), nil
+}
+
+// All pages every live post (re-index).
+func (s *Service) All(ctx context.Context, after string, limit int) ([]domain.Post, error) {
+	return s.repo.All(ctx, after, limit)
+}

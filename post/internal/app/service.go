@@ -1,0 +1,261 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+
+	"pixshare/platform/apperror"
+	"pixshare/platform/blob"
+	"pixshare/platform/cache"
+	"pixshare/platform/logging"
+	"pixshare/post/events"
+	"pixshare/post/internal/domain"
+	"pixshare/post/media"
+)
+
+// Config holds the limits the use cases enforce.
+type Config struct {
+	MaxPixels    int64
+	RetryAfter   time.Duration
+	PostCacheTTL time.Duration
+}
+
+// Service is the post service's use cases.
+type Service struct {
+	repo   Repository
+	images Images
+	graph  Graph
+	cache  cache.Cache
+	outbox Outbox
+	cfg    Config
+	logger *zap.Logger
+}
+
+// NewService returns the use cases over the given ports.
+func NewService(repo Repository, images Images, graph Graph, c cache.Cache, outbox Outbox, cfg Config, logger *zap.Logger) *Service {
+	return &Service{repo: repo, images: images, graph: graph, cache: c, outbox: outbox, cfg: cfg, logger: logger}
+}
+
+// Upload is a new post as received.
+type Upload struct {
+	Image   []byte
+	Caption string
+	Tags    []string
+}
+
+// Create validates an upload, stores the original and the post (with its
+// events), in that order: a refused upload stores nothing, and a post row
+// never points at a missing original.
+func (s *Service) Create(ctx context.Context, author string, up Upload) (domain.Post, error) {
+	caption, err := domain.CheckCaption(up.Caption)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	tags, err := domain.ParseTags(up.Tags)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	info, err := media.Inspect(bytes.NewReader(up.Image), s.cfg.MaxPixels)
+	if err != nil {
+		return domain.Post{}, mediaError(err, s.cfg.MaxPixels)
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	p := domain.Post{
+		ID: id, AuthorID: author, Caption: caption, Tags: tags, Status: domain.StatusProcessing,
+		Version: 1, OriginalKey: events.OriginalKey(id), Format: string(info.Format), Width: info.Width, Height: info.Height,
+	}
+	if err := s.images.Put(ctx, p.OriginalKey, up.Image); err != nil {
+		return domain.Post{}, err
+	}
+	if err := s.repo.Create(ctx, &p); err != nil {
+		// Undo the blob so a failed upload leaves nothing behind.
+		if delErr := s.images.Delete(context.WithoutCancel(ctx), p.OriginalKey); delErr != nil {
+			logging.FromContext(ctx, s.logger).Warn("orphan original left after failed upload",
+				zap.String("key", p.OriginalKey), zap.Error(delErr))
+		}
+		return domain.Post{}, err
+	}
+	s.outbox.Notify()
+	return p, nil
+}
+
+func mediaError(err error, maxPixels int64) error {
+	switch {
+	case errors.Is(err, media.ErrUnsupportedFormat):
+		return apperror.Wrap(apperror.UnsupportedMedia, err, "image must be JPEG, PNG, GIF or WebP").
+			WithFields(apperror.FieldError{Field: "image", Message: "unsupported format"})
+	case errors.Is(err, media.ErrTooManyPixels):
+		return apperror.Wrap(apperror.Unprocessable, err, fmt.Sprintf("image has more than %d pixels", maxPixels)).
+			WithFields(apperror.FieldError{Field: "image", Message: "too many pixels"})
+	default:
+		return apperror.Wrap(apperror.Unprocessable, err, "image is corrupt or truncated").
+			WithFields(apperror.FieldError{Field: "image", Message: "unreadable"})
+	}
+}
+
+func postKey(id string) string { return "post:" + id }
+
+// load returns a live post through the cache.
+func (s *Service) load(ctx context.Context, id string) (domain.Post, error) {
+	var p domain.Post
+	if s.cache.Get(ctx, postKey(id), &p) {
+		return p, nil
+	}
+	p, err := s.repo.ByID(ctx, id)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	s.cache.Set(ctx, postKey(id), p, s.cfg.PostCacheTTL)
+	return p, nil
+}
+
+func (s *Service) forget(ctx context.Context, id string) { s.cache.Delete(ctx, postKey(id)) }
+
+// visible reports NotFound when viewer and author block each other.
+func (s *Service) visible(ctx context.Context, viewer string, p domain.Post) error {
+	if viewer == "" || viewer == p.AuthorID {
+		return nil
+	}
+	blocked, err := s.graph.IsBlocked(ctx, viewer, p.AuthorID)
+	if err != nil {
+		return err
+	}
+	if blocked {
+		return domain.ErrNoPost
+	}
+	return nil
+}
+
+// Get returns a post as seen by viewer ("" for anonymous).
+func (s *Service) Get(ctx context.Context, viewer, id string) (domain.Post, error) {
+	p, err := s.load(ctx, id)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	if err := s.visible(ctx, viewer, p); err != nil {
+		return domain.Post{}, err
+	}
+	return p, nil
+}
+
+// authorOnly refuses anyone but the author: NotFound when the post is
+// hidden from them by a block, Forbidden otherwise. It runs before the
+// write transaction, so no remote call holds a database lock.
+func (s *Service) authorOnly(ctx context.Context, actor, id string) error {
+	p, err := s.repo.ByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if p.AuthorID == actor {
+		return nil
+	}
+	if err := s.visible(ctx, actor, p); err != nil {
+		return err
+	}
+	return domain.ErrNotAuthor
+}
+
+func requireAuthor(actor string) func(p domain.Post) error {
+	return func(p domain.Post) error {
+		if p.AuthorID != actor {
+			return domain.ErrNotAuthor
+		}
+		return nil
+	}
+}
+
+// Edit changes caption and/or tags; only the author may.
+func (s *Service) Edit(ctx context.Context, actor, id string, edit domain.Edit) (domain.Post, error) {
+	if err := s.authorOnly(ctx, actor, id); err != nil {
+		return domain.Post{}, err
+	}
+	p, err := s.repo.Update(ctx, id, func(p *domain.Post) error {
+		if err := requireAuthor(actor)(*p); err != nil {
+			return err
+		}
+		edit.Apply(p)
+		return nil
+	}, true)
+	if err != nil {
+		return domain.Post{}, err
+	}
+	s.forget(ctx, id)
+	s.outbox.Notify()
+	return p, nil
+}
+
+// Delete removes a post; only the author may.
+func (s *Service) Delete(ctx context.Context, actor, id string) error {
+	if err := s.authorOnly(ctx, actor, id); err != nil {
+		return err
+	}
+	if _, err := s.repo.Delete(ctx, id, requireAuthor(actor)); err != nil {
+		return err
+	}
+	s.forget(ctx, id)
+	s.outbox.Notify()
+	return nil
+}
+
+// Image returns the bytes of one size of a post's image. A size the
+// thumbnailer has not made yet is NotFound with a Retry-After.
+func (s *Service) Image(ctx context.Context, viewer, id, size string) ([]byte, error) {
+	if !validSize(size) {
+		return nil, apperror.Invalidf("size must be one of thumb, small, medium, large, original").
+			WithFields(apperror.FieldError{Field: "size", Message: "unknown size"})
+	}
+	p, err := s.Get(ctx, viewer, id)
+	if err != nil {
+		return nil, err
+	}
+	if !p.ThumbnailReady {
+		if p.Status == domain.StatusFailed {
+			return nil, apperror.NotFoundf("this post's image could not be processed")
+		}
+		return nil, apperror.NotFoundf("the %s size is not ready yet", size).WithRetryAfter(s.cfg.RetryAfter)
+	}
+	data, err := s.images.Get(ctx, events.RenditionKey(id, size))
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, apperror.NotFoundf("the %s size is not available", size).WithRetryAfter(s.cfg.RetryAfter)
+	}
+	return data, err
+}
+
+func validSize(size string) bool {
+	for _, s := range events.Sizes {
+		if s == size {
+			return true
+		}
+	}
+	return false
+}
+
+// Feed pages the viewer's feed: their own posts and the ready posts of
+// whom they follow (blocks remove follows, so blocked users are absent).
+func (s *Service) Feed(ctx context.Context, viewer, before string, limit int) ([]domain.Post, error) {
+	following, err := s.graph.Following(ctx, viewer)
+	if err != nil {
+		return nil, err
+	}
+	return s.repo.Feed(ctx, viewer, following, before, limit)
+}
+
+// ByAuthor pages an author's posts as seen by viewer.
+func (s *Service) ByAuthor(ctx context.Context, viewer, author, before string, limit int) ([]domain.Post, error) {
+	if viewer != "" && viewer != author {
+		blocked, err := s.graph.IsBlocked(ctx, viewer, author)
+		if err != nil {
+			return nil, err
+		}
+		if blocked {
+			return []domain.Post{}, nil
+		}
+	}
+	return s.repo.ByAuthor(ctx, author, viewer == author, before, limit)
+}

@@ -1,0 +1,146 @@
+// Package domain holds the post service's types and the rules they keep.
+package domain
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"pixshare/platform/apperror"
+	"pixshare/post/tags"
+)
+
+// Status of a post's processing.
+type Status string
+
+// Post statuses.
+const (
+	StatusProcessing Status = "processing"
+	StatusReady      Status = "ready"
+	StatusFailed     Status = "failed"
+)
+
+// Post is an uploaded picture with its caption and tags.
+type Post struct {
+	ID             string
+	AuthorID       string
+	Caption        string
+	Tags           []string
+	Status         Status
+	ThumbnailReady bool
+	// IndexedVersion is the highest version the search index reported.
+	IndexedVersion int64
+	// Version goes up with every edit (and with deletion).
+	Version      int64
+	OriginalKey  string
+	Format       string
+	Width        int
+	Height       int
+	CommentCount int64
+	FailedReason string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Indexed reports whether the search index holds the current version.
+func (p Post) Indexed() bool { return p.IndexedVersion >= p.Version }
+
+// Settle recomputes Status from the progress reports: ready once the
+// thumbnails exist and the index holds the current version. A failure is
+// final.
+func (p *Post) Settle() {
+	if p.Status == StatusFailed {
+		return
+	}
+	if p.ThumbnailReady && p.Indexed() {
+		p.Status = StatusReady
+	} else {
+		p.Status = StatusProcessing
+	}
+}
+
+// Limits of captions and tags.
+const (
+	CaptionMax = 2200
+	TagsMax    = 30
+)
+
+// CheckCaption enforces the caption limit.
+func CheckCaption(caption string) (string, error) {
+	if !utf8.ValidString(caption) {
+		return "", unprocessable("caption", "must be valid UTF-8")
+	}
+	caption = strings.TrimSpace(caption)
+	if utf8.RuneCountInString(caption) > CaptionMax {
+		return "", unprocessable("caption", "must be at most 2200 characters")
+	}
+	if strings.ContainsRune(caption, 0) {
+		return "", unprocessable("caption", "must not contain NUL characters")
+	}
+	return caption, nil
+}
+
+// ParseTags normalises tags (see package tags) given as repeated values
+// and/or comma-separated lists; at most 30 distinct tags.
+func ParseTags(values []string) ([]string, error) {
+	parsed, err := tags.Parse(values)
+	if err != nil {
+		return nil, unprocessable("tags", err.Error())
+	}
+	if len(parsed) > TagsMax {
+		return nil, unprocessable("tags", "at most 30 distinct tags")
+	}
+	return parsed, nil
+}
+
+func unprocessable(field, msg string) error {
+	return apperror.Newf(apperror.Unprocessable, "%s: %s", field, msg).
+		WithFields(apperror.FieldError{Field: field, Message: msg})
+}
+
+// Errors of the post rules.
+var (
+	ErrNoPost    = apperror.New(apperror.NotFound, "post not found")
+	ErrNotAuthor = apperror.New(apperror.Forbidden, "only the author may change this post")
+)
+
+// Edit is a validated change of caption and/or tags; nil fields stay.
+type Edit struct {
+	Caption *string
+	Tags    *[]string
+}
+
+// NewEdit validates an edit.
+func NewEdit(caption *string, tags *[]string) (Edit, error) {
+	var e Edit
+	if caption == nil && tags == nil {
+		return e, apperror.Invalidf("nothing to change: send caption and/or tags")
+	}
+	if caption != nil {
+		c, err := CheckCaption(*caption)
+		if err != nil {
+			return e, err
+		}
+		e.Caption = &c
+	}
+	if tags != nil {
+		t, err := ParseTags(*tags)
+		if err != nil {
+			return e, err
+		}
+		e.Tags = &t
+	}
+	return e, nil
+}
+
+// Apply changes p and bumps its version (so the index re-learns it).
+func (e Edit) Apply(p *Post) {
+	if e.Caption != nil {
+		p.Caption = *e.Caption
+	}
+	if e.Tags != nil {
+		p.Tags = *e.Tags
+	}
+	p.Version++
+	p.Settle()
+}

@@ -1,0 +1,358 @@
+// Package ports adapts the post service's use cases to REST (documented in
+// api/openapi.yaml), gRPC (post.v1) and pub/sub.
+package ports
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+	"go.uber.org/zap"
+
+	"pixshare/platform/apperror"
+	"pixshare/platform/auth"
+	"pixshare/platform/httpserver"
+	"pixshare/platform/openapi"
+	"pixshare/platform/page"
+	"pixshare/post/api"
+	"pixshare/post/events"
+	"pixshare/post/internal/app"
+	"pixshare/post/internal/domain"
+)
+
+// HTTPConfig holds the upload limits.
+type HTTPConfig struct {
+	// MaxUploadBytes bounds the image part.
+	MaxUploadBytes int64
+	// MaxParts bounds the multipart parts (image, caption, tags…).
+	MaxParts int
+}
+
+// HTTP serves the REST API.
+type HTTP struct {
+	svc    *app.Service
+	cfg    HTTPConfig
+	logger *zap.Logger
+}
+
+// RegisterHTTP adds the post routes to rt.
+func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, cfg HTTPConfig, logger *zap.Logger) {
+	h := &HTTP{svc: svc, cfg: cfg, logger: logger}
+	m := rt.Mux
+	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
+	// The multipart envelope adds a little to the image part's size.
+	rt.HandleWithLimit("/v1/posts", cfg.MaxUploadBytes+64<<10, mw.Required(http.HandlerFunc(h.upload))).Methods(http.MethodPost)
+	m.Handle("/v1/posts", mw.Optional(http.HandlerFunc(h.byAuthor))).Methods(http.MethodGet)
+	m.Handle("/v1/feed", mw.Required(http.HandlerFunc(h.feed))).Methods(http.MethodGet)
+	m.Handle("/v1/posts/{id}", mw.Optional(http.HandlerFunc(h.get))).Methods(http.MethodGet)
+	m.Handle("/v1/posts/{id}", mw.Required(http.HandlerFunc(h.edit))).Methods(http.MethodPatch)
+	m.Handle("/v1/posts/{id}", mw.Required(http.HandlerFunc(h.delete))).Methods(http.MethodDelete)
+	m.Handle("/v1/posts/{id}/image", mw.Optional(http.HandlerFunc(h.image))).Methods(http.MethodGet, http.MethodHead)
+}
+
+func (h *HTTP) fail(w http.ResponseWriter, r *http.Request, err error) {
+	httpserver.WriteError(w, r, h.logger, err)
+}
+
+// postBody is a post as clients see it.
+type postBody struct {
+	ID             string            `json:"id"`
+	AuthorID       string            `json:"author_id"`
+	Caption        string            `json:"caption"`
+	Tags           []string          `json:"tags"`
+	Status         string            `json:"status"`
+	ThumbnailReady bool              `json:"thumbnail_ready"`
+	Indexed        bool              `json:"indexed"`
+	Version        int64             `json:"version"`
+	Width          int               `json:"width"`
+	Height         int               `json:"height"`
+	CommentCount   int64             `json:"comment_count"`
+	Images         map[string]string `json:"images"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
+}
+
+// toBody renders a post. Width and height are the upload's until the
+// thumbnailer reports the upright (EXIF-oriented) dimensions.
+func toBody(p domain.Post) postBody {
+	images := make(map[string]string, len(events.Sizes))
+	for _, s := range events.Sizes {
+		images[s] = "/v1/posts/" + p.ID + "/image?size=" + s
+	}
+	return postBody{
+		ID: p.ID, AuthorID: p.AuthorID, Caption: p.Caption, Tags: p.Tags, Status: string(p.Status),
+		ThumbnailReady: p.ThumbnailReady, Indexed: p.Indexed(), Version: p.Version, Width: p.Width, Height: p.Height,
+		CommentCount: max(p.CommentCount, 0), Images: images, CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC(),
+	}
+}
+
+func principal(r *http.Request) (auth.Principal, error) { return auth.Require(r.Context()) }
+
+func viewer(r *http.Request) string {
+	if p, ok := auth.FromContext(r.Context()); ok {
+		return p.UserID
+	}
+	return ""
+}
+
+// upload streams the multipart body: the image part is read up to the
+// limit (beyond it: 413 before anything is stored), the other parts are
+// small text fields, and the number of parts is bounded.
+func (h *HTTP) upload(w http.ResponseWriter, r *http.Request) {
+	p, err := principal(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	up, err := h.readUpload(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	post, err := h.svc.Create(r.Context(), p.UserID, up)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/posts/"+post.ID)
+	httpserver.WriteJSON(w, http.StatusAccepted, toBody(post))
+}
+
+const maxFieldBytes = 16 << 10
+
+func (h *HTTP) readUpload(r *http.Request) (app.Upload, error) {
+	var up app.Upload
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		return up, apperror.New(apperror.UnsupportedMedia, "upload must be multipart/form-data with an image part")
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return up, apperror.Wrap(apperror.Invalid, err, "malformed multipart body")
+	}
+	var gotImage bool
+	for parts := 0; ; parts++ {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return up, bodyError(err, "malformed multipart body")
+		}
+		if parts >= h.cfg.MaxParts {
+			return up, apperror.Invalidf("too many multipart parts (at most %d)", h.cfg.MaxParts)
+		}
+		switch part.FormName() {
+		case "image":
+			if gotImage {
+				return up, apperror.Invalidf("send exactly one image part")
+			}
+			gotImage = true
+			// The file name and the part's Content-Type are ignored: the
+			// format is read from the bytes, and the key is ours.
+			data, err := io.ReadAll(io.LimitReader(part, h.cfg.MaxUploadBytes+1))
+			if err != nil {
+				return up, bodyError(err, "could not read the image part")
+			}
+			if int64(len(data)) > h.cfg.MaxUploadBytes {
+				return up, apperror.Newf(apperror.TooLarge, "image exceeds %d bytes", h.cfg.MaxUploadBytes)
+			}
+			up.Image = data
+		case "caption":
+			v, err := readField(part)
+			if err != nil {
+				return up, err
+			}
+			up.Caption = v
+		case "tags":
+			v, err := readField(part)
+			if err != nil {
+				return up, err
+			}
+			up.Tags = append(up.Tags, v)
+		default:
+			// Unknown parts are drained and ignored (bounded by MaxParts
+			// and the body limit).
+			if _, err := io.Copy(io.Discard, part); err != nil {
+				return up, bodyError(err, "malformed multipart body")
+			}
+		}
+	}
+	if !gotImage || len(up.Image) == 0 {
+		return up, apperror.New(apperror.Unprocessable, "an image part is required").
+			WithFields(apperror.FieldError{Field: "image", Message: "required"})
+	}
+	return up, nil
+}
+
+func readField(part io.Reader) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
+	if err != nil {
+		return "", bodyError(err, "could not read a form field")
+	}
+	if len(b) > maxFieldBytes {
+		return "", apperror.Newf(apperror.Unprocessable, "form fields are limited to %d bytes", maxFieldBytes)
+	}
+	return string(b), nil
+}
+
+// bodyError keeps the body limit's 413 and calls everything else malformed.
+func bodyError(err error, msg string) error {
+	var maxBytes *http.MaxBytesError
+	if errors.As(err, &maxBytes) {
+		return apperror.Newf(apperror.TooLarge, "request body exceeds %d bytes", maxBytes.Limit)
+	}
+	return apperror.Wrap(apperror.Invalid, err, msg)
+}
+
+func (h *HTTP) get(w http.ResponseWriter, r *http.Request) {
+	p, err := h.svc.Get(r.Context(), viewer(r), mux.Vars(r)["id"])
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpserver.WriteJSON(w, http.StatusOK, toBody(p))
+}
+
+func (h *HTTP) edit(w http.ResponseWriter, r *http.Request) {
+	p, err := principal(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var body struct {
+		Caption *string   `json:"caption"`
+		Tags    *[]string `json:"tags"`
+	}
+	if err := httpserver.DecodeJSON(r, &body); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	edit, err := domain.NewEdit(body.Caption, body.Tags)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	post, err := h.svc.Edit(r.Context(), p.UserID, mux.Vars(r)["id"], edit)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpserver.WriteJSON(w, http.StatusOK, toBody(post))
+}
+
+func (h *HTTP) delete(w http.ResponseWriter, r *http.Request) {
+	p, err := principal(r)
+	if err == nil {
+		err = h.svc.Delete(r.Context(), p.UserID, mux.Vars(r)["id"])
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// image serves one size. Image bytes never change for a post, so the ETag
+// is the post id and size, and clients may keep them a day (privately:
+// whether one may see a post depends on who asks).
+func (h *HTTP) image(w http.ResponseWriter, r *http.Request) {
+	id, size := mux.Vars(r)["id"], r.URL.Query().Get("size")
+	if size == "" {
+		size = events.SizeOriginal
+	}
+	data, err := h.svc.Image(r.Context(), viewer(r), id, size)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	sum := sha256.Sum256([]byte(id + "/" + size))
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "private, max-age=86400")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if match := r.Header.Get("If-None-Match"); match == etag || match == "*" {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-%s.jpg"`, id, size))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(data)
+	}
+}
+
+// listQuery reads limit and cursor.
+func listQuery(r *http.Request) (limit int, before string, err error) {
+	limit, err = page.ParseLimit(r)
+	if err != nil {
+		return 0, "", err
+	}
+	parts, err := page.DecodeCursor(r.URL.Query().Get("cursor"), 1)
+	if err != nil {
+		return 0, "", err
+	}
+	if parts != nil {
+		before = parts[0]
+	}
+	return limit, before, nil
+}
+
+func (h *HTTP) writeList(w http.ResponseWriter, posts []domain.Post, limit int) {
+	out := page.List[postBody]{Items: make([]postBody, 0, len(posts))}
+	if len(posts) > limit {
+		posts = posts[:limit]
+		out.NextCursor = page.EncodeCursor(posts[len(posts)-1].ID)
+	}
+	for _, p := range posts {
+		out.Items = append(out.Items, toBody(p))
+	}
+	httpserver.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *HTTP) feed(w http.ResponseWriter, r *http.Request) {
+	p, err := principal(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.list(w, r, func(ctx context.Context, before string, limit int) ([]domain.Post, error) {
+		return h.svc.Feed(ctx, p.UserID, before, limit)
+	})
+}
+
+func (h *HTTP) byAuthor(w http.ResponseWriter, r *http.Request) {
+	author := r.URL.Query().Get("author")
+	if author == "" {
+		h.fail(w, r, apperror.Invalidf("author is required").
+			WithFields(apperror.FieldError{Field: "author", Message: "required"}))
+		return
+	}
+	h.list(w, r, func(ctx context.Context, before string, limit int) ([]domain.Post, error) {
+		return h.svc.ByAuthor(ctx, viewer(r), author, before, limit)
+	})
+}
+
+func (h *HTTP) list(w http.ResponseWriter, r *http.Request, fetch func(ctx context.Context, before string, limit int) ([]domain.Post, error)) {
+	limit, before, err := listQuery(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	posts, err := fetch(r.Context(), before, limit+1)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeList(w, posts, limit)
+}

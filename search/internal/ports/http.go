@@ -1,0 +1,95 @@
+// Package ports serves the search service's REST API (api/openapi.yaml).
+package ports
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"pixshare/platform/apperror"
+	"pixshare/platform/auth"
+	"pixshare/platform/httpserver"
+	"pixshare/platform/openapi"
+	"pixshare/platform/page"
+	"pixshare/post/events"
+	"pixshare/search/api"
+	"pixshare/search/internal/app"
+)
+
+// HTTP serves the REST API.
+type HTTP struct {
+	svc    *app.Service
+	logger *zap.Logger
+}
+
+// RegisterHTTP adds the search routes to rt.
+func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, logger *zap.Logger) {
+	h := &HTTP{svc: svc, logger: logger}
+	rt.Mux.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
+	rt.Mux.Handle("/v1/search", mw.Optional(http.HandlerFunc(h.search))).Methods(http.MethodGet)
+	rt.Mux.Handle("/v1/search/autocomplete", mw.Optional(http.HandlerFunc(h.autocomplete))).Methods(http.MethodGet)
+}
+
+func viewer(r *http.Request) string {
+	if p, ok := auth.FromContext(r.Context()); ok {
+		return p.UserID
+	}
+	return ""
+}
+
+type summary struct {
+	ID           string    `json:"id"`
+	AuthorID     string    `json:"author_id"`
+	Caption      string    `json:"caption"`
+	Tags         []string  `json:"tags"`
+	ThumbnailURL string    `json:"thumbnail_url"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func (h *HTTP) search(w http.ResponseWriter, r *http.Request) {
+	limit, err := page.ParseLimit(r)
+	if err != nil {
+		httpserver.WriteError(w, r, h.logger, err)
+		return
+	}
+	offset, err := page.ParseOffset(r)
+	if err != nil {
+		httpserver.WriteError(w, r, h.logger, err)
+		return
+	}
+	query := r.URL.Query()
+	res, err := h.svc.Search(r.Context(), app.Request{
+		Viewer: viewer(r), Tags: query["tag"], Text: query.Get("q"), Limit: limit, Offset: offset,
+	})
+	if err != nil {
+		httpserver.WriteError(w, r, h.logger, err)
+		return
+	}
+	items := make([]summary, len(res.Docs))
+	for i, d := range res.Docs {
+		items[i] = summary{ID: d.PostID, AuthorID: d.AuthorID, Caption: d.Caption, Tags: d.Tags,
+			ThumbnailURL: "/v1/posts/" + d.PostID + "/image?size=" + events.SizeThumb, CreatedAt: d.CreatedAt.UTC()}
+	}
+	httpserver.WriteJSON(w, http.StatusOK, map[string]any{"items": items, "total": res.Total})
+}
+
+func (h *HTTP) autocomplete(w http.ResponseWriter, r *http.Request) {
+	limit := 10
+	if raw := r.URL.Query().Get("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 {
+			httpserver.WriteError(w, r, h.logger, apperror.Invalidf("limit must be a positive integer").
+				WithFields(apperror.FieldError{Field: "limit", Message: "must be a positive integer"}))
+			return
+		}
+		limit = min(n, page.MaxLimit)
+	}
+	out, err := h.svc.Autocomplete(r.Context(), viewer(r), r.URL.Query().Get("prefix"), limit)
+	if err != nil {
+		httpserver.WriteError(w, r, h.logger, err)
+		return
+	}
+	httpserver.WriteJSON(w, http.StatusOK, map[string]any{"items": out})
+}

@@ -1,0 +1,153 @@
+package indexer
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"pixshare/platform/apperror"
+	"pixshare/platform/database/dbtest"
+	"pixshare/platform/events"
+	postevents "pixshare/post/events"
+	postv1 "pixshare/proto/post/v1"
+	"pixshare/search/readmodel"
+	"pixshare/search/readmodel/sqlengine"
+)
+
+// posts is a hand-written fake of the post service's gRPC API.
+type posts struct {
+	mu      sync.Mutex
+	marked  map[string]int64
+	missing map[string]bool
+	listing []*postv1.Post
+}
+
+func (p *posts) MarkIndexed(_ context.Context, id string, v int64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.missing[id] {
+		return apperror.NotFoundf("post not found")
+	}
+	p.marked[id] = max(p.marked[id], v)
+	return nil
+}
+
+func (p *posts) ListPosts(_ context.Context, size int32, token string) ([]*postv1.Post, string, error) {
+	start := 0
+	for i, post := range p.listing {
+		if post.GetId() == token {
+			start = i + 1
+		}
+	}
+	end := min(start+int(size), len(p.listing))
+	next := ""
+	if end < len(p.listing) {
+		next = p.listing[end-1].GetId()
+	}
+	return p.listing[start:end], next, nil
+}
+
+func newIndexer(t *testing.T) (*Indexer, *sqlengine.Engine, *posts) {
+	t.Helper()
+	db := dbtest.SQLite(t)
+	if err := sqlengine.Migrate(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	e := sqlengine.New(db)
+	p := &posts{marked: map[string]int64{}, missing: map[string]bool{}}
+	return New(e, p, zap.NewNop()), e, p
+}
+
+func event(t *testing.T, typ string, payload any) events.Event {
+	t.Helper()
+	b, err := json.Marshal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events.Event{ID: "e", Type: typ, Data: b}
+}
+
+func upsertEv(t *testing.T, v int64, caption string) events.Event {
+	return event(t, postevents.TypeIndexUpsert, postevents.IndexUpsert{PostID: "p1", AuthorID: "a", Caption: caption,
+		Tags: []string{"t"}, Version: v, CreatedAt: time.Now(), UpdatedAt: time.Now()})
+}
+
+func TestDuplicatesAndReorderings(t *testing.T) {
+	ix, e, p := newIndexer(t)
+	ctx := context.Background()
+	for _, ev := range []events.Event{upsertEv(t, 2, "second"), upsertEv(t, 1, "first"), upsertEv(t, 2, "second"), upsertEv(t, 1, "first")} {
+		if err := ix.Upsert(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, ok, _ := e.Get(ctx, "p1")
+	if !ok || d.Caption != "second" || p.marked["p1"] != 2 {
+		t.Fatalf("doc %+v, marked %d", d, p.marked["p1"])
+	}
+	rm := event(t, postevents.TypeIndexRemove, postevents.IndexRemove{PostID: "p1", AuthorID: "a", Version: 3})
+	if err := ix.Remove(ctx, rm); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Upsert(ctx, upsertEv(t, 2, "second")); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := e.Get(ctx, "p1"); ok {
+		t.Fatal("a late upsert resurrected a removed post")
+	}
+}
+
+func TestDeletedPostIsNotAnError(t *testing.T) {
+	ix, _, p := newIndexer(t)
+	p.missing["p1"] = true
+	if err := ix.Upsert(context.Background(), upsertEv(t, 1, "x")); err != nil {
+		t.Fatalf("a post deleted while indexing must not be retried: %v", err)
+	}
+}
+
+func TestPoison(t *testing.T) {
+	ix, _, _ := newIndexer(t)
+	ctx := context.Background()
+	for _, ev := range []events.Event{
+		{Type: postevents.TypeIndexUpsert, Data: []byte("not json")},
+		event(t, postevents.TypeIndexUpsert, map[string]any{"post_id": "p1"}),
+		event(t, postevents.TypeIndexRemove, map[string]any{"version": 2}),
+	} {
+		var err error
+		if ev.Type == postevents.TypeIndexRemove {
+			err = ix.Remove(ctx, ev)
+		} else {
+			err = ix.Upsert(ctx, ev)
+		}
+		if !events.IsPoison(err) {
+			t.Fatalf("%s: want a poison error, got %v", ev.Data, err)
+		}
+	}
+}
+
+func TestReindexRebuildsFromPosts(t *testing.T) {
+	ix, e, p := newIndexer(t)
+	ctx := context.Background()
+	// The model holds a post the listing no longer has, and misses two.
+	if _, err := e.Upsert(ctx, readmodel.Doc{PostID: "gone", AuthorID: "a", Tags: []string{"t"}, Version: 1, CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixMilli()
+	for _, id := range []string{"p1", "p2", "p3"} {
+		p.listing = append(p.listing, &postv1.Post{Id: id, AuthorId: "a", Caption: "c " + id, Tags: []string{"t"}, Version: 1, CreatedAt: now, UpdatedAt: now})
+	}
+	n, err := ix.Reindex(ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("reindex: %d, %v", n, err)
+	}
+	res, err := e.Search(ctx, readmodel.Query{Tags: []string{"t"}, Limit: 10})
+	if err != nil || res.Total != 3 {
+		t.Fatalf("after reindex: %d docs, %v", res.Total, err)
+	}
+	if _, ok, _ := e.Get(ctx, "gone"); ok {
+		t.Fatal("reindex kept a post the post service does not have")
+	}
+}
