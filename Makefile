@@ -80,7 +80,8 @@ fuzz: ## Run every fuzz target briefly (FUZZTIME, default 10s each)
 
 .PHONY: reindex
 reindex: ## Rebuild the search read model from the post service (the stack must be running)
-	@DAPR_GRPC_PORT=50016 DAPR_HTTP_PORT=3506 DATABASE_URL=sqlite://.data/search.db $(BIN)/indexer reindex
+	@set -a; [ -f .data/tokens/indexer.env ] && . .data/tokens/indexer.env; set +a; \
+	DAPR_GRPC_PORT=50016 DAPR_HTTP_PORT=3506 DATABASE_URL=sqlite://.data/search.db $(BIN)/indexer reindex
 
 .PHONY: secrets
 secrets: ## Write .data/secrets.json with a random JWT key if missing (for `dapr run -f .`)

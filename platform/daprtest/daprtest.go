@@ -9,6 +9,9 @@ package daprtest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -81,6 +84,16 @@ type Env struct {
 	Dir        string
 	Resources  string
 	ConfigFile string
+	seed       string
+}
+
+// Tokens returns the API tokens of appID's sidecar in this env: the one the
+// app must send to the sidecar, and the one the sidecar sends to the app.
+// They are known before the sidecar starts, so an app can be built first.
+func (e *Env) Tokens(appID string) (daprAPIToken, appAPIToken string) {
+	d := sha256.Sum256([]byte(e.seed + "/dapr/" + appID))
+	a := sha256.Sum256([]byte(e.seed + "/app/" + appID))
+	return hex.EncodeToString(d[:16]), hex.EncodeToString(a[:16])
 }
 
 // NewEnv writes a Configuration with SQLite name resolution and the given
@@ -89,7 +102,7 @@ type Env struct {
 func NewEnv(t testing.TB, components ...string) *Env {
 	t.Helper()
 	dir := t.TempDir()
-	e := &Env{Dir: dir, Resources: filepath.Join(dir, "resources"), ConfigFile: filepath.Join(dir, "config.yaml")}
+	e := &Env{Dir: dir, Resources: filepath.Join(dir, "resources"), ConfigFile: filepath.Join(dir, "config.yaml"), seed: randomToken()}
 	if err := os.MkdirAll(e.Resources, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -208,12 +221,15 @@ func (e *Env) WriteSecrets(t testing.TB, json string) {
 	}
 }
 
-// Sidecar is a running daprd.
+// Sidecar is a running daprd. Like `make run`, every test sidecar requires
+// an API token from its app and sends one to it.
 type Sidecar struct {
-	AppID    string
-	HTTPPort int
-	GRPCPort int
-	AppPort  int
+	AppID        string
+	HTTPPort     int
+	GRPCPort     int
+	AppPort      int
+	DaprAPIToken string
+	AppAPIToken  string
 	cmd      *exec.Cmd
 	logs     *syncBuffer
 	done     chan struct{}
@@ -225,6 +241,7 @@ type Sidecar struct {
 func (e *Env) Start(t testing.TB, appID string, appPort int, extraArgs ...string) *Sidecar {
 	t.Helper()
 	s := &Sidecar{AppID: appID, HTTPPort: FreePort(t), GRPCPort: FreePort(t), AppPort: appPort, logs: &syncBuffer{}, done: make(chan struct{})}
+	s.DaprAPIToken, s.AppAPIToken = e.Tokens(appID)
 	args := []string{
 		"--app-id", appID,
 		"--app-port", strconv.Itoa(appPort),
@@ -244,7 +261,8 @@ func (e *Env) Start(t testing.TB, appID string, appPort int, extraArgs ...string
 	args = append(args, extraArgs...)
 	s.cmd = exec.Command(Daprd(t), args...)
 	s.cmd.Dir = e.Dir
-	s.cmd.Env = append(os.Environ(), "DAPR_HOST_IP=127.0.0.1")
+	s.cmd.Env = append(os.Environ(), "DAPR_HOST_IP=127.0.0.1",
+		"DAPR_API_TOKEN="+s.DaprAPIToken, "APP_API_TOKEN="+s.AppAPIToken)
 	s.cmd.Stdout = s.logs
 	s.cmd.Stderr = s.logs
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -344,7 +362,15 @@ func (s *Sidecar) AppEnv() map[string]string {
 		"APP_PORT":       strconv.Itoa(s.AppPort),
 		"DAPR_HTTP_PORT": strconv.Itoa(s.HTTPPort),
 		"DAPR_GRPC_PORT": strconv.Itoa(s.GRPCPort),
+		"DAPR_API_TOKEN": s.DaprAPIToken,
+		"APP_API_TOKEN":  s.AppAPIToken,
 	}
+}
+
+func randomToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // WaitFor polls cond until it holds or the timeout passes.

@@ -194,16 +194,25 @@ func recovery(logger *zap.Logger) grpc.UnaryServerInterceptor {
 	}
 }
 
+// requireToken refuses calls without the app API token. Dapr 1.14 sends the
+// token on proxied calls and OnInvoke, but not on the subscription callbacks
+// (ListTopicSubscriptions, OnTopicEvent), so those cannot be checked here:
+// the app port must stay private (loopback locally, the pod in Kubernetes).
 func requireToken(token string) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if token == "" || strings.HasPrefix(info.FullMethod, "/grpc.health.v1.") {
+		if token == "" || isDaprCallback(info.FullMethod) && !strings.HasSuffix(info.FullMethod, "/OnInvoke") {
 			return handler(ctx, req)
 		}
+		// Dapr 1.14 forwards a proxied call's metadata, including the
+		// calling app's own dapr-api-token, and appends ours after it, so
+		// any value may be the one to match.
 		md, _ := metadata.FromIncomingContext(ctx)
-		if subtle.ConstantTimeCompare([]byte(first(md, "dapr-api-token")), []byte(token)) != 1 {
-			return nil, status.Error(codes.Unauthenticated, "missing or wrong app API token")
+		for _, v := range md.Get("dapr-api-token") {
+			if subtle.ConstantTimeCompare([]byte(v), []byte(token)) == 1 {
+				return handler(ctx, req)
+			}
 		}
-		return handler(ctx, req)
+		return nil, status.Error(codes.Unauthenticated, "missing or wrong app API token")
 	}
 }
 

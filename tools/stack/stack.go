@@ -27,6 +27,7 @@ type stack struct {
 	daprd   string
 	apps    []runfile.App
 	cmds    map[string]string // app id → resolved command path ("" = sidecar only)
+	tokens  map[string]preflight.Tokens
 
 	out    *console.Console
 	sup    *supervise.Supervisor
@@ -75,6 +76,10 @@ func (s *stack) prepare(ctx context.Context) error {
 	}
 	if created {
 		fmt.Fprintf(s.stderr, "stack: wrote %s with a new JWT signing key\n", filepath.Join(s.dataDir, preflight.SecretsFile))
+	}
+
+	if s.tokens, err = preflight.NewTokens(s.dataDir, s.apps); err != nil {
+		return err
 	}
 
 	if err := preflight.AssignFreePorts(s.apps); err != nil {

@@ -76,7 +76,7 @@ func (s *stack) startPair(ctx context.Context, i int) error {
 		Path:  s.daprd,
 		Args:  daprd.Args(app),
 		Dir:   app.AppDirPath, // relative paths in components mean the same for app and sidecar
-		Env:   daprd.SidecarEnv(os.Environ()),
+		Env:   append(daprd.SidecarEnv(os.Environ()), s.tokens[app.AppID].Env()...),
 		Style: console.Style{Colour: i, Dim: true},
 		Wave:  1,
 	})
@@ -92,7 +92,7 @@ func (s *stack) startPair(ctx context.Context, i int) error {
 		Path:  cmd,
 		Args:  app.Command[1:],
 		Dir:   app.AppDirPath,
-		Env:   daprd.AppEnv(os.Environ(), app),
+		Env:   daprd.AppEnv(append(os.Environ(), s.tokens[app.AppID].Env()...), app),
 		Style: console.Style{Colour: i},
 		Wave:  0,
 	})

@@ -60,12 +60,14 @@ type app struct {
 // beside a fresh sidecar.
 func startApp(t *testing.T, env *daprtest.Env, id string, register func(*grpcserver.Server, events.Publisher)) *app {
 	t.Helper()
-	srv, err := grpcserver.New(grpcserver.Config{Host: "127.0.0.1", MaxMessageBytes: 64 << 20}, zap.NewNop())
+	_, appToken := env.Tokens(id)
+	srv, err := grpcserver.New(grpcserver.Config{Host: "127.0.0.1", APIToken: appToken, MaxMessageBytes: 64 << 20}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
 	side := env.Start(t, id, srv.Port())
-	cfg := sidecar.Config{Host: "127.0.0.1", GRPCPort: side.GRPCPort, HTTPPort: side.HTTPPort, WaitTimeout: 30 * time.Second, MaxMessageBytes: 64 << 20}
+	cfg := sidecar.Config{Host: "127.0.0.1", GRPCPort: side.GRPCPort, HTTPPort: side.HTTPPort, APIToken: side.DaprAPIToken,
+		WaitTimeout: 30 * time.Second, MaxMessageBytes: 64 << 20}
 	conn, err := sidecar.Dial(cfg)
 	if err != nil {
 		t.Fatal(err)

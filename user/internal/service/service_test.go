@@ -258,7 +258,8 @@ func TestAuthenticateThroughSidecars(t *testing.T) {
 	h.expect(h.do("PATCH", "/v1/users/me", changed, map[string]string{"password": "another password 1"}), 200)
 
 	// The calling app: a bare gRPC server beside its own sidecar.
-	callerSrv, err := grpcserver.New(grpcserver.Config{Host: "127.0.0.1", MaxMessageBytes: 4 << 20}, nopLogger())
+	callerDaprToken, callerAppToken := h.env.Tokens("caller")
+	callerSrv, err := grpcserver.New(grpcserver.Config{Host: "127.0.0.1", APIToken: callerAppToken, MaxMessageBytes: 4 << 20}, nopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +267,8 @@ func TestAuthenticateThroughSidecars(t *testing.T) {
 	callerSrv.Start()
 	t.Cleanup(func() { callerSrv.Stop(context.Background()) })
 	callerSide.WaitApp(t)
-	conn, err := sidecar.Dial(sidecar.Config{Host: "127.0.0.1", GRPCPort: callerSide.GRPCPort, HTTPPort: callerSide.HTTPPort, MaxMessageBytes: 4 << 20})
+	conn, err := sidecar.Dial(sidecar.Config{Host: "127.0.0.1", GRPCPort: callerSide.GRPCPort, HTTPPort: callerSide.HTTPPort,
+		APIToken: callerDaprToken, MaxMessageBytes: 4 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

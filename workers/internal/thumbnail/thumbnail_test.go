@@ -314,37 +314,24 @@ func TestGenerateGIFFirstFrame(t *testing.T) {
 // (imaging's Lanczos from the full picture), on luma. 35 dB PSNR is the
 // usual "no visible difference" mark for 8-bit pictures, and it has to
 // hold after the JPEG quantisation at quality 85, which alone costs the
-// textured fixtures 38-45 dB against their source. The extra sizes reach
-// the paths the served sizes do not reach on small fixtures: box
-// reductions by 2 and by 8 before the Lanczos step, and odd shapes.
+// textured fixtures 38-45 dB against their source. (TestResamplingQuality
+// below judges the resampling alone, more strictly.)
 func TestGenerateQuality(t *testing.T) {
 	t.Parallel()
 	const minPSNR = 35
-	extra := []thumbnail.Size{
-		{Name: "box2", Width: 380},
-		{Name: "box8", Width: 90},
-		{Name: "wide-crop", Width: 300, Height: 100, Crop: true},
-		{Name: "tall-box", Height: 333},
-	}
 	for _, tt := range decodable {
-		for _, sizes := range [][]thumbnail.Size{thumbnail.Sizes(), extra} {
-			t.Run(tt.file+"/"+sizes[0].Name, func(t *testing.T) {
-				t.Parallel()
-				data := fixture(t, tt.file)
-				ref := reference(t, data, sizes)
-				rs, err := thumbnail.Generate(context.Background(), data, thumbnail.Options{Sizes: sizes})
-				if err != nil {
-					t.Fatal(err)
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			data := fixture(t, tt.file)
+			ref := reference(t, data, thumbnail.Sizes())
+			for name, r := range generate(t, data) {
+				p := lumaPSNR(t, decodeJPEG(t, r), ref[name])
+				t.Logf("%-9s %4dx%-4d %.1f dB", name, r.Width, r.Height, p)
+				if p < minPSNR {
+					t.Errorf("%s: luma PSNR %.1f dB against the reference, want ≥ %d", name, p, minPSNR)
 				}
-				for _, r := range rs {
-					p := lumaPSNR(t, decodeJPEG(t, r), ref[r.Name])
-					t.Logf("%-9s %4dx%-4d %.1f dB", r.Name, r.Width, r.Height, p)
-					if p < minPSNR {
-						t.Errorf("%s: luma PSNR %.1f dB against the reference, want ≥ %d", r.Name, p, minPSNR)
-					}
-				}
-			})
-		}
+			}
+		})
 	}
 }
 
@@ -446,5 +433,39 @@ func TestGenerateWebPOrientation(t *testing.T) {
 		if got := decodeJPEG(t, r[name]).Bounds().Size(); got != image.Pt(want.w, want.h) {
 			t.Errorf("%s: %v, want %dx%d", name, got, want.w, want.h)
 		}
+	}
+}
+
+// TestGenerateJPEGVariants runs the JPEG flavours the fixtures lack
+// (image/jpeg's test pictures, kept in jpegdec/testdata): progressive,
+// every chroma subsampling, restart intervals, grey, CMYK and RGB. Each
+// must come out at its size and close to the reference.
+func TestGenerateJPEGVariants(t *testing.T) {
+	t.Parallel()
+	paths, err := filepath.Glob("jpegdec/testdata/*.jpeg")
+	if err != nil || len(paths) < 10 {
+		t.Fatalf("jpegdec test pictures: %d, %v", len(paths), err)
+	}
+	// (The "truncated" one lacks some progressive scans but ends properly:
+	// it decodes, blurrier, in every decoder.)
+	for _, p := range paths {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := reference(t, data, thumbnail.Sizes())
+			for name, r := range generate(t, data) {
+				m := decodeJPEG(t, r)
+				if m.Bounds().Size() != ref[name].Bounds().Size() {
+					t.Errorf("%s: %v, want %v", name, m.Bounds().Size(), ref[name].Bounds().Size())
+					continue
+				}
+				if p := lumaPSNR(t, m, ref[name]); p < 35 {
+					t.Errorf("%s: luma PSNR %.1f dB against the reference, want ≥ 35", name, p)
+				}
+			}
+		})
 	}
 }

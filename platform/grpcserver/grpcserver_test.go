@@ -1,0 +1,73 @@
+package grpcserver
+
+import (
+	"context"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"pixshare/platform/apperror"
+)
+
+func call(t *testing.T, icpt grpc.UnaryServerInterceptor, method string, md metadata.MD, handlerErr error) error {
+	t.Helper()
+	ctx := metadata.NewIncomingContext(context.Background(), md)
+	_, err := icpt(ctx, nil, &grpc.UnaryServerInfo{FullMethod: method}, func(context.Context, any) (any, error) {
+		return nil, handlerErr
+	})
+	return err
+}
+
+func TestRequireToken(t *testing.T) {
+	t.Parallel()
+	icpt := requireToken("secret")
+	tests := []struct {
+		name   string
+		method string
+		md     metadata.MD
+		ok     bool
+	}{
+		{"right token", "/user.v1.AuthService/Authenticate", metadata.Pairs("dapr-api-token", "secret"), true},
+		{"proxied: caller's token first, ours appended", "/user.v1.AuthService/Authenticate", metadata.Pairs("dapr-api-token", "callers", "dapr-api-token", "secret"), true},
+		{"missing", "/user.v1.AuthService/Authenticate", metadata.MD{}, false},
+		{"wrong", "/user.v1.AuthService/Authenticate", metadata.Pairs("dapr-api-token", "guess"), false},
+		{"OnInvoke is checked", "/dapr.proto.runtime.v1.AppCallback/OnInvoke", metadata.MD{}, false},
+		{"subscriptions carry no token in Dapr 1.14", "/dapr.proto.runtime.v1.AppCallback/ListTopicSubscriptions", metadata.MD{}, true},
+		{"health", "/grpc.health.v1.Health/Check", metadata.MD{}, true},
+	}
+	for _, tt := range tests {
+		err := call(t, icpt, tt.method, tt.md, nil)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: err = %v, want ok=%v", tt.name, err, tt.ok)
+		}
+		if err != nil && status.Code(err) != codes.Unauthenticated {
+			t.Errorf("%s: code %v", tt.name, status.Code(err))
+		}
+	}
+	if err := call(t, requireToken(""), "/x.Y/Z", metadata.MD{}, nil); err != nil {
+		t.Errorf("no token configured: %v", err)
+	}
+}
+
+func TestMapErrors(t *testing.T) {
+	t.Parallel()
+	err := call(t, mapErrors, "/x.Y/Z", nil, apperror.NotFoundf("post not found"))
+	if status.Code(err) != codes.NotFound {
+		t.Fatalf("code %v", status.Code(err))
+	}
+	back := apperror.FromGRPC(err)
+	if !apperror.Is(back, apperror.NotFound) {
+		t.Fatalf("round trip lost the kind: %v", back)
+	}
+	err = call(t, mapErrors, "/x.Y/Z", nil, apperror.New(apperror.Unprocessable, "bad"))
+	if !apperror.Is(apperror.FromGRPC(err), apperror.Unprocessable) {
+		t.Fatal("Unprocessable must survive a hop (FailedPrecondition alone is ambiguous)")
+	}
+	err = call(t, mapErrors, "/x.Y/Z", nil, context.DeadlineExceeded)
+	if status.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("deadline: %v", err)
+	}
+}
