@@ -17,6 +17,7 @@ import (
 	platformevents "pixshare/platform/events"
 	"pixshare/platform/outbox"
 	"pixshare/post/events"
+	"pixshare/post/internal/app"
 	"pixshare/post/internal/domain"
 )
 
@@ -32,6 +33,9 @@ type postRow struct {
 	IndexedVersion int64  `gorm:"not null;default:0"`
 	Version        int64  `gorm:"not null;default:1"`
 	OriginalKey    string `gorm:"size:200;not null"`
+	// IdempotencyKey is the client's Idempotency-Key of the upload, unique
+	// per author, so a retried upload finds the post it already made.
+	IdempotencyKey string `gorm:"size:100;not null;default:''"`
 	Format         string `gorm:"size:10;not null;default:''"`
 	Width          int    `gorm:"not null;default:0"`
 	Height         int    `gorm:"not null;default:0"`
@@ -55,7 +59,7 @@ func (r postRow) toDomain() domain.Post {
 	return domain.Post{
 		ID: r.ID, AuthorID: r.AuthorID, Caption: r.Caption, Tags: tags, Status: domain.Status(r.Status),
 		ThumbnailReady: r.ThumbnailReady, IndexedVersion: r.IndexedVersion, Version: r.Version,
-		OriginalKey: r.OriginalKey, Format: r.Format, Width: r.Width, Height: r.Height,
+		OriginalKey: r.OriginalKey, Format: r.Format, Width: r.Width, Height: r.Height, IdempotencyKey: r.IdempotencyKey,
 		CommentCount: r.CommentCount, FailedReason: r.FailedReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 }
@@ -64,7 +68,7 @@ func fromDomain(p domain.Post) postRow {
 	return postRow{
 		ID: p.ID, AuthorID: p.AuthorID, Caption: p.Caption, Tags: strings.Join(p.Tags, ","), Status: string(p.Status),
 		ThumbnailReady: p.ThumbnailReady, IndexedVersion: p.IndexedVersion, Version: p.Version,
-		OriginalKey: p.OriginalKey, Format: p.Format, Width: p.Width, Height: p.Height,
+		OriginalKey: p.OriginalKey, Format: p.Format, Width: p.Width, Height: p.Height, IdempotencyKey: p.IdempotencyKey,
 		CommentCount: p.CommentCount, FailedReason: p.FailedReason, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
 }
@@ -80,6 +84,12 @@ func NewRepository(db *gorm.DB) *Repository { return &Repository{db: db} }
 // Migrate creates or updates the schema.
 func Migrate(db *gorm.DB) error {
 	if err := db.AutoMigrate(&postRow{}, &commentRef{}); err != nil {
+		return fmt.Errorf("migrate post schema: %w", err)
+	}
+	// A partial composite index, which GORM's tags cannot express exactly;
+	// the statement is the same on SQLite and PostgreSQL.
+	if err := db.Exec(`CREATE UNIQUE INDEX IF NOT EXISTS ux_posts_idempotency
+		ON posts (author_id, idempotency_key) WHERE idempotency_key <> ''`).Error; err != nil {
 		return fmt.Errorf("migrate post schema: %w", err)
 	}
 	return outbox.Migrate(db)
@@ -113,11 +123,27 @@ func (r *Repository) Create(ctx context.Context, p *domain.Post) error {
 		}
 		return enqueue(tx, platformevents.TopicSearchIndex, events.TypeIndexUpsert, indexUpsert(created))
 	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) && p.IdempotencyKey != "" {
+		return app.ErrDuplicateUpload
+	}
 	if err != nil {
 		return fmt.Errorf("create post: %w", err)
 	}
 	*p = row.toDomain()
 	return nil
+}
+
+// ByIdempotencyKey implements app.Repository.
+func (r *Repository) ByIdempotencyKey(ctx context.Context, authorID, key string) (domain.Post, error) {
+	var row postRow
+	err := r.db.WithContext(ctx).Where("author_id = ? AND idempotency_key = ?", authorID, key).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return domain.Post{}, domain.ErrNoPost
+	}
+	if err != nil {
+		return domain.Post{}, fmt.Errorf("post by idempotency key: %w", database.Classify(err))
+	}
+	return row.toDomain(), nil
 }
 
 // ByID implements app.Repository.

@@ -16,6 +16,7 @@ import (
 	"pixshare/platform/database/dbtest"
 	"pixshare/platform/outbox"
 	"pixshare/post/events"
+	"pixshare/post/internal/app"
 	"pixshare/post/internal/domain"
 )
 
@@ -320,6 +321,38 @@ func TestCommentCounts(t *testing.T) {
 		apply("c1", true)
 		if n := count(); n != 0 {
 			t.Fatalf("count = %d, want 0 (never negative)", n)
+		}
+	})
+}
+
+func TestIdempotencyKeys(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		r := newRepo(t, db)
+		author, other := uuid.NewString(), uuid.NewString()
+		mk := func(author, key string) error {
+			id := uuid.Must(uuid.NewV7()).String()
+			p := domain.Post{ID: id, AuthorID: author, Tags: []string{}, Status: domain.StatusProcessing, Version: 1,
+				OriginalKey: events.OriginalKey(id), IdempotencyKey: key}
+			return r.Create(ctx, &p)
+		}
+		if err := mk(author, "k1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := mk(author, "k1"); !errors.Is(err, app.ErrDuplicateUpload) {
+			t.Fatalf("second upload with the same key: %v", err)
+		}
+		if err := mk(other, "k1"); err != nil {
+			t.Fatalf("keys are per author: %v", err)
+		}
+		for range 2 {
+			if err := mk(author, ""); err != nil {
+				t.Fatalf("uploads without a key never collide: %v", err)
+			}
+		}
+		got, err := r.ByIdempotencyKey(ctx, author, "k1")
+		if err != nil || got.AuthorID != author || got.IdempotencyKey != "k1" {
+			t.Fatalf("ByIdempotencyKey = %+v, %v", got, err)
 		}
 	})
 }

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"pixshare/post/internal/domain"
@@ -12,8 +13,11 @@ import (
 // Repository stores posts. Every write that changes what other services
 // must learn enqueues its events in the outbox in the same transaction.
 type Repository interface {
-	// Create stores a new post with its thumbnail request and index upsert.
+	// Create stores a new post with its thumbnail request and index upsert;
+	// ErrDuplicateUpload when the author already used its idempotency key.
 	Create(ctx context.Context, p *domain.Post) error
+	// ByIdempotencyKey returns the live post an author uploaded with key.
+	ByIdempotencyKey(ctx context.Context, authorID, key string) (domain.Post, error)
 	// ByID returns a live post, or domain.ErrNoPost.
 	ByID(ctx context.Context, id string) (domain.Post, error)
 	// Update applies change to a live post in a transaction; when publish
@@ -42,6 +46,10 @@ type Repository interface {
 	// comment_count exactly once, whatever the order of the events.
 	CountComment(ctx context.Context, postID, commentID string, deleted bool) (bool, error)
 }
+
+// ErrDuplicateUpload reports an upload whose idempotency key the author
+// already used.
+var ErrDuplicateUpload = errors.New("duplicate upload")
 
 // Images stores image bytes.
 type Images interface {

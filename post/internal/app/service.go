@@ -47,12 +47,33 @@ type Upload struct {
 	Image   []byte
 	Caption string
 	Tags    []string
+	// IdempotencyKey, when set, makes a retried upload return the post the
+	// first attempt created instead of a second one.
+	IdempotencyKey string
 }
 
 // Create validates an upload, stores the original and the post (with its
 // events), in that order: a refused upload stores nothing, and a post row
-// never points at a missing original.
-func (s *Service) Create(ctx context.Context, author string, up Upload) (domain.Post, error) {
+// never points at a missing original. A retry with the same idempotency
+// key returns the first attempt's post (replayed = true).
+func (s *Service) Create(ctx context.Context, author string, up Upload) (p domain.Post, replayed bool, err error) {
+	if up.IdempotencyKey != "" {
+		if p, err := s.repo.ByIdempotencyKey(ctx, author, up.IdempotencyKey); err == nil {
+			return p, true, nil
+		} else if !errors.Is(err, domain.ErrNoPost) {
+			return domain.Post{}, false, err
+		}
+	}
+	p, err = s.create(ctx, author, up)
+	if errors.Is(err, ErrDuplicateUpload) {
+		// A concurrent retry won the race; answer with its post.
+		p, err = s.repo.ByIdempotencyKey(ctx, author, up.IdempotencyKey)
+		return p, err == nil, err
+	}
+	return p, false, err
+}
+
+func (s *Service) create(ctx context.Context, author string, up Upload) (domain.Post, error) {
 	caption, err := domain.CheckCaption(up.Caption)
 	if err != nil {
 		return domain.Post{}, err
@@ -69,6 +90,7 @@ func (s *Service) Create(ctx context.Context, author string, up Upload) (domain.
 	p := domain.Post{
 		ID: id, AuthorID: author, Caption: caption, Tags: tags, Status: domain.StatusProcessing,
 		Version: 1, OriginalKey: events.OriginalKey(id), Format: string(info.Format), Width: info.Width, Height: info.Height,
+		IdempotencyKey: up.IdempotencyKey,
 	}
 	if err := s.images.Put(ctx, p.OriginalKey, up.Image); err != nil {
 		return domain.Post{}, err

@@ -31,15 +31,17 @@ type Post struct {
 	// IndexedVersion is the highest version the search index reported.
 	IndexedVersion int64
 	// Version goes up with every edit (and with deletion).
-	Version      int64
-	OriginalKey  string
-	Format       string
-	Width        int
-	Height       int
-	CommentCount int64
-	FailedReason string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	Version     int64
+	OriginalKey string
+	// IdempotencyKey is the client's key for the upload, if it sent one.
+	IdempotencyKey string
+	Format         string
+	Width          int
+	Height         int
+	CommentCount   int64
+	FailedReason   string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Indexed reports whether the search index holds the current version.

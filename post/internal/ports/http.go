@@ -112,21 +112,43 @@ func (h *HTTP) upload(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	key := r.Header.Get("Idempotency-Key")
+	if !validIdempotencyKey(key) {
+		h.fail(w, r, apperror.Invalidf("Idempotency-Key must be 1 to 100 characters of A-Z, a-z, 0-9, '-' and '_'"))
+		return
+	}
 	up, err := h.readUpload(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	post, err := h.svc.Create(r.Context(), p.UserID, up)
+	up.IdempotencyKey = key
+	post, replayed, err := h.svc.Create(r.Context(), p.UserID, up)
 	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	w.Header().Set("Location", "/v1/posts/"+post.ID)
 	httpserver.WriteJSON(w, http.StatusAccepted, toBody(post))
 }
 
 const maxFieldBytes = 16 << 10
+
+// validIdempotencyKey accepts an absent key or a short token.
+func validIdempotencyKey(k string) bool {
+	if len(k) > 100 {
+		return false
+	}
+	for _, c := range k {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 func (h *HTTP) readUpload(r *http.Request) (app.Upload, error) {
 	var up app.Upload

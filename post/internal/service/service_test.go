@@ -146,6 +146,12 @@ func (s *stack) userCall(method, path, token string) {
 // upload sends a multipart upload; image may be nil.
 func (s *stack) upload(token string, image []byte, fields map[string][]string) response {
 	s.t.Helper()
+	return s.uploadWithKey(token, "", image, fields)
+}
+
+// uploadWithKey is upload with an Idempotency-Key.
+func (s *stack) uploadWithKey(token, key string, image []byte, fields map[string][]string) response {
+	s.t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for k, vs := range fields {
@@ -160,6 +166,9 @@ func (s *stack) upload(token string, image []byte, fields map[string][]string) r
 	_ = mw.Close()
 	req, _ := http.NewRequest("POST", s.post.BaseURL+"/v1/posts", &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
 	return s.send(req, token, true)
 }
 
@@ -270,6 +279,17 @@ func TestOthersCannotChangePosts(t *testing.T) {
 	if rows, blobs := s.stored(); rows != 1 || blobs != 1 {
 		t.Fatalf("stored %d rows, %d blobs after one upload", rows, blobs)
 	}
+
+	// A retried upload with the same Idempotency-Key makes no second post.
+	first := expect(t, s.uploadWithKey(alice, "retry-1", s.photo("small.png"), nil), 202)
+	again := expect(t, s.uploadWithKey(alice, "retry-1", s.photo("small.png"), nil), 202)
+	if first.post(t)["id"] != again.post(t)["id"] || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("a retry made a second post: %s vs %s", first.body, again.body)
+	}
+	if rows, blobs := s.stored(); rows != 2 || blobs != 2 {
+		t.Fatalf("stored %d rows, %d blobs after an upload and its retry", rows, blobs)
+	}
+	expect(t, s.uploadWithKey(alice, "bad key!", s.photo("small.png"), nil), 400)
 
 	expect(t, s.do("PATCH", "/v1/posts/"+id, bob, map[string]any{"caption": "hacked"}), 403)
 	expect(t, s.do("DELETE", "/v1/posts/"+id, bob, nil), 403)

@@ -22,9 +22,11 @@ type Blocks interface {
 	Blocked(ctx context.Context, userID string) ([]string, error)
 }
 
-// Limits of a query.
+// Limits of a query. MaxWindow is how deep results can be paged (offset
+// plus limit), Elasticsearch's default max_result_window.
 const (
-	MaxTerms = 10
+	MaxTerms  = 10
+	MaxWindow = 10000
 )
 
 // Service answers searches.
@@ -63,6 +65,9 @@ func (s *Service) Search(ctx context.Context, req Request) (readmodel.Result, er
 			WithFields(apperror.FieldError{Field: "tag", Message: "tag or q required"})
 	case len(tagList) > MaxTerms || len(words) > MaxTerms:
 		return readmodel.Result{}, apperror.Invalidf("at most %d tags and %d words", MaxTerms, MaxTerms)
+	case req.Offset+req.Limit > MaxWindow:
+		return readmodel.Result{}, apperror.Invalidf("offset + limit may be at most %d; narrow the search instead", MaxWindow).
+			WithFields(apperror.FieldError{Field: "offset", Message: "too deep"})
 	}
 	q := readmodel.Query{Tags: tagList, Words: words, Limit: req.Limit, Offset: req.Offset}
 	var res readmodel.Result

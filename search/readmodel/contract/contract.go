@@ -253,8 +253,13 @@ func testRebuild(t *testing.T, e readmodel.Engine) {
 		doc("missing", "b", 3, 1, "never indexed", "x"),
 		doc("p4", "b", 4, 1, "", "x"),
 	}
+	before, err := e.Generation(ctx)
+	must(t, err)
 	n, err := e.Rebuild(ctx, pages(truth))
 	must(t, err)
+	if after, _ := e.Generation(ctx); after == before {
+		t.Fatal("generation unchanged by a rebuild that changed the model")
+	}
 	if n != len(truth) {
 		t.Fatalf("rebuild reported %d docs, want %d", n, len(truth))
 	}
@@ -267,6 +272,11 @@ func testRebuild(t *testing.T, e readmodel.Engine) {
 	}
 	if _, ok, _ := e.Get(ctx, "gone"); ok {
 		t.Fatal("rebuild kept a post the listing does not have")
+	}
+	// A stale event for the dropped post arriving after the rebuild must
+	// not bring it back.
+	if upsert(t, e, doc("gone", "a", 1, 1, "deleted while its removal was lost", "x")) {
+		t.Fatal("a stale upsert resurrected a post the rebuild dropped")
 	}
 }
 

@@ -3,13 +3,40 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"go.uber.org/fx"
 
+	"pixshare/platform/config"
 	"pixshare/search/readmodel"
+	"pixshare/search/readmodel/esengine"
 )
 
-// newElasticsearch is wired once the Elasticsearch engine lands.
-func newElasticsearch(context.Context, fx.Lifecycle) (readmodel.Engine, error) {
-	return nil, errors.New("SEARCH_ENGINE=elasticsearch is not available in this build")
+// ESConfig is read from the environment when SEARCH_ENGINE=elasticsearch.
+type ESConfig struct {
+	// URLs of the cluster's HTTP endpoints, comma-separated.
+	URLs        []string `env:"ELASTICSEARCH_URL" envSeparator:","`
+	Username    string   `env:"ELASTICSEARCH_USERNAME"`
+	Password    string   `env:"ELASTICSEARCH_PASSWORD"`
+	IndexPrefix string   `env:"ELASTICSEARCH_INDEX" envDefault:"pixshare-posts"`
+}
+
+// Validate requires a URL.
+func (c *ESConfig) Validate() error {
+	if len(c.URLs) == 0 || strings.TrimSpace(c.URLs[0]) == "" {
+		return errors.New("ELASTICSEARCH_URL is required when SEARCH_ENGINE=elasticsearch")
+	}
+	return nil
+}
+
+// newElasticsearch connects to the cluster and makes sure the index and its
+// alias exist.
+func newElasticsearch(ctx context.Context, _ fx.Lifecycle) (readmodel.Engine, error) {
+	cfg, err := config.Load[ESConfig]()
+	if err != nil {
+		return nil, err
+	}
+	return esengine.New(ctx, esengine.Config{
+		Addresses: cfg.URLs, Username: cfg.Username, Password: cfg.Password, IndexPrefix: cfg.IndexPrefix,
+	})
 }

@@ -47,7 +47,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"pixshare/search/readmodel"
@@ -74,7 +74,7 @@ type Config struct {
 
 // Engine is the Elasticsearch read model.
 type Engine struct {
-	es      *elasticsearch.Client
+	es      esapi.Transport
 	alias   string
 	refresh string // "wait_for" or ""
 	now     func() time.Time
@@ -112,8 +112,20 @@ func newEngine(cfg Config) (*Engine, error) {
 	if !validPrefix.MatchString(cfg.IndexPrefix) {
 		return nil, fmt.Errorf("esengine: index prefix %q is not a valid index name (lower-case letters, digits, '.', '_', '-')", cfg.IndexPrefix)
 	}
-	client, err := elasticsearch.NewClient(elasticsearch.Config{
-		Addresses: cfg.Addresses,
+	urls := make([]*url.URL, len(cfg.Addresses))
+	for i, addr := range cfg.Addresses {
+		u, err := url.Parse(strings.TrimRight(addr, "/"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("esengine: address %q is not an http(s) URL", addr)
+		}
+		urls[i] = u
+	}
+	// The esapi requests run on go-elasticsearch's transport directly: the
+	// elasticsearch.Client wrapper would also compile the whole typed API
+	// (~850 packages) for nothing.
+	client, err := elastictransport.New(elastictransport.Config{
+		UserAgent: "pixshare-search-esengine",
+		URLs:      urls,
 		Username:  cfg.Username,
 		Password:  cfg.Password,
 		// Retries (default: 3, on 502/503/504 and connection errors) back
@@ -121,7 +133,7 @@ func newEngine(cfg Config) (*Engine, error) {
 		RetryBackoff: func(attempt int) time.Duration { return time.Duration(attempt) * 50 * time.Millisecond },
 	})
 	if err != nil {
-		return nil, fmt.Errorf("esengine: client: %w", err)
+		return nil, fmt.Errorf("esengine: transport: %w", err)
 	}
 	e := &Engine{es: client, alias: cfg.IndexPrefix, now: time.Now}
 	if cfg.RefreshWaitFor {
@@ -467,14 +479,20 @@ func (e *Engine) maxSeqNo(ctx context.Context, op, target string) (index string,
 	return h.Index, *h.SeqNo, nil
 }
 
-// Ping implements readmodel.Engine: cluster health; red is Unavailable.
+// pingTimeout bounds how long cluster health waits for a missing index.
+const pingTimeout = 2 * time.Second
+
+// Ping implements readmodel.Engine: the health of the alias's index (not
+// of the whole cluster, so an unrelated red index does not take search
+// down). Red — primary shard unassigned, or the index missing, which the
+// cluster reports as red after the timeout (408) — is Unavailable.
 func (e *Engine) Ping(ctx context.Context) error {
-	op := "cluster health"
-	status, body, err := e.perform(ctx, op, esapi.ClusterHealthRequest{})
+	op := "health of " + e.alias
+	status, body, err := e.perform(ctx, op, esapi.ClusterHealthRequest{Index: []string{e.alias}, Timeout: pingTimeout})
 	if err != nil {
 		return err
 	}
-	if status != 200 {
+	if status != 200 && status != 408 {
 		return failure(op, status, body)
 	}
 	var res struct {
@@ -483,8 +501,8 @@ func (e *Engine) Ping(ctx context.Context) error {
 	if err := json.Unmarshal(body, &res); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	if res.Status == "red" {
-		return unavailable(fmt.Errorf("%s: cluster status is red", op))
+	if res.Status == "red" || res.Status == "" {
+		return unavailable(fmt.Errorf("%s: status %q (answer %d)", op, res.Status, status))
 	}
 	return nil
 }
@@ -542,6 +560,11 @@ func (e *Engine) perform(ctx context.Context, op string, req esapi.Request) (int
 	body, err := io.ReadAll(res.Body)
 	if err != nil {
 		return 0, nil, transportError(ctx, op, err)
+	}
+	// Elasticsearch 8 marks every answer; a success from anything else
+	// (a proxy's page, another product) is a misconfigured address.
+	if res.StatusCode < 300 && res.Header.Get("X-Elastic-Product") != "Elasticsearch" {
+		return 0, nil, fmt.Errorf("%s: the server at the configured address is not Elasticsearch (no X-Elastic-Product header)", op)
 	}
 	return res.StatusCode, body, nil
 }

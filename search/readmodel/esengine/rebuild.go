@@ -32,17 +32,22 @@ const (
 //  3. PUT P-(N+1) with the settings and mapping (no alias yet).
 //  4. POST _bulk per page of the listing, external versions (a duplicate
 //     in the listing is a 409 item, ignored).
-//  5. POST P-(N+1)/_refresh, so the swap shows a complete index.
-//  6. POST _aliases: remove P from P-N and add it to P-(N+1), one request.
-//  7. PUT P-N/_block/write: writes still routed to P-N fail from now on
+//  5. Search P-N for _seq_no <= start (search_after on _seq_no) and write a
+//     tombstone into P-(N+1) for every post the listing did not have: at
+//     version+1 for a live one (deleted at the source; its removal was
+//     lost), at its own version for a tombstone — so a stale event that
+//     arrives after the rebuild is still refused, as in the SQL engine.
+//  6. POST P-(N+1)/_refresh, so the swap shows a complete index.
+//  7. POST _aliases: remove P from P-N and add it to P-(N+1), one request.
+//  8. PUT P-N/_block/write: writes still routed to P-N fail from now on
 //     (the indexer retries them through the alias), and in-flight ones
 //     have completed when it returns; then POST P-N/_refresh.
-//  8. Search P-N for _seq_no > start (sorted by _seq_no, search_after) and
-//     POST _bulk those documents, tombstones included, into P-(N+1) with
-//     their external versions: the newer version wins either way.
-//  9. DELETE P-N.
+//  9. Search P-N for _seq_no > start and POST _bulk those documents,
+//     tombstones included, into P-(N+1) with their external versions: the
+//     newer version wins either way.
+//  10. DELETE P-N.
 //
-// A failure before step 6 deletes P-(N+1) and leaves the model as it was.
+// A failure before step 7 deletes P-(N+1) and leaves the model as it was.
 // It returns the number of listed docs.
 func (e *Engine) Rebuild(ctx context.Context, next func(ctx context.Context) ([]readmodel.Doc, error)) (n int, err error) {
 	old, err := e.currentIndex(ctx)
@@ -81,6 +86,7 @@ func (e *Engine) Rebuild(ctx context.Context, next func(ctx context.Context) ([]
 		}
 	}()
 
+	listed := map[string]bool{}
 	for {
 		docs, err := next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -92,19 +98,27 @@ func (e *Engine) Rebuild(ctx context.Context, next func(ctx context.Context) ([]
 		items := make([]bulkItem, len(docs))
 		for i, d := range docs {
 			items[i] = bulkItem{id: d.PostID, version: d.Version, source: e.liveSource(d)}
+			listed[d.PostID] = true
 		}
 		if err := e.bulk(ctx, "rebuild: write "+fresh, fresh, items, ""); err != nil {
 			return n, err
 		}
 		n += len(docs)
 	}
+	if err := e.carryTombstones(ctx, old, fresh, start, listed); err != nil {
+		return n, err
+	}
 	if err := e.refreshIndex(ctx, fresh); err != nil {
 		return n, err
 	}
+	// From here on the new index is never deleted: a swap that reports an
+	// error (a timeout, say) may still have been applied, and deleting the
+	// index would take the alias with it. A rebuild that stops here leaves
+	// an unaliased index, which the next rebuild replaces.
+	swapped = true
 	if err := e.swapAlias(ctx, old, fresh); err != nil {
 		return n, err
 	}
-	swapped = true
 
 	if err := e.blockWrites(ctx, old); err != nil {
 		return n, err
@@ -197,29 +211,83 @@ func (e *Engine) deleteIndex(ctx context.Context, index string) error {
 	return e.acknowledged(ctx, "delete index "+index, esapi.IndicesDeleteRequest{Index: []string{index}})
 }
 
-// replay copies the documents written to from after seq start into to.
-func (e *Engine) replay(ctx context.Context, from, to string, start int64) error {
-	op := "rebuild: replay " + from
-	var after []any
+// scan pages through the documents of index in _seq_no order, those after
+// start (after) or up to it, and hands each page to f. fields limits the
+// _source returned (nil: all of it).
+func (e *Engine) scan(ctx context.Context, op, index string, start int64, after bool, fields []string, f func([]searchHit) error) error {
+	bound := map[string]any{"lte": start}
+	if after {
+		bound = map[string]any{"gt": start}
+	}
+	var from []any
 	for {
 		body := map[string]any{
-			"query":               map[string]any{"range": map[string]any{"_seq_no": map[string]any{"gt": start}}},
+			"query":               map[string]any{"range": map[string]any{"_seq_no": bound}},
 			"sort":                []any{map[string]any{"_seq_no": "asc"}},
 			"size":                replayPage,
 			"seq_no_primary_term": true,
 			"track_total_hits":    false,
 		}
-		if after != nil {
-			body["search_after"] = after
+		if from != nil {
+			body["search_after"] = from
+		}
+		if fields != nil {
+			body["_source"] = fields
 		}
 		var res searchResponse
-		if err := e.search(ctx, op, from, body, &res); err != nil {
+		if err := e.search(ctx, op, index, body, &res); err != nil {
 			return err
 		}
 		hits := res.Hits.Hits
-		if len(hits) == 0 {
+		if len(hits) > 0 {
+			if err := f(hits); err != nil {
+				return err
+			}
+		}
+		if len(hits) < replayPage {
 			return nil
 		}
+		last := hits[len(hits)-1]
+		if last.SeqNo == nil {
+			return fmt.Errorf("%s: hit without _seq_no", op)
+		}
+		from = []any{*last.SeqNo}
+	}
+}
+
+// carryTombstones writes into to a tombstone for every post of from (up to
+// seq start) that the listing did not contain.
+func (e *Engine) carryTombstones(ctx context.Context, from, to string, start int64, listed map[string]bool) error {
+	if start < 0 {
+		return nil
+	}
+	op := "rebuild: tombstones from " + from
+	now := e.now().UTC()
+	return e.scan(ctx, op, from, start, false, []string{"version", "tombstone"}, func(hits []searchHit) error {
+		var items []bulkItem
+		for _, h := range hits {
+			if listed[h.ID] {
+				continue
+			}
+			var s storedSource
+			if err := json.Unmarshal(h.Source, &s); err != nil {
+				return fmt.Errorf("%s: hit %s: %w", op, h.ID, err)
+			}
+			version := s.Version
+			if !s.Tombstone {
+				version++
+			}
+			items = append(items, bulkItem{id: h.ID, version: version,
+				source: tombstoneSource{PostID: h.ID, Version: version, Tombstone: true, UpdatedAt: now, IndexedAt: now}})
+		}
+		return e.bulk(ctx, op+" into "+to, to, items, "")
+	})
+}
+
+// replay copies the documents written to from after seq start into to.
+func (e *Engine) replay(ctx context.Context, from, to string, start int64) error {
+	op := "rebuild: replay " + from
+	return e.scan(ctx, op, from, start, true, nil, func(hits []searchHit) error {
 		items := make([]bulkItem, len(hits))
 		for i, h := range hits {
 			var v struct {
@@ -230,18 +298,8 @@ func (e *Engine) replay(ctx context.Context, from, to string, start int64) error
 			}
 			items[i] = bulkItem{id: h.ID, version: v.Version, source: h.Source}
 		}
-		if err := e.bulk(ctx, op+" into "+to, to, items, e.refresh); err != nil {
-			return err
-		}
-		if len(hits) < replayPage {
-			return nil
-		}
-		last := hits[len(hits)-1]
-		if last.SeqNo == nil {
-			return fmt.Errorf("%s: hit without _seq_no", op)
-		}
-		after = []any{*last.SeqNo}
-	}
+		return e.bulk(ctx, op+" into "+to, to, items, e.refresh)
+	})
 }
 
 func (e *Engine) liveSource(d readmodel.Doc) liveSource {

@@ -438,7 +438,10 @@ func TestRecordedPing(t *testing.T) {
 		t.Fatalf("Ping on a yellow cluster = %v", err)
 	}
 	if err := e.Ping(ctx); !apperror.Is(err, apperror.Unavailable) {
-		t.Fatalf("Ping on a red cluster = %v; want Unavailable", err)
+		t.Fatalf("Ping with the index red = %v; want Unavailable", err)
+	}
+	if err := e.Ping(ctx); !apperror.Is(err, apperror.Unavailable) {
+		t.Fatalf("Ping with the index missing = %v; want Unavailable", err)
 	}
 }
 
