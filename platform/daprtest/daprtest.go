@@ -230,9 +230,9 @@ type Sidecar struct {
 	AppPort      int
 	DaprAPIToken string
 	AppAPIToken  string
-	cmd      *exec.Cmd
-	logs     *syncBuffer
-	done     chan struct{}
+	cmd          *exec.Cmd
+	logs         *syncBuffer
+	done         chan struct{}
 }
 
 // Start runs a daprd for appID calling the app on appPort (gRPC) and
