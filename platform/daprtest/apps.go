@@ -178,10 +178,14 @@ func (a *App) Kill() {
 	}
 }
 
-// Restart starts the app again (same ports, database and sidecar).
-func (a *App) Restart(t testing.TB) {
+// Restart starts the app again (same ports, database and sidecar), with
+// env changes applied.
+func (a *App) Restart(t testing.TB, env map[string]string) {
 	t.Helper()
 	a.Stop()
+	for k, v := range env {
+		a.Env[k] = v
+	}
 	a.start(t, a.cmd.Path)
 	a.WaitReady(t)
 }
@@ -250,4 +254,14 @@ func (b *Broker) WaitDrained(t testing.TB, appID string) {
 		n, err := natsbroker.Backlog(b.URL(), "pixshare", appID)
 		return err == nil && n == 0
 	})
+}
+
+// Signal sends sig to the app's process group (SIGTERM to test graceful
+// stops) and waits for it to exit.
+func (a *App) Signal(sig syscall.Signal) {
+	if a.cmd == nil || a.cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-a.cmd.Process.Pid, sig)
+	<-a.done
 }

@@ -116,7 +116,11 @@ spec:
     version: v1
     configuration:
       connectionString: %s
-      updateInterval: 2s
+      # Registrations are renewed every updateInterval - timeout and expire
+      # after updateInterval: 4 s of slack keeps a sidecar resolvable when a
+      # loaded machine delays a renewal.
+      updateInterval: 10s
+      timeout: 4s
   metrics:
     enabled: true
     http:
@@ -230,6 +234,8 @@ type Sidecar struct {
 	AppPort      int
 	DaprAPIToken string
 	AppAPIToken  string
+	bin, dir     string
+	args         []string
 	cmd          *exec.Cmd
 	logs         *syncBuffer
 	done         chan struct{}
@@ -240,9 +246,9 @@ type Sidecar struct {
 // ends; its log is printed if t failed.
 func (e *Env) Start(t testing.TB, appID string, appPort int, extraArgs ...string) *Sidecar {
 	t.Helper()
-	s := &Sidecar{AppID: appID, HTTPPort: FreePort(t), GRPCPort: FreePort(t), AppPort: appPort, logs: &syncBuffer{}, done: make(chan struct{})}
+	s := &Sidecar{AppID: appID, HTTPPort: FreePort(t), GRPCPort: FreePort(t), AppPort: appPort, logs: &syncBuffer{}}
 	s.DaprAPIToken, s.AppAPIToken = e.Tokens(appID)
-	args := []string{
+	s.args = []string{
 		"--app-id", appID,
 		"--app-port", strconv.Itoa(appPort),
 		"--app-protocol", "grpc",
@@ -258,9 +264,24 @@ func (e *Env) Start(t testing.TB, appID string, appPort int, extraArgs ...string
 		"--max-body-size", "64Mi",
 		"--log-level", "info",
 	}
-	args = append(args, extraArgs...)
-	s.cmd = exec.Command(Daprd(t), args...)
-	s.cmd.Dir = e.Dir
+	s.args = append(s.args, extraArgs...)
+	s.bin, s.dir = Daprd(t), e.Dir
+	s.run(t)
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			t.Logf("daprd %s log:\n%s", appID, s.logs.String())
+		}
+	})
+	return s
+}
+
+// run starts the daprd process and waits for its outbound side.
+func (s *Sidecar) run(t testing.TB) {
+	t.Helper()
+	s.done = make(chan struct{})
+	s.cmd = exec.Command(s.bin, s.args...)
+	s.cmd.Dir = s.dir
 	s.cmd.Env = append(os.Environ(), "DAPR_HOST_IP=127.0.0.1",
 		"DAPR_API_TOKEN="+s.DaprAPIToken, "APP_API_TOKEN="+s.AppAPIToken)
 	s.cmd.Stdout = s.logs
@@ -269,20 +290,21 @@ func (e *Env) Start(t testing.TB, appID string, appPort int, extraArgs ...string
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start daprd: %v", err)
 	}
+	done := s.done
 	go func() {
 		_ = s.cmd.Wait()
-		close(s.done)
+		close(done)
 	}()
-	t.Cleanup(func() {
-		s.Stop()
-		if t.Failed() {
-			t.Logf("daprd %s log:\n%s", appID, s.logs.String())
-		}
-	})
 	if err := s.waitOutbound(60 * time.Second); err != nil {
-		t.Fatalf("daprd %s: %v\n%s", appID, err, s.logs.String())
+		t.Fatalf("daprd %s: %v\n%s", s.AppID, err, s.logs.String())
 	}
-	return s
+}
+
+// Restart starts a stopped or killed sidecar again on the same ports.
+func (s *Sidecar) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	s.run(t)
 }
 
 func (s *Sidecar) waitOutbound(timeout time.Duration) error {

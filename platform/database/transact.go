@@ -59,16 +59,23 @@ func Classify(err error) error {
 	if _, ok := apperror.As(err); ok {
 		return err
 	}
+	// A failure to connect at all (refused, the database not accepting
+	// connections, authentication) comes first: it may wrap a PgError.
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return apperror.Wrap(apperror.Unavailable, err, "database unavailable")
+	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
-		// Class 08: connection exception; 57P0x: server shutting down.
-		if strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "57P") {
+		// Class 08: connection exception; 57P0x: server shutting down or
+		// the connection terminated by an administrator; 55000: the
+		// database is not accepting connections.
+		if strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "57P") || pg.Code == "55000" {
 			return apperror.Wrap(apperror.Unavailable, err, "database unavailable")
 		}
 		return err
 	}
-	var conn *pgconn.ConnectError
-	if errors.As(err, &conn) || errors.Is(err, context.DeadlineExceeded) ||
+	if errors.Is(err, context.DeadlineExceeded) ||
 		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "bad connection") ||
 		strings.Contains(err.Error(), "unable to open database") || strings.Contains(err.Error(), "database is locked") {
 		return apperror.Wrap(apperror.Unavailable, err, "database unavailable")

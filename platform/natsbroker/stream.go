@@ -67,3 +67,21 @@ func Backlog(url, stream, consumer string) (uint64, error) {
 	}
 	return info.NumPending + uint64(info.NumAckPending), nil
 }
+
+// Purge removes every message of one subject from the stream (fault tests
+// simulate lost messages with it).
+func Purge(url, stream, subject string) error {
+	nc, err := nats.Connect(url, nats.Name("pixshare-purge"))
+	if err != nil {
+		return fmt.Errorf("purge %s: connect %s: %w", subject, url, err)
+	}
+	defer nc.Close()
+	js, err := nc.JetStream()
+	if err != nil {
+		return fmt.Errorf("purge %s: %w", subject, err)
+	}
+	if err := js.PurgeStream(stream, &nats.StreamPurgeRequest{Subject: subject}); err != nil {
+		return fmt.Errorf("purge %s: %w", subject, err)
+	}
+	return nil
+}

@@ -2,7 +2,12 @@
 // it shares with the workers), for the apps that consume it.
 package events
 
-import "time"
+import (
+	"errors"
+	"time"
+
+	"pixshare/platform/events"
+)
 
 // Event types. Thumbnail requests go to the thumbnails topic, index
 // changes to the search-index topic, PostDeleted to domain-events.
@@ -67,3 +72,57 @@ func OriginalKey(postID string) string { return "uploads/" + postID }
 
 // RenditionKey is where the thumbnailer stores a size of a post's image.
 func RenditionKey(postID, size string) string { return "renditions/" + postID + "/" + size + ".jpg" }
+
+func poison(msg string) error { return events.Poison(errors.New(msg)) }
+
+// ParseThumbnailRequested decodes a thumbnail request; anything unusable is
+// a poison error for the consumer to dead-letter.
+func ParseThumbnailRequested(data []byte) (ThumbnailRequested, error) {
+	var e ThumbnailRequested
+	if err := events.Decode(data, &e); err != nil {
+		return e, err
+	}
+	if e.PostID == "" || e.Version < 1 || e.OriginalKey == "" {
+		return e, poison("thumbnail request lacks post_id, version or original_key")
+	}
+	return e, nil
+}
+
+// ParseIndexUpsert decodes an index upsert.
+func ParseIndexUpsert(data []byte) (IndexUpsert, error) {
+	var e IndexUpsert
+	if err := events.Decode(data, &e); err != nil {
+		return e, err
+	}
+	if e.PostID == "" || e.AuthorID == "" || e.Version < 1 {
+		return e, poison("index upsert lacks post_id, author_id or version")
+	}
+	if e.Tags == nil {
+		e.Tags = []string{}
+	}
+	return e, nil
+}
+
+// ParseIndexRemove decodes an index removal.
+func ParseIndexRemove(data []byte) (IndexRemove, error) {
+	var e IndexRemove
+	if err := events.Decode(data, &e); err != nil {
+		return e, err
+	}
+	if e.PostID == "" || e.Version < 1 {
+		return e, poison("index removal lacks post_id or version")
+	}
+	return e, nil
+}
+
+// ParsePostDeleted decodes post.deleted.
+func ParsePostDeleted(data []byte) (PostDeleted, error) {
+	var e PostDeleted
+	if err := events.Decode(data, &e); err != nil {
+		return e, err
+	}
+	if e.PostID == "" {
+		return e, poison("post.deleted lacks post_id")
+	}
+	return e, nil
+}

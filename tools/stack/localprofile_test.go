@@ -52,10 +52,15 @@ func TestRealDaprdWithLocalProfile(t *testing.T) {
 	waitFor(t, stdout, regexp.MustCompile(`(?m)^ready: .*$`))
 	sidecar := "http://127.0.0.1:" + strconv.Itoa(f.apps[0].ports[1])
 
+	token := sidecarToken(t, f.dir, "user")
+	// The sidecar refuses callers without the app's token.
+	if resp, err := http.Get(sidecar + "/v1.0/metadata"); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("metadata without the API token: %v %v", resp.StatusCode, err)
+	}
 	var meta struct {
 		Components []struct{ Name, Type string } `json:"components"`
 	}
-	getJSON(t, sidecar+"/v1.0/metadata", &meta)
+	getJSON(t, sidecar+"/v1.0/metadata", token, &meta)
 	loaded := map[string]string{}
 	for _, c := range meta.Components {
 		loaded[c.Name] = c.Type
@@ -67,13 +72,16 @@ func TestRealDaprdWithLocalProfile(t *testing.T) {
 	}
 	// The generated secrets file is what the secret store serves.
 	var secret map[string]string
-	getJSON(t, sidecar+"/v1.0/secrets/secrets/jwt-signing-key", &secret)
+	getJSON(t, sidecar+"/v1.0/secrets/secrets/jwt-signing-key", token, &secret)
 	if len(secret["jwt-signing-key"]) != 64 { // base64 of 48 bytes
 		t.Errorf("jwt-signing-key from the secret store has length %d", len(secret["jwt-signing-key"]))
 	}
 	// Publishing only succeeds if the stream holds the topic's subject.
 	for _, topic := range f.opts.topics {
-		resp, err := http.Post(sidecar+"/v1.0/publish/pubsub/"+topic, "application/json", strings.NewReader(`{"probe":true}`))
+		req, _ := http.NewRequest("POST", sidecar+"/v1.0/publish/pubsub/"+topic, strings.NewReader(`{"probe":true}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("dapr-api-token", token)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,9 +103,27 @@ func TestRealDaprdWithLocalProfile(t *testing.T) {
 	}
 }
 
-func getJSON(t *testing.T, url string, v any) {
+// sidecarToken reads the API token the launcher generated for app.
+func sidecarToken(t *testing.T, runDir, app string) string {
 	t.Helper()
-	resp, err := http.Get(url)
+	b, err := os.ReadFile(filepath.Join(runDir, ".data", "tokens", app+".env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "DAPR_API_TOKEN="); ok {
+			return v
+		}
+	}
+	t.Fatalf("no DAPR_API_TOKEN for %s", app)
+	return ""
+}
+
+func getJSON(t *testing.T, url, token string, v any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("dapr-api-token", token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -58,17 +56,12 @@ spec:
 	waitFor(t, stdout, regexp.MustCompile(`(?m)^ready: .*$`))
 
 	// The sidecar knows its app id: the flags reached it.
-	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(f.apps[0].ports[1]) + "/v1.0/metadata")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var meta struct {
 		ID string `json:"id"`
 	}
-	err = json.NewDecoder(resp.Body).Decode(&meta)
-	resp.Body.Close()
-	if err != nil || meta.ID != "user" {
-		t.Errorf("metadata id = %q (%v)", meta.ID, err)
+	getJSON(t, "http://127.0.0.1:"+strconv.Itoa(f.apps[0].ports[1])+"/v1.0/metadata", sidecarToken(t, f.dir, "user"), &meta)
+	if meta.ID != "user" {
+		t.Errorf("metadata id = %q", meta.ID)
 	}
 	if _, err := os.Stat(filepath.Join(f.dir, ".data", "nameresolution.db")); err != nil {
 		t.Errorf("name resolution database not created: %v", err)

@@ -284,14 +284,15 @@ func TestStackReadyTimeout(t *testing.T) {
 		fakeAppSpec{id: "user", httpAddr: true},
 		fakeAppSpec{id: "search", httpAddr: true, env: map[string]string{"FAKE_NEVER_READY": "1"}},
 	)
-	f.opts.readyTimeout = 2 * time.Second
+	// Long enough for the fake app to answer 503 even on a loaded machine.
+	f.opts.readyTimeout = 10 * time.Second
 	stdout, _, wait := f.start(context.Background())
 	if code := wait(); code != 1 {
 		t.Errorf("exit code %d, want 1", code)
 	}
 	out := stdout.String()
 	probe := fmt.Sprintf("search: probe http://127.0.0.1:%d/readyz: context deadline exceeded (last: 503 Service Unavailable)\n", f.apps[1].ports[5])
-	for _, want := range []string{"not ready after 2s: search\n", probe, "last lines of search:", "search      │ search up", "last lines of search.dapr:"} {
+	for _, want := range []string{"not ready after 10s: search\n", probe, "last lines of search:", "search      │ search up", "last lines of search.dapr:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -301,7 +302,8 @@ func TestStackReadyTimeout(t *testing.T) {
 func TestStackWaitsForFirstSidecar(t *testing.T) {
 	f := newFixture(t, fakeAppSpec{id: "user", httpAddr: true}, fakeAppSpec{id: "gateway", httpAddr: true})
 	t.Setenv("FAKE_DAPRD_NO_OUTBOUND", "1")
-	f.opts.readyTimeout = 2 * time.Second
+	// Long enough for the fake app to answer 503 even on a loaded machine.
+	f.opts.readyTimeout = 10 * time.Second
 	stdout, _, wait := f.start(context.Background())
 	if code := wait(); code != 1 {
 		t.Errorf("exit code %d, want 1", code)

@@ -2,7 +2,12 @@
 // services that consume them.
 package events
 
-import "time"
+import (
+	"errors"
+	"time"
+
+	"pixshare/platform/events"
+)
 
 // TypeUserDeleted is published on the domain-events topic when an account
 // is deleted. Consumers remove what belongs to the user.
@@ -12,4 +17,17 @@ const TypeUserDeleted = "user.deleted"
 type UserDeleted struct {
 	UserID    string    `json:"user_id"`
 	DeletedAt time.Time `json:"deleted_at"`
+}
+
+// ParseUserDeleted decodes a user.deleted payload; anything unusable is a
+// poison error (platform/events), for the consumer to dead-letter.
+func ParseUserDeleted(data []byte) (UserDeleted, error) {
+	var e UserDeleted
+	if err := events.Decode(data, &e); err != nil {
+		return e, err
+	}
+	if e.UserID == "" {
+		return e, events.Poison(errors.New("user.deleted lacks user_id"))
+	}
+	return e, nil
 }

@@ -4,7 +4,6 @@ package ports
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -19,19 +18,28 @@ import (
 	"pixshare/platform/httpserver"
 	"pixshare/platform/openapi"
 	"pixshare/platform/page"
+	"pixshare/platform/ratelimit"
 	postevents "pixshare/post/events"
 	userevents "pixshare/user/events"
 )
 
+// Limits are the rate limits of creating comments.
+type Limits struct {
+	PerAccount ratelimit.Limit
+	PerClient  ratelimit.Limit
+}
+
 // HTTP serves the REST API.
 type HTTP struct {
-	svc    *app.Service
-	logger *zap.Logger
+	svc     *app.Service
+	limiter *ratelimit.Limiter
+	limits  Limits
+	logger  *zap.Logger
 }
 
 // RegisterHTTP adds the comment routes to rt.
-func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, logger *zap.Logger) {
-	h := &HTTP{svc: svc, logger: logger}
+func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, limiter *ratelimit.Limiter, limits Limits, logger *zap.Logger) {
+	h := &HTTP{svc: svc, limiter: limiter, limits: limits, logger: logger}
 	m := rt.Mux
 	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
 	m.Handle("/v1/posts/{id}/comments", mw.Optional(http.HandlerFunc(h.list))).Methods(http.MethodGet)
@@ -118,6 +126,14 @@ func (h *HTTP) create(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	err = h.limiter.Allow("comment", p.UserID, h.limits.PerAccount)
+	if err == nil {
+		err = h.limiter.Allow("comment-client", ratelimit.ClientIP(r), h.limits.PerClient)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	body, err := h.readBody(r)
 	if err != nil {
 		h.fail(w, r, err)
@@ -169,22 +185,16 @@ func (h *HTTP) delete(w http.ResponseWriter, r *http.Request) {
 func Subscribe(sub *platformevents.Subscriber, svc *app.Service) error {
 	return sub.Subscribe(platformevents.TopicDomainEvents, map[string]platformevents.Handler{
 		postevents.TypePostDeleted: func(ctx context.Context, ev platformevents.Event) error {
-			var e postevents.PostDeleted
-			if err := platformevents.Decode(ev.Data, &e); err != nil {
+			e, err := postevents.ParsePostDeleted(ev.Data)
+			if err != nil {
 				return err
-			}
-			if e.PostID == "" {
-				return platformevents.Poison(errors.New("post.deleted lacks post_id"))
 			}
 			return svc.OnPostDeleted(ctx, e.PostID)
 		},
 		userevents.TypeUserDeleted: func(ctx context.Context, ev platformevents.Event) error {
-			var e userevents.UserDeleted
-			if err := platformevents.Decode(ev.Data, &e); err != nil {
+			e, err := userevents.ParseUserDeleted(ev.Data)
+			if err != nil {
 				return err
-			}
-			if e.UserID == "" {
-				return platformevents.Poison(errors.New("user.deleted lacks user_id"))
 			}
 			return svc.OnUserDeleted(ctx, e.UserID)
 		},

@@ -19,6 +19,7 @@ import (
 	"pixshare/platform/grpcserver"
 	"pixshare/platform/httpserver"
 	"pixshare/platform/outbox"
+	"pixshare/platform/ratelimit"
 	"pixshare/platform/sidecar"
 	"pixshare/platform/usergraph"
 	postv1 "pixshare/proto/post/v1"
@@ -32,6 +33,9 @@ type Config struct {
 	// PostCacheTTL bounds how long a deleted post's comments stay
 	// writable here; 0 disables the cache.
 	PostCacheTTL time.Duration `env:"POST_CACHE_TTL" envDefault:"5s"`
+	// Comment rate limits (COUNT/DURATION, "off" to disable one).
+	CommentPerAccount ratelimit.Limit `env:"RATE_LIMIT_COMMENT_ACCOUNT" envDefault:"30/1m"`
+	CommentPerClient  ratelimit.Limit `env:"RATE_LIMIT_COMMENT_CLIENT" envDefault:"120/1m"`
 }
 
 // Module is the whole comment service.
@@ -46,6 +50,7 @@ var Module = fx.Options(
 	outbox.Module,
 	auth.ClientModule,
 	usergraph.Module,
+	ratelimit.Module,
 	fx.Provide(
 		config.Load[Config],
 		fx.Annotate(adapters.NewRepository, fx.As(new(app.Repository))),
@@ -55,6 +60,9 @@ var Module = fx.Options(
 		func(g *usergraph.Client) app.Blocks { return g },
 		func(r *outbox.Relay) app.Outbox { return r },
 		app.NewService,
+		func(cfg Config) ports.Limits {
+			return ports.Limits{PerAccount: cfg.CommentPerAccount, PerClient: cfg.CommentPerClient}
+		},
 	),
 	fx.Invoke(
 		func(db *gorm.DB) error { return adapters.Migrate(db) },

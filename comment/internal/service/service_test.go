@@ -235,7 +235,10 @@ func publish(t *testing.T, via *daprtest.App, eventType, id string, payload stri
 	t.Helper()
 	url := fmt.Sprintf("http://127.0.0.1:%d/v1.0/publish/pubsub/domain-events?metadata.cloudevent.type=%s&metadata.cloudevent.id=%s",
 		via.Side.HTTPPort, eventType, id)
-	res, err := http.Post(url, "application/json", strings.NewReader(payload))
+	req, _ := http.NewRequest("POST", url, strings.NewReader(payload))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("dapr-api-token", via.Side.DaprAPIToken)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil || res.StatusCode/100 != 2 {
 		t.Fatalf("publish %s: %v %v", eventType, res.StatusCode, err)
 	}

@@ -126,14 +126,17 @@ func postKey(id string) string { return "post:" + id }
 // load returns a live post through the cache.
 func (s *Service) load(ctx context.Context, id string) (domain.Post, error) {
 	var p domain.Post
-	if s.cache.Get(ctx, postKey(id), &p) {
+	caching := s.cfg.PostCacheTTL > 0
+	if caching && s.cache.Get(ctx, postKey(id), &p) {
 		return p, nil
 	}
 	p, err := s.repo.ByID(ctx, id)
 	if err != nil {
 		return domain.Post{}, err
 	}
-	s.cache.Set(ctx, postKey(id), p, s.cfg.PostCacheTTL)
+	if caching {
+		s.cache.Set(ctx, postKey(id), p, s.cfg.PostCacheTTL)
+	}
 	return p, nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"pixshare/platform/httpserver"
 	"pixshare/platform/openapi"
 	"pixshare/platform/page"
+	"pixshare/platform/ratelimit"
 	"pixshare/post/api"
 	"pixshare/post/events"
 	"pixshare/post/internal/app"
@@ -34,18 +35,22 @@ type HTTPConfig struct {
 	MaxUploadBytes int64
 	// MaxParts bounds the multipart parts (image, caption, tags…).
 	MaxParts int
+	// Upload rate limits.
+	UploadPerAccount ratelimit.Limit
+	UploadPerClient  ratelimit.Limit
 }
 
 // HTTP serves the REST API.
 type HTTP struct {
-	svc    *app.Service
-	cfg    HTTPConfig
-	logger *zap.Logger
+	svc     *app.Service
+	cfg     HTTPConfig
+	limiter *ratelimit.Limiter
+	logger  *zap.Logger
 }
 
 // RegisterHTTP adds the post routes to rt.
-func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, cfg HTTPConfig, logger *zap.Logger) {
-	h := &HTTP{svc: svc, cfg: cfg, logger: logger}
+func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, limiter *ratelimit.Limiter, cfg HTTPConfig, logger *zap.Logger) {
+	h := &HTTP{svc: svc, cfg: cfg, limiter: limiter, logger: logger}
 	m := rt.Mux
 	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
 	// The multipart envelope adds a little to the image part's size.
@@ -108,6 +113,14 @@ func viewer(r *http.Request) string {
 // small text fields, and the number of parts is bounded.
 func (h *HTTP) upload(w http.ResponseWriter, r *http.Request) {
 	p, err := principal(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	err = h.limiter.Allow("upload", p.UserID, h.cfg.UploadPerAccount)
+	if err == nil {
+		err = h.limiter.Allow("upload-client", ratelimit.ClientIP(r), h.cfg.UploadPerClient)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return

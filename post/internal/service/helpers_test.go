@@ -8,6 +8,7 @@ import (
 	"pixshare/platform/auth"
 	"pixshare/platform/health"
 	"pixshare/platform/httpserver"
+	"pixshare/platform/ratelimit"
 	"pixshare/post/internal/app"
 	"pixshare/post/internal/ports"
 )
@@ -19,6 +20,7 @@ func nopLogger() *zap.Logger { return zap.NewNop() }
 func newRouterForTest(t *testing.T) *httpserver.Router {
 	t.Helper()
 	rt := httpserver.NewRouter(httpserver.Config{MaxBodyBytes: 1 << 20}, zap.NewNop(), health.NewRegistry(health.Params{}))
-	ports.RegisterHTTP(rt, &app.Service{}, auth.NewMiddleware(nil, zap.NewNop()), ports.HTTPConfig{MaxUploadBytes: 1 << 20, MaxParts: 10}, zap.NewNop())
+	ports.RegisterHTTP(rt, &app.Service{}, auth.NewMiddleware(nil, zap.NewNop()), ratelimit.New(false),
+		ports.HTTPConfig{MaxUploadBytes: 1 << 20, MaxParts: 10}, zap.NewNop())
 	return rt
 }

@@ -21,6 +21,7 @@ import (
 	"pixshare/platform/grpcserver"
 	"pixshare/platform/httpserver"
 	"pixshare/platform/outbox"
+	"pixshare/platform/ratelimit"
 	"pixshare/platform/sidecar"
 	"pixshare/platform/usergraph"
 	"pixshare/post/internal/adapters"
@@ -40,6 +41,9 @@ type Config struct {
 	ImagesBinding   string        `env:"IMAGES_BINDING" envDefault:"images"`
 	ImageRetryAfter time.Duration `env:"IMAGE_RETRY_AFTER" envDefault:"2s"`
 	PostCacheTTL    time.Duration `env:"POST_CACHE_TTL" envDefault:"30s"`
+	// Upload rate limits (COUNT/DURATION, "off" to disable one).
+	UploadPerAccount ratelimit.Limit `env:"RATE_LIMIT_UPLOAD_ACCOUNT" envDefault:"30/1m"`
+	UploadPerClient  ratelimit.Limit `env:"RATE_LIMIT_UPLOAD_CLIENT" envDefault:"60/1m"`
 	// The reconciler re-sends the requests of posts still processing after
 	// ReconcileAfter, checking every ReconcileInterval.
 	ReconcileInterval time.Duration `env:"RECONCILE_INTERVAL" envDefault:"30s"`
@@ -73,6 +77,7 @@ var Module = fx.Options(
 	outbox.Module,
 	auth.ClientModule,
 	usergraph.Module,
+	ratelimit.Module,
 	fx.Provide(
 		config.Load[Config],
 		fx.Annotate(adapters.NewRepository, fx.As(new(app.Repository))),
@@ -85,7 +90,8 @@ var Module = fx.Options(
 		app.NewService,
 		ports.NewGRPC,
 		func(cfg Config) ports.HTTPConfig {
-			return ports.HTTPConfig{MaxUploadBytes: cfg.UploadMaxBytes, MaxParts: cfg.UploadMaxParts}
+			return ports.HTTPConfig{MaxUploadBytes: cfg.UploadMaxBytes, MaxParts: cfg.UploadMaxParts,
+				UploadPerAccount: cfg.UploadPerAccount, UploadPerClient: cfg.UploadPerClient}
 		},
 	),
 	fx.Invoke(

@@ -6,6 +6,7 @@ package ports
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -16,20 +17,30 @@ import (
 	"pixshare/platform/httpserver"
 	"pixshare/platform/openapi"
 	"pixshare/platform/page"
+	"pixshare/platform/ratelimit"
 	"pixshare/user/api"
 	"pixshare/user/internal/app"
 	"pixshare/user/internal/domain"
 )
 
+// Limits are the rate limits of the routes that invite abuse.
+type Limits struct {
+	Register     ratelimit.Limit
+	LoginClient  ratelimit.Limit
+	LoginAccount ratelimit.Limit
+}
+
 // HTTP serves the REST API.
 type HTTP struct {
-	svc    *app.Service
-	logger *zap.Logger
+	svc     *app.Service
+	limiter *ratelimit.Limiter
+	limits  Limits
+	logger  *zap.Logger
 }
 
 // RegisterHTTP adds the user routes to rt.
-func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, logger *zap.Logger) {
-	h := &HTTP{svc: svc, logger: logger}
+func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, limiter *ratelimit.Limiter, limits Limits, logger *zap.Logger) {
+	h := &HTTP{svc: svc, limiter: limiter, limits: limits, logger: logger}
 	m := rt.Mux
 	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
 	m.HandleFunc("/v1/users/register", h.register).Methods(http.MethodPost)
@@ -80,6 +91,10 @@ type profileBody struct {
 }
 
 func (h *HTTP) register(w http.ResponseWriter, r *http.Request) {
+	if err := h.limiter.Allow("register", ratelimit.ClientIP(r), h.limits.Register); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	var body struct {
 		Username string `json:"username"`
 		Email    string `json:"email"`
@@ -111,6 +126,16 @@ func (h *HTTP) login(w http.ResponseWriter, r *http.Request) {
 	login := body.Username
 	if login == "" {
 		login = body.Email
+	}
+	// Per client against spraying many accounts, per account against
+	// guessing one account's password from many clients.
+	err := h.limiter.Allow("login", ratelimit.ClientIP(r), h.limits.LoginClient)
+	if err == nil {
+		err = h.limiter.Allow("login-account", strings.ToLower(strings.TrimSpace(login)), h.limits.LoginAccount)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	res, err := h.svc.Login(r.Context(), login, body.Password)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"pixshare/platform/grpcserver"
 	"pixshare/platform/httpserver"
 	"pixshare/platform/outbox"
+	"pixshare/platform/ratelimit"
 	"pixshare/platform/sidecar"
 	userv1 "pixshare/proto/user/v1"
 	"pixshare/user/internal/adapters"
@@ -36,6 +37,10 @@ type Config struct {
 	JWTTTL        time.Duration `env:"JWT_TTL" envDefault:"1h"`
 	SecretStore   string        `env:"SECRET_STORE" envDefault:"secrets"`
 	JWTSecretName string        `env:"JWT_SECRET_NAME" envDefault:"jwt-signing-key"`
+	// Rate limits (COUNT/DURATION, "off" to disable one).
+	RegisterPerClient   ratelimit.Limit `env:"RATE_LIMIT_REGISTER" envDefault:"10/1m"`
+	LoginPerClient      ratelimit.Limit `env:"RATE_LIMIT_LOGIN_CLIENT" envDefault:"30/1m"`
+	LoginPerAccount     ratelimit.Limit `env:"RATE_LIMIT_LOGIN_ACCOUNT" envDefault:"10/1m"`
 	// OWASP's argon2id recommendation: 19 MiB, 2 iterations.
 	Argon2MemoryKiB  uint32 `env:"ARGON2_MEMORY_KIB" envDefault:"19456"`
 	Argon2Iterations uint32 `env:"ARGON2_ITERATIONS" envDefault:"2"`
@@ -63,6 +68,7 @@ var Module = fx.Options(
 	events.Module(AppID),
 	outbox.Module,
 	auth.MiddlewareModule,
+	ratelimit.Module,
 	fx.Provide(
 		config.Load[Config],
 		fx.Annotate(adapters.NewRepository, fx.As(new(app.Repository))),
@@ -77,6 +83,9 @@ var Module = fx.Options(
 		app.NewService,
 		func(s *app.Service) auth.Authenticator { return app.LocalAuthenticator{S: s} },
 		ports.NewGRPC,
+		func(cfg Config) ports.Limits {
+			return ports.Limits{Register: cfg.RegisterPerClient, LoginClient: cfg.LoginPerClient, LoginAccount: cfg.LoginPerAccount}
+		},
 	),
 	fx.Invoke(
 		func(db *gorm.DB) error { return adapters.Migrate(db) },

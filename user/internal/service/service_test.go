@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -346,4 +347,30 @@ func TestAuthenticateThroughSidecars(t *testing.T) {
 	if !strings.HasPrefix(active, "ey") {
 		t.Fatal("token is not a JWT")
 	}
+}
+
+func TestRateLimits(t *testing.T) {
+	t.Setenv("RATE_LIMIT_LOGIN_ACCOUNT", "3/1m")
+	t.Setenv("RATE_LIMIT_REGISTER", "4/1m")
+	h := start(t)
+	h.register("rita") // logs in once
+	bad := map[string]string{"username": "rita", "password": "wrong password!"}
+	for range 2 {
+		h.expect(h.do("POST", "/v1/users/login", "", bad), 401)
+	}
+	r := h.expect(h.do("POST", "/v1/users/login", "", bad), 429)
+	if ra := r.header.Get("Retry-After"); ra == "" || ra == "0" {
+		t.Fatalf("429 without a usable Retry-After: %q", ra)
+	}
+	// The limit is per account: another account from the same client logs
+	// in. Registrations are limited per client: rita, sam and two more.
+	h.register("sam")
+	for i := range 2 {
+		h.do("POST", "/v1/users/register", "", map[string]string{
+			"username": fmt.Sprintf("spam%d", i), "email": fmt.Sprintf("spam%d@example.com", i), "password": "correct horse battery",
+		})
+	}
+	h.expect(h.do("POST", "/v1/users/register", "", map[string]string{
+		"username": "onemore", "email": "onemore@example.com", "password": "correct horse battery",
+	}), 429)
 }

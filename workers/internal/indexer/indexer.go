@@ -6,7 +6,6 @@ package indexer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -43,12 +42,9 @@ func New(engine readmodel.Engine, posts Posts, logger *zap.Logger) *Indexer {
 // the engine keeps the highest version, and reporting an older version to
 // the post service changes nothing there.
 func (ix *Indexer) Upsert(ctx context.Context, ev events.Event) error {
-	var e postevents.IndexUpsert
-	if err := events.Decode(ev.Data, &e); err != nil {
+	e, err := postevents.ParseIndexUpsert(ev.Data)
+	if err != nil {
 		return err
-	}
-	if e.PostID == "" || e.AuthorID == "" || e.Version < 1 {
-		return events.Poison(errors.New("index upsert lacks post_id, author_id or version"))
 	}
 	applied, err := ix.engine.Upsert(ctx, readmodel.Doc{
 		PostID: e.PostID, AuthorID: e.AuthorID, Caption: e.Caption, Tags: e.Tags,
@@ -73,12 +69,9 @@ func (ix *Indexer) Upsert(ctx context.Context, ev events.Event) error {
 
 // Remove handles post.index.remove.
 func (ix *Indexer) Remove(ctx context.Context, ev events.Event) error {
-	var e postevents.IndexRemove
-	if err := events.Decode(ev.Data, &e); err != nil {
+	e, err := postevents.ParseIndexRemove(ev.Data)
+	if err != nil {
 		return err
-	}
-	if e.PostID == "" || e.Version < 1 {
-		return events.Poison(errors.New("index removal lacks post_id or version"))
 	}
 	if _, err := ix.engine.Remove(ctx, e.PostID, e.Version); err != nil {
 		return fmt.Errorf("remove %s v%d: %w", e.PostID, e.Version, err)

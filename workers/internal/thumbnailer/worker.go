@@ -48,12 +48,9 @@ func NewWorker(posts Posts, images blob.Store, opts thumbnail.Options, concurren
 // already has its thumbnails, was deleted, or moved past the request's
 // version is acknowledged without work.
 func (w *Worker) Handle(ctx context.Context, ev events.Event) error {
-	var req postevents.ThumbnailRequested
-	if err := events.Decode(ev.Data, &req); err != nil {
+	req, err := postevents.ParseThumbnailRequested(ev.Data)
+	if err != nil {
 		return err
-	}
-	if req.PostID == "" || req.Version < 1 || req.OriginalKey == "" {
-		return events.Poison(errors.New("thumbnail request lacks post_id, version or original_key"))
 	}
 	log := logging.FromContext(ctx, w.logger).With(zap.String("post_id", req.PostID), zap.Int64("version", req.Version))
 

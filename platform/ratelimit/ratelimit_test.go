@@ -1,0 +1,74 @@
+package ratelimit
+
+import (
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"pixshare/platform/apperror"
+)
+
+func TestAllow(t *testing.T) {
+	t.Parallel()
+	l := New(true)
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l.now = func() time.Time { return clock }
+	limit := Limit{Count: 3, Period: time.Minute}
+	for i := range 3 {
+		if err := l.Allow("login", "1.2.3.4", limit); err != nil {
+			t.Fatalf("event %d refused: %v", i, err)
+		}
+	}
+	err := l.Allow("login", "1.2.3.4", limit)
+	e, ok := apperror.As(err)
+	if !ok || e.Kind != apperror.RateLimited || e.RetryAfter <= 0 || e.RetryAfter > 20*time.Second {
+		t.Fatalf("fourth event: %v (retry after %v)", err, e.RetryAfter)
+	}
+	if err := l.Allow("login", "5.6.7.8", limit); err != nil {
+		t.Fatal("another client was limited")
+	}
+	if err := l.Allow("upload", "1.2.3.4", limit); err != nil {
+		t.Fatal("another rule was limited")
+	}
+	clock = clock.Add(20 * time.Second)
+	if err := l.Allow("login", "1.2.3.4", limit); err != nil {
+		t.Fatalf("a token should have refilled after 20s: %v", err)
+	}
+	if err := New(false).Allow("login", "x", Limit{Count: 1, Period: time.Hour}); err != nil {
+		t.Fatal("a disabled limiter refused")
+	}
+}
+
+func TestParseLimit(t *testing.T) {
+	t.Parallel()
+	if l, err := ParseLimit("10/1m"); err != nil || l.Count != 10 || l.Period != time.Minute {
+		t.Fatalf("10/1m = %+v %v", l, err)
+	}
+	for _, s := range []string{"off", "0"} {
+		if l, err := ParseLimit(s); err != nil || !l.Off() {
+			t.Fatalf("%s = %+v %v", s, l, err)
+		}
+	}
+	for _, s := range []string{"ten/1m", "10", "10/soon", "-1/1m", "5/0s"} {
+		if _, err := ParseLimit(s); err == nil {
+			t.Errorf("%q accepted", s)
+		}
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	t.Parallel()
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "10.0.0.9:5555"
+	if ClientIP(r) != "10.0.0.9" {
+		t.Fatal(ClientIP(r))
+	}
+	r.Header.Set("X-Forwarded-For", "203.0.113.7, 10.0.0.1")
+	if ClientIP(r) != "203.0.113.7" {
+		t.Fatal(ClientIP(r))
+	}
+	r.Header.Set("X-Forwarded-For", "not an ip")
+	if ClientIP(r) != "10.0.0.9" {
+		t.Fatal(ClientIP(r))
+	}
+}
