@@ -5,6 +5,8 @@ go 1.26.0
 require (
 	github.com/compose-spec/compose-go/v2 v2.14.0
 	github.com/dapr/dapr v1.14.0
+	github.com/golang-jwt/jwt/v5 v5.3.1
+	github.com/nats-io/nats.go v1.53.1
 	google.golang.org/grpc v1.77.0
 	k8s.io/api v0.30.2
 	k8s.io/apimachinery v0.30.2
@@ -60,7 +62,6 @@ require (
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/nats-io/jwt/v2 v2.8.2 // indirect
 	github.com/nats-io/nats-server/v2 v2.14.5 // indirect
-	github.com/nats-io/nats.go v1.53.1 // indirect
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	github.com/ncruces/go-strftime v0.1.9 // indirect

@@ -52,7 +52,7 @@ func TestIssueAndVerify(t *testing.T) {
 			c["exp"] = time.Now().Add(-time.Hour).Unix()
 			return c
 		}()),
-		"no exp": sign(jwt.SigningMethodHS256, testKey, func() jwt.MapClaims { c := good(); delete(c, "exp"); return c }()),
+		"no exp":    sign(jwt.SigningMethodHS256, testKey, func() jwt.MapClaims { c := good(); delete(c, "exp"); return c }()),
 		"wrong iss": sign(jwt.SigningMethodHS256, testKey, func() jwt.MapClaims { c := good(); c["iss"] = "x"; return c }()),
 		"wrong aud": sign(jwt.SigningMethodHS256, testKey, func() jwt.MapClaims { c := good(); c["aud"] = "x"; return c }()),
 		"no sub":    sign(jwt.SigningMethodHS256, testKey, func() jwt.MapClaims { c := good(); delete(c, "sub"); return c }()),
