@@ -38,9 +38,9 @@ type Config struct {
 	SecretStore   string        `env:"SECRET_STORE" envDefault:"secrets"`
 	JWTSecretName string        `env:"JWT_SECRET_NAME" envDefault:"jwt-signing-key"`
 	// Rate limits (COUNT/DURATION, "off" to disable one).
-	RegisterPerClient   ratelimit.Limit `env:"RATE_LIMIT_REGISTER" envDefault:"10/1m"`
-	LoginPerClient      ratelimit.Limit `env:"RATE_LIMIT_LOGIN_CLIENT" envDefault:"30/1m"`
-	LoginPerAccount     ratelimit.Limit `env:"RATE_LIMIT_LOGIN_ACCOUNT" envDefault:"10/1m"`
+	RegisterPerClient ratelimit.Limit `env:"RATE_LIMIT_REGISTER" envDefault:"10/1m"`
+	LoginPerClient    ratelimit.Limit `env:"RATE_LIMIT_LOGIN_CLIENT" envDefault:"30/1m"`
+	LoginPerAccount   ratelimit.Limit `env:"RATE_LIMIT_LOGIN_ACCOUNT" envDefault:"10/1m"`
 	// OWASP's argon2id recommendation: 19 MiB, 2 iterations.
 	Argon2MemoryKiB  uint32 `env:"ARGON2_MEMORY_KIB" envDefault:"19456"`
 	Argon2Iterations uint32 `env:"ARGON2_ITERATIONS" envDefault:"2"`
