@@ -7,6 +7,7 @@ require (
 	github.com/dapr/dapr v1.14.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/nats-io/nats.go v1.53.1
+	go.uber.org/zap v1.28.0
 	google.golang.org/grpc v1.77.0
 	k8s.io/api v0.30.2
 	k8s.io/apimachinery v0.30.2
@@ -77,7 +78,6 @@ require (
 	go.uber.org/dig v1.19.0 // indirect
 	go.uber.org/fx v1.24.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
-	go.uber.org/zap v1.28.0 // indirect
 	go.yaml.in/yaml/v4 v4.0.0 // indirect
 	golang.org/x/crypto v0.55.0 // indirect
 	golang.org/x/net v0.57.0 // indirect

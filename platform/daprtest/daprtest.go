@@ -213,7 +213,7 @@ spec:
     - name: ackWait
       value: 5s
     - name: concurrency
-      value: parallel
+      value: single
 `, natsPort)
 }
 
@@ -246,39 +246,45 @@ type Sidecar struct {
 // ends; its log is printed if t failed.
 func (e *Env) Start(t testing.TB, appID string, appPort int, extraArgs ...string) *Sidecar {
 	t.Helper()
-	s := &Sidecar{AppID: appID, HTTPPort: FreePort(t), GRPCPort: FreePort(t), AppPort: appPort, logs: &syncBuffer{}}
+	s := &Sidecar{AppID: appID, AppPort: appPort, logs: &syncBuffer{}, bin: Daprd(t), dir: e.Dir}
 	s.DaprAPIToken, s.AppAPIToken = e.Tokens(appID)
-	s.args = []string{
-		"--app-id", appID,
-		"--app-port", strconv.Itoa(appPort),
-		"--app-protocol", "grpc",
-		"--app-channel-address", "127.0.0.1",
-		"--dapr-http-port", strconv.Itoa(s.HTTPPort),
-		"--dapr-grpc-port", strconv.Itoa(s.GRPCPort),
-		"--dapr-internal-grpc-port", strconv.Itoa(FreePort(t)),
-		"--dapr-internal-grpc-listen-address", "127.0.0.1",
-		"--dapr-listen-addresses", "127.0.0.1",
-		"--metrics-port", strconv.Itoa(FreePort(t)),
-		"--resources-path", e.Resources,
-		"--config", e.ConfigFile,
-		"--max-body-size", "64Mi",
-		"--log-level", "info",
-	}
-	s.args = append(s.args, extraArgs...)
-	s.bin, s.dir = Daprd(t), e.Dir
-	s.run(t)
 	t.Cleanup(func() {
 		s.Stop()
 		if t.Failed() {
 			t.Logf("daprd %s log:\n%s", appID, s.logs.String())
 		}
 	})
-	return s
+	// A port picked by FreePort can be taken by another process before
+	// daprd binds it; then daprd exits at once and another set is tried.
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		s.HTTPPort, s.GRPCPort = FreePort(t), FreePort(t)
+		s.args = append([]string{
+			"--app-id", appID,
+			"--app-port", strconv.Itoa(appPort),
+			"--app-protocol", "grpc",
+			"--app-channel-address", "127.0.0.1",
+			"--dapr-http-port", strconv.Itoa(s.HTTPPort),
+			"--dapr-grpc-port", strconv.Itoa(s.GRPCPort),
+			"--dapr-internal-grpc-port", strconv.Itoa(FreePort(t)),
+			"--dapr-internal-grpc-listen-address", "127.0.0.1",
+			"--dapr-listen-addresses", "127.0.0.1",
+			"--metrics-port", strconv.Itoa(FreePort(t)),
+			"--resources-path", e.Resources,
+			"--config", e.ConfigFile,
+			"--max-body-size", "64Mi",
+			"--log-level", "info",
+		}, extraArgs...)
+		if err = s.run(); err == nil {
+			return s
+		}
+	}
+	t.Fatalf("daprd %s: %v\n%s", appID, err, s.logs.String())
+	return nil
 }
 
 // run starts the daprd process and waits for its outbound side.
-func (s *Sidecar) run(t testing.TB) {
-	t.Helper()
+func (s *Sidecar) run() error {
 	s.done = make(chan struct{})
 	s.cmd = exec.Command(s.bin, s.args...)
 	s.cmd.Dir = s.dir
@@ -288,23 +294,23 @@ func (s *Sidecar) run(t testing.TB) {
 	s.cmd.Stderr = s.logs
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start daprd: %v", err)
+		return fmt.Errorf("start daprd: %w", err)
 	}
 	done := s.done
 	go func() {
 		_ = s.cmd.Wait()
 		close(done)
 	}()
-	if err := s.waitOutbound(60 * time.Second); err != nil {
-		t.Fatalf("daprd %s: %v\n%s", s.AppID, err, s.logs.String())
-	}
+	return s.waitOutbound(60 * time.Second)
 }
 
 // Restart starts a stopped or killed sidecar again on the same ports.
 func (s *Sidecar) Restart(t testing.TB) {
 	t.Helper()
 	s.Stop()
-	s.run(t)
+	if err := s.run(); err != nil {
+		t.Fatalf("restart daprd %s: %v\n%s", s.AppID, err, s.logs.String())
+	}
 }
 
 func (s *Sidecar) waitOutbound(timeout time.Duration) error {

@@ -1,0 +1,8 @@
+-- Run once by the postgres image, when its data volume is empty
+-- (docker-entrypoint-initdb.d). One database per service (ARCHITECTURE.md,
+-- "Data"): "search" holds the read model that search and indexer share when
+-- SEARCH_ENGINE=sql. "user" is a reserved word, hence the quotes.
+CREATE DATABASE "user";
+CREATE DATABASE post;
+CREATE DATABASE comment;
+CREATE DATABASE search;
