@@ -47,6 +47,14 @@ type Options struct {
 	Profile string
 	// Env is added to the launcher's environment (and so every app's).
 	Env map[string]string
+	// Replace rewrites text in the copied component files (infrastructure
+	// addresses given by the environment).
+	Replace map[string]string
+	// DatabaseURLs replaces the SQLite URL of dapr.yaml per database name
+	// (user, post, comment, search).
+	DatabaseURLs map[string]string
+	// NoBroker leaves the embedded broker out (profiles with their own).
+	NoBroker bool
 }
 
 // Start copies dapr.yaml and components/ into a temp dir, builds every
@@ -68,12 +76,36 @@ func Start(t *testing.T, opts Options) *Stack {
 	if profile == "" {
 		profile = "local"
 	}
-	runFile = []byte(strings.ReplaceAll(string(runFile), "./components/local", "./components/"+profile))
+	text := strings.ReplaceAll(string(runFile), "./components/local", "./components/"+profile)
+	for db, url := range opts.DatabaseURLs {
+		text = strings.ReplaceAll(text, "sqlite://.data/"+db+".db", url)
+	}
+	runFile = []byte(text)
 	if err := os.WriteFile(filepath.Join(root, "dapr.yaml"), runFile, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.CopyFS(filepath.Join(root, "components"), os.DirFS(filepath.Join(repo, "components"))); err != nil {
 		t.Fatal(err)
+	}
+	if len(opts.Replace) > 0 {
+		dir := filepath.Join(root, "components", profile)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			path := filepath.Join(dir, e.Name())
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for from, to := range opts.Replace {
+				b = []byte(strings.ReplaceAll(string(b), from, to))
+			}
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	bin := filepath.Join(root, "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
@@ -90,7 +122,11 @@ func Start(t *testing.T, opts Options) *Stack {
 	stackBin := daprtest.Binary(t, "pixshare/tools/stack")
 
 	s := &Stack{Root: root, out: &lines{}, done: make(chan struct{})}
-	s.cmd = exec.Command(stackBin, "-f", filepath.Join(root, "dapr.yaml"), "-daprd", daprd)
+	args := []string{"-f", filepath.Join(root, "dapr.yaml"), "-daprd", daprd}
+	if opts.NoBroker {
+		args = append(args, "-nats-port", "0")
+	}
+	s.cmd = exec.Command(stackBin, args...)
 	s.cmd.Dir = root
 	s.cmd.Env = append(os.Environ(), "LOG_LEVEL=info")
 	for k, v := range opts.Env {

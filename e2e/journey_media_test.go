@@ -41,15 +41,12 @@ func has(ids []string, id string) bool {
 	return false
 }
 
-// TestMediaAndSearchJourney: upload through the gateway, wait until the
-// post is ready, fetch every size, find it by tag and caption, edit it
-// (new tag found, old tag gone), follow and read the feed, block (hidden
-// both ways), delete it (gone), delete the account (all posts gone).
-func TestMediaAndSearchJourney(t *testing.T) {
-	if testing.Short() {
-		t.Skip("e2e skipped in -short mode")
-	}
-	s := Start(t, Options{Env: map[string]string{"GRAPH_CACHE_TTL": "0s", "AUTH_CACHE_TTL": "0s"}})
+// journey walks the user journey through the gateway: upload, wait until
+// the posts are ready, fetch every size, find them by tag and caption,
+// edit (new tag found, old tag gone), comment, follow and read the feed,
+// block (hidden both ways), delete a post (gone, comments too), delete the
+// account (all its posts gone).
+func journey(t *testing.T, s *Stack) {
 	alice, bob, carol := apitest.New(t, s.Gateway), apitest.New(t, s.Gateway), apitest.New(t, s.Gateway)
 	aliceID := alice.Register("alice")
 	bobID := bob.Register("bob")
@@ -100,6 +97,18 @@ func TestMediaAndSearchJourney(t *testing.T) {
 		return p["status"] == "ready" && p["version"] == float64(2)
 	})
 
+	// Comments, and the count the post keeps from comment events.
+	c := bob.Expect(201, "POST", "/v1/posts/"+id+"/comments", map[string]string{"body": "Lovely light"}).JSON(t)
+	carol.Expect(201, "POST", "/v1/posts/"+id+"/comments", map[string]string{"body": "Where is this?"})
+	bob.Expect(200, "PATCH", "/v1/posts/"+id+"/comments/"+c["id"].(string), map[string]string{"body": "Lovely light!"})
+	carol.Expect(403, "DELETE", "/v1/posts/"+id+"/comments/"+c["id"].(string), nil)
+	if items := carol.Expect(200, "GET", "/v1/posts/"+id+"/comments", nil).Items(t); len(items) != 2 || items[0]["body"] != "Lovely light!" {
+		t.Fatalf("comments = %v", items)
+	}
+	apitest.Eventually(t, 30*time.Second, "comment_count 2", func() bool {
+		return alice.Expect(200, "GET", "/v1/posts/"+id, nil).JSON(t)["comment_count"] == float64(2)
+	})
+
 	// Follow: bob's feed shows alice's posts.
 	bob.Expect(204, "PUT", "/v1/users/"+aliceID+"/follow", nil)
 	apitest.Eventually(t, 30*time.Second, "alice's posts in bob's feed", func() bool {
@@ -121,9 +130,10 @@ func TestMediaAndSearchJourney(t *testing.T) {
 	}
 	alice.Expect(204, "DELETE", "/v1/users/"+bobID+"/block", nil)
 
-	// Delete: gone everywhere.
+	// Delete: gone everywhere, its comments with it.
 	alice.Expect(204, "DELETE", "/v1/posts/"+id, nil)
 	alice.Expect(404, "GET", "/v1/posts/"+id, nil)
+	bob.Expect(404, "GET", "/v1/posts/"+id+"/comments", nil)
 	apitest.Eventually(t, 30*time.Second, "the deletion to reach the index", func() bool {
 		return !has(searchIDs(t, carol, "tag=dusk"), id)
 	})
