@@ -1,0 +1,221 @@
+package faults
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"pixshare/platform/apitest"
+	"pixshare/platform/daprtest"
+	"pixshare/platform/natsbroker"
+)
+
+// journey runs the writes of the user journey for one user: posts
+// uploaded with idempotency keys, an edit, a follow, a comment. It returns
+// the post ids.
+func (s *stack) journey(c *apitest.Client, name string, images int, other string) []string {
+	s.t.Helper()
+	var ids []string
+	for i := range images {
+		ids = append(ids, s.upload(c, s.photo("small.png"), fmt.Sprintf("%s-%d", name, i), "fault,"+name))
+	}
+	retry(s.t, func() int {
+		return c.Do("PATCH", "/v1/posts/"+ids[0], map[string]any{"caption": "edited by " + name}).Status
+	})
+	if other != "" {
+		retry(s.t, func() int { return c.Do("PUT", "/v1/users/"+other+"/follow", nil).Status })
+	}
+	retry(s.t, func() int {
+		return c.Do("POST", "/v1/posts/"+ids[0]+"/comments", map[string]string{"body": "hello from " + name}).Status
+	})
+	return ids
+}
+
+// retry repeats a write until it is not a 5xx (clients retry; every write
+// here is idempotent).
+func retry(t *testing.T, do func() int) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		status := do()
+		if status < 500 {
+			if status >= 300 {
+				t.Fatalf("write refused: %d", status)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("write kept failing with %d", status)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// TestThumbnailerKilled kills the thumbnailer (kill -9) with ~100 images
+// queued, then its sidecar, restarting each: every post becomes ready.
+func TestThumbnailerKilled(t *testing.T) {
+	s := start(t, options{})
+	alice, bob := s.client(), s.client()
+	alice.Register("alice")
+	bobID := bob.Register("bob")
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.journey(alice, "alice", 100, bobID)
+	}()
+	thumb := s.apps["thumbnailer"]
+	daprtest.WaitFor(t, 60*time.Second, "some thumbnails to be made", func() bool {
+		return strings.Count(thumb.Logs(), "thumbnails made") >= 5
+	})
+	thumb.Kill()
+	time.Sleep(time.Second) // let requests pile up while it is down
+	thumb.Restart(t, nil)
+	daprtest.WaitFor(t, 60*time.Second, "more thumbnails after the restart", func() bool {
+		return strings.Count(thumb.Logs(), "thumbnails made") >= 20
+	})
+	thumb.Side.Kill()
+	time.Sleep(time.Second)
+	thumb.Side.Restart(t)
+	wg.Wait()
+	s.check(invariants{})
+}
+
+// TestPostKilledBetweenCommitAndPublish holds the post service's outbox
+// relay, uploads (202: the rows are committed), kills the service with -9
+// before anything is published, and restarts it: nothing is lost.
+func TestPostKilledBetweenCommitAndPublish(t *testing.T) {
+	s := start(t, options{env: map[string]map[string]string{"post": {"OUTBOX_PAUSED": "true"}}})
+	alice := s.client()
+	alice.Register("alice")
+	var ids []string
+	for i := range 10 {
+		ids = append(ids, s.upload(alice, s.photo("small.png"), fmt.Sprintf("k%d", i), "held"))
+	}
+	post := s.apps["post"]
+	post.Kill()
+	post.Restart(t, map[string]string{"OUTBOX_PAUSED": "false"})
+	s.check(invariants{outboxBound: 5 * time.Second})
+	for _, id := range ids {
+		alice.Expect(200, "GET", "/v1/posts/"+id, nil)
+	}
+}
+
+// TestBrokerRestart restarts the embedded JetStream broker while the
+// journey's writes run.
+func TestBrokerRestart(t *testing.T) {
+	s := start(t, options{})
+	alice, bob := s.client(), s.client()
+	alice.Register("alice")
+	bobID := bob.Register("bob")
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.journey(alice, "alice", 30, bobID)
+	}()
+	time.Sleep(2 * time.Second)
+	s.broker.Shutdown()
+	time.Sleep(3 * time.Second)
+	s.broker = daprtest.RestartBroker(t, s.broker)
+	wg.Wait()
+	s.check(invariants{})
+}
+
+// TestUserServiceDown stops the user service: every authenticated call
+// fails closed with 503 — never lets a request through — and works again
+// once it is back.
+func TestUserServiceDown(t *testing.T) {
+	s := start(t, options{})
+	alice := s.client()
+	alice.Register("alice")
+	id := s.upload(alice, s.photo("small.png"), "before", "down")
+	user := s.apps["user"]
+	user.Stop()
+	for _, req := range []struct{ method, path string }{
+		{"GET", "/v1/feed"}, {"PATCH", "/v1/posts/" + id}, {"DELETE", "/v1/posts/" + id},
+		{"POST", "/v1/posts/" + id + "/comments"}, {"GET", "/v1/users/me"},
+	} {
+		var body any
+		if req.method != "GET" && req.method != "DELETE" {
+			body = map[string]string{"caption": "x", "body": "x"}
+		}
+		r := alice.Do(req.method, req.path, body)
+		if r.Status != http.StatusServiceUnavailable {
+			t.Errorf("%s %s with the user service down: %d, want 503: %s", req.method, req.path, r.Status, r.Body)
+		}
+		if r.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s: not a problem document", req.method, req.path)
+		}
+	}
+	// Anonymous reads need no authentication and still work.
+	if got := s.client().Expect(200, "GET", "/v1/posts/"+id, nil).JSON(t); got["version"] != float64(1) {
+		t.Fatalf("a refused write changed the post: %v", got)
+	}
+	user.Restart(t, nil)
+	apitest.Eventually(t, 30*time.Second, "authenticated calls to work again", func() bool {
+		return alice.Do("GET", "/v1/feed", nil).Status == 200
+	})
+	s.check(invariants{})
+}
+
+// TestPoisonImageDoesNotDelayOthers uploads a corrupt image among good
+// ones: it fails and goes to the dead-letter topic alone, and the others
+// become ready.
+func TestPoisonImageDoesNotDelayOthers(t *testing.T) {
+	s := start(t, options{})
+	alice := s.client()
+	alice.Register("alice")
+	bad := s.upload(alice, s.photo("corrupt.jpg"), "poison", "poison")
+	for i := range 10 {
+		s.upload(alice, s.photo("small.png"), fmt.Sprintf("good%d", i), "good")
+	}
+	s.check(invariants{failed: map[string]bool{bad: true}})
+	if n := len(s.deadLetters()); n != 1 {
+		t.Fatalf("%d dead letters, want exactly the poison image's", n)
+	}
+}
+
+// TestLostMessageIsReconciled purges the thumbnail requests while the
+// thumbnailer is not running, as if they were lost: the post service's
+// reconciler re-sends them and every post becomes ready.
+func TestLostMessageIsReconciled(t *testing.T) {
+	s := start(t, options{without: map[string]bool{"thumbnailer": true}})
+	alice := s.client()
+	alice.Register("alice")
+	for i := range 5 {
+		s.upload(alice, s.photo("small.png"), fmt.Sprintf("lost%d", i), "lost")
+	}
+	daprtest.WaitFor(t, 30*time.Second, "the requests to be published", func() bool {
+		n, err := natsbroker.Backlog(s.broker.URL(), "pixshare", "post")
+		return err == nil && n == 0
+	})
+	if err := natsbroker.Purge(s.broker.URL(), "pixshare", "thumbnails"); err != nil {
+		t.Fatal(err)
+	}
+	s.startApp("thumbnailer", map[string]map[string]string{})
+	s.check(invariants{})
+}
+
+// TestSigtermDuringProcessingLosesNothing stops the thumbnailer with
+// SIGTERM while it works through a queue; after a restart every post is
+// ready.
+func TestSigtermDuringProcessingLosesNothing(t *testing.T) {
+	s := start(t, options{})
+	alice := s.client()
+	alice.Register("alice")
+	for i := range 40 {
+		s.upload(alice, s.photo("landscape.jpg"), fmt.Sprintf("term%d", i), "term")
+	}
+	thumb := s.apps["thumbnailer"]
+	daprtest.WaitFor(t, 60*time.Second, "processing to start", func() bool {
+		return strings.Count(thumb.Logs(), "thumbnails made") >= 2
+	})
+	thumb.Signal(syscall.SIGTERM)
+	thumb.Restart(t, nil)
+	s.check(invariants{})
+}
