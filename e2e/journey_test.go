@@ -35,6 +35,7 @@ func TestFoundationJourney(t *testing.T) {
 	}
 
 	s.Stop(t)
+	s.AssertNoSecretsLogged(t, c.Token, "correct horse battery")
 	if left := s.Leftovers(); len(left) > 0 {
 		t.Fatalf("processes left after stop:\n%s", strings.Join(left, "\n"))
 	}

@@ -5,12 +5,14 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -77,6 +79,9 @@ func Start(t *testing.T, opts Options) *Stack {
 		profile = "local"
 	}
 	text := strings.ReplaceAll(string(runFile), "./components/local", "./components/"+profile)
+	// Every port of the run file moves to a free one, so the suite runs
+	// beside a developer's `make run` (and beside other stacks).
+	text = remapPorts(t, text)
 	for db, url := range opts.DatabaseURLs {
 		text = strings.ReplaceAll(text, "sqlite://.data/"+db+".db", url)
 	}
@@ -87,26 +92,7 @@ func Start(t *testing.T, opts Options) *Stack {
 	if err := os.CopyFS(filepath.Join(root, "components"), os.DirFS(filepath.Join(repo, "components"))); err != nil {
 		t.Fatal(err)
 	}
-	if len(opts.Replace) > 0 {
-		dir := filepath.Join(root, "components", profile)
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range entries {
-			path := filepath.Join(dir, e.Name())
-			b, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for from, to := range opts.Replace {
-				b = []byte(strings.ReplaceAll(string(b), from, to))
-			}
-			if err := os.WriteFile(path, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	replaceInDir(t, filepath.Join(root, "components", profile), opts.Replace)
 	bin := filepath.Join(root, "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
@@ -125,6 +111,12 @@ func Start(t *testing.T, opts Options) *Stack {
 	args := []string{"-f", filepath.Join(root, "dapr.yaml"), "-daprd", daprd}
 	if opts.NoBroker {
 		args = append(args, "-nats-port", "0")
+	} else {
+		nats := daprtest.FreePort(t)
+		args = append(args, "-nats-port", strconv.Itoa(nats))
+		replaceInDir(t, filepath.Join(root, "components", profile), map[string]string{
+			"nats://127.0.0.1:4223": "nats://127.0.0.1:" + strconv.Itoa(nats),
+		})
 	}
 	s.cmd = exec.Command(stackBin, args...)
 	s.cmd.Dir = root
@@ -169,6 +161,54 @@ func Start(t *testing.T, opts Options) *Stack {
 	}
 	t.Fatalf("no ready line after 4 minutes:\n%s", s.out.tail(200))
 	return nil
+}
+
+// portPattern finds the ports of a run file: after "Port: " and in
+// loopback addresses.
+var portPattern = regexp.MustCompile(`(Port: |127\.0\.0\.1:)(\d{4,5})\b`)
+
+// remapPorts gives every distinct port of the run file a free one.
+func remapPorts(t *testing.T, text string) string {
+	t.Helper()
+	mapped, used := map[string]string{}, map[int]bool{}
+	return portPattern.ReplaceAllStringFunc(text, func(m string) string {
+		sub := portPattern.FindStringSubmatch(m)
+		if _, ok := mapped[sub[2]]; !ok {
+			// The kernel may hand out a port it just gave: keep them distinct.
+			p := daprtest.FreePort(t)
+			for used[p] {
+				p = daprtest.FreePort(t)
+			}
+			used[p] = true
+			mapped[sub[2]] = strconv.Itoa(p)
+		}
+		return sub[1] + mapped[sub[2]]
+	})
+}
+
+// replaceInDir rewrites text in every file of dir.
+func replaceInDir(t *testing.T, dir string, replace map[string]string) {
+	t.Helper()
+	if len(replace) == 0 {
+		return
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for from, to := range replace {
+			b = []byte(strings.ReplaceAll(string(b), from, to))
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // Output is everything the stack printed so far.
@@ -246,4 +286,36 @@ func (l *lines) tail(n int) string {
 	defer l.mu.Unlock()
 	start := max(0, len(l.all)-n)
 	return strings.Join(l.all[start:], "\n")
+}
+
+// AssertNoSecretsLogged fails t if anything the stack printed contains the
+// JWT signing key of the run or any of the given secrets (tokens,
+// passwords).
+func (s *Stack) AssertNoSecretsLogged(t *testing.T, secrets ...string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(s.Root, ".data", "secrets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file map[string]string
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	secrets = append(secrets, file["jwt-signing-key"])
+	out := s.Output()
+	for _, secret := range secrets {
+		if secret != "" && strings.Contains(out, secret) {
+			t.Errorf("a secret (%.6s…) appears in the logs", secret)
+		}
+	}
+	tokens := filepath.Join(s.Root, ".data", "tokens")
+	entries, _ := os.ReadDir(tokens)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(tokens, e.Name()))
+		for _, line := range strings.Split(string(b), "\n") {
+			if _, v, ok := strings.Cut(line, "="); ok && v != "" && strings.Contains(out, v) {
+				t.Errorf("an API token of %s appears in the logs", e.Name())
+			}
+		}
+	}
 }
