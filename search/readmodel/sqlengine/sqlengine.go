@@ -178,34 +178,39 @@ func index(tx *gorm.DB, doc readmodel.Doc) error {
 func (e *Engine) Upsert(ctx context.Context, doc readmodel.Doc) (bool, error) {
 	applied := false
 	err := database.Transact(ctx, e.db, func(tx *gorm.DB) error {
-		applied = false
-		row, found, err := lock(tx, doc.PostID)
-		if err != nil {
+		var err error
+		if applied, err = upsert(tx, doc); err != nil || !applied {
 			return err
 		}
-		if found && row.Version >= doc.Version {
-			return nil
-		}
-		if found {
-			if err := unindex(tx, row); err != nil {
-				return err
-			}
-		}
-		next := docRow{PostID: doc.PostID, AuthorID: doc.AuthorID, Caption: doc.Caption, Tags: strings.Join(doc.Tags, ","),
-			Version: doc.Version, CreatedAt: doc.CreatedAt.UTC(), UpdatedAt: doc.UpdatedAt.UTC(), IndexedAt: tx.NowFunc()}
-		if err := tx.Save(&next).Error; err != nil {
-			return err
-		}
-		if err := index(tx, doc); err != nil {
-			return err
-		}
-		applied = true
 		return bumpGeneration(tx)
 	})
 	if err != nil {
 		return false, fmt.Errorf("upsert %s: %w", doc.PostID, err)
 	}
 	return applied, nil
+}
+
+// upsert applies doc inside tx unless the model holds the post at the same
+// or a higher version.
+func upsert(tx *gorm.DB, doc readmodel.Doc) (bool, error) {
+	row, found, err := lock(tx, doc.PostID)
+	if err != nil {
+		return false, err
+	}
+	if found && row.Version >= doc.Version {
+		return false, nil
+	}
+	if found {
+		if err := unindex(tx, row); err != nil {
+			return false, err
+		}
+	}
+	next := docRow{PostID: doc.PostID, AuthorID: doc.AuthorID, Caption: doc.Caption, Tags: strings.Join(doc.Tags, ","),
+		Version: doc.Version, CreatedAt: doc.CreatedAt.UTC(), UpdatedAt: doc.UpdatedAt.UTC(), IndexedAt: tx.NowFunc()}
+	if err := tx.Save(&next).Error; err != nil {
+		return false, err
+	}
+	return true, index(tx, doc)
 }
 
 // Remove implements readmodel.Engine.
@@ -391,13 +396,23 @@ func (e *Engine) Rebuild(ctx context.Context, next func(ctx context.Context) ([]
 		if err != nil {
 			return n, fmt.Errorf("list posts: %w", err)
 		}
-		for _, d := range docs {
-			if _, err := e.Upsert(ctx, d); err != nil {
-				return n, err
+		// One transaction per page: a re-index of many posts does not pay
+		// a commit per post.
+		err = database.Transact(ctx, e.db, func(tx *gorm.DB) error {
+			for _, d := range docs {
+				if _, err := upsert(tx, d); err != nil {
+					return err
+				}
 			}
-			seen[d.PostID] = true
-			n++
+			return bumpGeneration(tx)
+		})
+		if err != nil {
+			return n, fmt.Errorf("rebuild: %w", err)
 		}
+		for _, d := range docs {
+			seen[d.PostID] = true
+		}
+		n += len(docs)
 	}
 	var live []docRow
 	if err := e.db.WithContext(ctx).Select("post_id", "version").
