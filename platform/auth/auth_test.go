@@ -1,0 +1,140 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"pixshare/platform/apperror"
+	"pixshare/platform/cache"
+	"pixshare/platform/health"
+	"pixshare/platform/httpserver"
+	userv1 "pixshare/proto/user/v1"
+)
+
+// fakeAuth is a hand-written AuthServiceClient.
+type fakeAuth struct {
+	mu    sync.Mutex
+	calls int
+	res   *userv1.AuthenticateResponse
+	err   error
+}
+
+func (f *fakeAuth) Authenticate(_ context.Context, _ *userv1.AuthenticateRequest, _ ...grpc.CallOption) (*userv1.AuthenticateResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	return f.res, f.err
+}
+
+func active() *userv1.AuthenticateResponse {
+	return &userv1.AuthenticateResponse{UserId: "u1", Username: "alice", Status: userv1.UserStatus_USER_STATUS_ACTIVE,
+		ExpiresAt: time.Now().Add(time.Hour).Unix()}
+}
+
+func TestClientStatusesAndFailClosed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		res  *userv1.AuthenticateResponse
+		err  error
+		kind apperror.Kind
+	}{
+		{"active", active(), nil, -1},
+		{"deleted", &userv1.AuthenticateResponse{Status: userv1.UserStatus_USER_STATUS_DELETED}, nil, apperror.Unauthenticated},
+		{"unknown", &userv1.AuthenticateResponse{Status: userv1.UserStatus_USER_STATUS_UNKNOWN}, nil, apperror.Unauthenticated},
+		{"suspended", &userv1.AuthenticateResponse{Status: userv1.UserStatus_USER_STATUS_SUSPENDED}, nil, apperror.Forbidden},
+		{"invalid token", nil, apperror.FromGRPC(status.Error(codes.Unauthenticated, "bad")), apperror.Unauthenticated},
+		{"user service down", nil, apperror.FromGRPC(status.Error(codes.Unavailable, "down")), apperror.Unavailable},
+		{"anything else fails closed", nil, errors.New("boom"), apperror.Unavailable},
+	}
+	for _, tt := range tests {
+		c := NewClient(&fakeAuth{res: tt.res, err: tt.err}, cache.Nop{}, Config{CacheTTL: time.Minute, LocalCacheTTL: time.Second}, zap.NewNop())
+		p, err := c.Authenticate(context.Background(), "token")
+		if tt.kind == -1 {
+			if err != nil || p.UserID != "u1" {
+				t.Errorf("%s: %+v %v", tt.name, p, err)
+			}
+			continue
+		}
+		if !apperror.Is(err, tt.kind) {
+			t.Errorf("%s: want %v, got %v", tt.name, tt.kind, err)
+		}
+	}
+}
+
+func TestClientCachesOnlyPositiveAnswers(t *testing.T) {
+	t.Parallel()
+	rpc := &fakeAuth{res: active()}
+	c := NewClient(rpc, cache.Nop{}, Config{CacheTTL: time.Minute, LocalCacheTTL: time.Minute}, zap.NewNop())
+	for range 3 {
+		if _, err := c.Authenticate(context.Background(), "t1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rpc.calls != 1 {
+		t.Fatalf("%d calls for one token, want 1 (cached)", rpc.calls)
+	}
+	rpc.res, rpc.err = nil, apperror.FromGRPC(status.Error(codes.Unauthenticated, "bad"))
+	for range 2 {
+		_, _ = c.Authenticate(context.Background(), "t2")
+	}
+	if rpc.calls != 3 {
+		t.Fatalf("a refused token was cached (%d calls)", rpc.calls)
+	}
+	off := NewClient(&fakeAuth{res: active()}, cache.Nop{}, Config{}, zap.NewNop())
+	for range 2 {
+		_, _ = off.Authenticate(context.Background(), "t1")
+	}
+	if n := off.rpc.(*fakeAuth).calls; n != 2 {
+		t.Fatalf("with caching off, %d calls, want 2", n)
+	}
+}
+
+func TestMiddleware(t *testing.T) {
+	t.Parallel()
+	rpc := &fakeAuth{res: active()}
+	mw := NewMiddleware(NewClient(rpc, cache.Nop{}, Config{}, zap.NewNop()), zap.NewNop())
+	rt := httpserver.NewRouter(httpserver.Config{MaxBodyBytes: 1 << 10}, zap.NewNop(), health.NewRegistry(health.Params{}))
+	who := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := FromContext(r.Context())
+		httpserver.WriteJSON(w, 200, map[string]string{"user": p.UserID})
+	})
+	rt.Mux.Handle("/required", mw.Required(who))
+	rt.Mux.Handle("/optional", mw.Optional(who))
+	h := rt.Handler()
+	call := func(path, authz string) int {
+		req := httptest.NewRequest("GET", path, nil)
+		if authz != "" {
+			req.Header.Set("Authorization", authz)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	cases := []struct {
+		path, authz string
+		want        int
+	}{
+		{"/required", "", 401}, {"/required", "Bearer t", 200}, {"/required", "Basic abc", 401}, {"/required", "Bearer ", 401},
+		{"/optional", "", 200}, {"/optional", "Bearer t", 200}, {"/optional", "Token x", 401},
+	}
+	for _, c := range cases {
+		if got := call(c.path, c.authz); got != c.want {
+			t.Errorf("%s with %q: %d, want %d", c.path, c.authz, got, c.want)
+		}
+	}
+	rpc.res, rpc.err = nil, apperror.FromGRPC(status.Error(codes.Unavailable, "down"))
+	if got := call("/optional", "Bearer t"); got != 503 {
+		t.Errorf("user service down: %d, want 503 (fail closed even on optional routes)", got)
+	}
+}
