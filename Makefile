@@ -19,9 +19,17 @@ TEST_FLAGS ?= -race -count=1 -timeout 20m
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# PROFILE=redis|rabbitmq|nats|mqtt runs on that broker instead of the
+# embedded one (see deploy/README.md).
+PROFILE ?= local
+
 .PHONY: run
-run: build daprd ## Run the whole stack (SQLite + embedded broker) at http://127.0.0.1:8080
+run: build daprd ## Run the whole stack at http://127.0.0.1:8080 (PROFILE=local by default: SQLite + embedded broker)
+ifeq ($(PROFILE),local)
 	@exec $(BIN)/stack -f dapr.yaml
+else
+	@exec $(BIN)/stack -f dapr.yaml -nats-port 0 -resources components/$(PROFILE) -config components/$(PROFILE)/config.yaml
+endif
 
 .PHONY: build
 build: ## Build every app and the launcher into bin/
