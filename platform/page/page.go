@@ -88,3 +88,34 @@ func DecodeCursor(cursor string, n int) ([]string, error) {
 	}
 	return parts[1:], nil
 }
+
+// Parse reads ?limit= and a one-part ?cursor= (the key of the last item of
+// the previous page, "" for the first).
+func Parse(r *http.Request) (limit int, after string, err error) {
+	if limit, err = ParseLimit(r); err != nil {
+		return 0, "", err
+	}
+	parts, err := DecodeCursor(r.URL.Query().Get("cursor"), 1)
+	if err != nil {
+		return 0, "", err
+	}
+	if parts != nil {
+		after = parts[0]
+	}
+	return limit, after, nil
+}
+
+// Make renders a page from items fetched with limit+1: an extra item only
+// tells that a next page exists, and its cursor is the key of the last item
+// shown.
+func Make[T, U any](items []T, limit int, key func(T) string, render func(T) U) List[U] {
+	out := List[U]{Items: make([]U, 0, min(len(items), limit))}
+	if len(items) > limit {
+		items = items[:limit]
+		out.NextCursor = EncodeCursor(key(items[len(items)-1]))
+	}
+	for _, it := range items {
+		out.Items = append(out.Items, render(it))
+	}
+	return out
+}

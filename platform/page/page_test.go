@@ -70,3 +70,27 @@ func FuzzDecodeCursor(f *testing.F) {
 		}
 	})
 }
+
+func TestParseAndMake(t *testing.T) {
+	t.Parallel()
+	limit, after, err := Parse(httptest.NewRequest("GET", "/x?limit=2&cursor="+EncodeCursor("k7"), nil))
+	if err != nil || limit != 2 || after != "k7" {
+		t.Fatalf("Parse = %d %q %v", limit, after, err)
+	}
+	if _, _, err := Parse(httptest.NewRequest("GET", "/x?cursor=garbage", nil)); err == nil {
+		t.Fatal("a bad cursor was accepted")
+	}
+	key := func(s string) string { return s }
+	upper := func(s string) string { return s + "!" }
+	full := Make([]string{"a", "b", "c"}, 2, key, upper)
+	if len(full.Items) != 2 || full.Items[1] != "b!" || full.NextCursor != EncodeCursor("b") {
+		t.Fatalf("a page with more after it: %+v", full)
+	}
+	last := Make([]string{"a"}, 2, key, upper)
+	if len(last.Items) != 1 || last.NextCursor != "" {
+		t.Fatalf("the last page: %+v", last)
+	}
+	if empty := Make([]string{}, 2, key, upper); empty.Items == nil {
+		t.Fatal("an empty page must render [] not null")
+	}
+}

@@ -73,34 +73,17 @@ func viewer(r *http.Request) string {
 }
 
 func (h *HTTP) list(w http.ResponseWriter, r *http.Request) {
-	limit, err := page.ParseLimit(r)
+	limit, after, err := page.Parse(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
-	}
-	parts, err := page.DecodeCursor(r.URL.Query().Get("cursor"), 1)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	after := ""
-	if parts != nil {
-		after = parts[0]
 	}
 	comments, err := h.svc.List(r.Context(), viewer(r), mux.Vars(r)["id"], after, limit+1)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	out := page.List[commentBody]{Items: make([]commentBody, 0, len(comments))}
-	if len(comments) > limit {
-		comments = comments[:limit]
-		out.NextCursor = page.EncodeCursor(comments[len(comments)-1].ID)
-	}
-	for _, c := range comments {
-		out.Items = append(out.Items, toBody(c))
-	}
-	httpserver.WriteJSON(w, http.StatusOK, out)
+	httpserver.WriteJSON(w, http.StatusOK, page.Make(comments, limit, func(c domain.Comment) string { return c.ID }, toBody))
 }
 
 type bodyRequest struct {

@@ -327,34 +327,6 @@ func (h *HTTP) image(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// listQuery reads limit and cursor.
-func listQuery(r *http.Request) (limit int, before string, err error) {
-	limit, err = page.ParseLimit(r)
-	if err != nil {
-		return 0, "", err
-	}
-	parts, err := page.DecodeCursor(r.URL.Query().Get("cursor"), 1)
-	if err != nil {
-		return 0, "", err
-	}
-	if parts != nil {
-		before = parts[0]
-	}
-	return limit, before, nil
-}
-
-func (h *HTTP) writeList(w http.ResponseWriter, posts []domain.Post, limit int) {
-	out := page.List[postBody]{Items: make([]postBody, 0, len(posts))}
-	if len(posts) > limit {
-		posts = posts[:limit]
-		out.NextCursor = page.EncodeCursor(posts[len(posts)-1].ID)
-	}
-	for _, p := range posts {
-		out.Items = append(out.Items, toBody(p))
-	}
-	httpserver.WriteJSON(w, http.StatusOK, out)
-}
-
 func (h *HTTP) feed(w http.ResponseWriter, r *http.Request) {
 	p, err := principal(r)
 	if err != nil {
@@ -379,7 +351,7 @@ func (h *HTTP) byAuthor(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *HTTP) list(w http.ResponseWriter, r *http.Request, fetch func(ctx context.Context, before string, limit int) ([]domain.Post, error)) {
-	limit, before, err := listQuery(r)
+	limit, before, err := page.Parse(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -389,5 +361,5 @@ func (h *HTTP) list(w http.ResponseWriter, r *http.Request, fetch func(ctx conte
 		h.fail(w, r, err)
 		return
 	}
-	h.writeList(w, posts, limit)
+	httpserver.WriteJSON(w, http.StatusOK, page.Make(posts, limit, func(p domain.Post) string { return p.ID }, toBody))
 }

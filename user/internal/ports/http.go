@@ -261,33 +261,20 @@ type relationBody struct {
 // list serves the follower and following lists.
 func (h *HTTP) list(op func(ctx context.Context, viewer, id, cursor string, limit int) ([]domain.Relation, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit, err := page.ParseLimit(r)
+		limit, after, err := page.Parse(r)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		parts, err := page.DecodeCursor(r.URL.Query().Get("cursor"), 1)
+		rels, err := op(r.Context(), viewer(r), mux.Vars(r)["id"], after, limit+1)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		cursor := ""
-		if parts != nil {
-			cursor = parts[0]
-		}
-		rels, err := op(r.Context(), viewer(r), mux.Vars(r)["id"], cursor, limit+1)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		out := page.List[relationBody]{Items: make([]relationBody, 0, len(rels))}
-		if len(rels) > limit {
-			rels = rels[:limit]
-			out.NextCursor = page.EncodeCursor(rels[len(rels)-1].Cursor)
-		}
-		for _, rel := range rels {
-			out.Items = append(out.Items, relationBody{ID: rel.UserID, Username: rel.Username, DisplayName: rel.DisplayName, Since: rel.Since.UTC()})
-		}
-		httpserver.WriteJSON(w, http.StatusOK, out)
+		httpserver.WriteJSON(w, http.StatusOK, page.Make(rels, limit,
+			func(rel domain.Relation) string { return rel.Cursor },
+			func(rel domain.Relation) relationBody {
+				return relationBody{ID: rel.UserID, Username: rel.Username, DisplayName: rel.DisplayName, Since: rel.Since.UTC()}
+			}))
 	})
 }
