@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -112,6 +113,9 @@ func FromGRPC(err error) error {
 		return err
 	}
 	kind := kindFromCode(st.Code())
+	if st.Code() == codes.Unknown && daprUnavailable(st.Message()) {
+		kind = Unavailable
+	}
 	out := &Error{Message: st.Message(), cause: err}
 	for _, d := range st.Details() {
 		switch d := d.(type) {
@@ -158,6 +162,18 @@ func kindFromCode(c codes.Code) Kind {
 	default:
 		return Internal
 	}
+}
+
+// daprUnavailable recognises the sidecar's own failures, which Dapr 1.14
+// reports with code Unknown: an open circuit breaker, a target app it
+// cannot resolve or reach, a resiliency timeout.
+func daprUnavailable(msg string) bool {
+	for _, s := range []string{"circuit breaker is open", "no host found", "too many requests", "timeout", "connection refused", "error while dialing"} {
+		if strings.Contains(strings.ToLower(msg), s) {
+			return true
+		}
+	}
+	return false
 }
 
 func kindBySlug(slug string) (Kind, bool) {

@@ -97,6 +97,8 @@ func (c *Client) Authenticate(ctx context.Context, token string) (Principal, err
 	}
 	switch res.GetStatus() {
 	case userv1.UserStatus_USER_STATUS_ACTIVE:
+	case userv1.UserStatus_USER_STATUS_INVALID_TOKEN:
+		return Principal{}, apperror.Unauthenticatedf("invalid or expired token")
 	case userv1.UserStatus_USER_STATUS_SUSPENDED:
 		return Principal{}, apperror.Forbiddenf("account suspended")
 	default:

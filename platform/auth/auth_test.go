@@ -53,7 +53,8 @@ func TestClientStatusesAndFailClosed(t *testing.T) {
 		{"deleted", &userv1.AuthenticateResponse{Status: userv1.UserStatus_USER_STATUS_DELETED}, nil, apperror.Unauthenticated},
 		{"unknown", &userv1.AuthenticateResponse{Status: userv1.UserStatus_USER_STATUS_UNKNOWN}, nil, apperror.Unauthenticated},
 		{"suspended", &userv1.AuthenticateResponse{Status: userv1.UserStatus_USER_STATUS_SUSPENDED}, nil, apperror.Forbidden},
-		{"invalid token", nil, apperror.FromGRPC(status.Error(codes.Unauthenticated, "bad")), apperror.Unauthenticated},
+		{"invalid token", &userv1.AuthenticateResponse{Status: userv1.UserStatus_USER_STATUS_INVALID_TOKEN}, nil, apperror.Unauthenticated},
+		{"invalid token as an error (older user service)", nil, apperror.FromGRPC(status.Error(codes.Unauthenticated, "bad")), apperror.Unauthenticated},
 		{"user service down", nil, apperror.FromGRPC(status.Error(codes.Unavailable, "down")), apperror.Unavailable},
 		{"anything else fails closed", nil, errors.New("boom"), apperror.Unavailable},
 	}
@@ -84,7 +85,7 @@ func TestClientCachesOnlyPositiveAnswers(t *testing.T) {
 	if rpc.calls != 1 {
 		t.Fatalf("%d calls for one token, want 1 (cached)", rpc.calls)
 	}
-	rpc.res, rpc.err = nil, apperror.FromGRPC(status.Error(codes.Unauthenticated, "bad"))
+	rpc.res = &userv1.AuthenticateResponse{Status: userv1.UserStatus_USER_STATUS_INVALID_TOKEN}
 	for range 2 {
 		_, _ = c.Authenticate(context.Background(), "t2")
 	}

@@ -1,12 +1,14 @@
 package httpserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"pixshare/platform/apperror"
 )
@@ -24,19 +26,79 @@ func DecodeJSON(r *http.Request, dst any) error {
 			return apperror.New(apperror.UnsupportedMedia, "request body must be application/json")
 		}
 	}
-	dec := json.NewDecoder(r.Body)
+	// The whole body is read first (the route's limit bounds it): JSON's
+	// decoder would silently replace invalid UTF-8 and keep the last of
+	// duplicated keys, and both are refused here instead.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var maxBytes *http.MaxBytesError
+		if errors.As(err, &maxBytes) {
+			return decodeError(err)
+		}
+		return apperror.Wrap(apperror.Invalid, err, "could not read the request body")
+	}
+	if !utf8.Valid(body) {
+		return apperror.Invalidf("request body is not valid UTF-8")
+	}
+	if key := duplicateKey(body); key != "" {
+		return apperror.Invalidf("field %q appears more than once", key).
+			WithFields(apperror.FieldError{Field: key, Message: "duplicated"})
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var maxBytes *http.MaxBytesError
-		if errors.As(err, &maxBytes) {
-			return decodeError(err)
-		}
 		return apperror.Invalidf("request body must hold a single JSON object")
 	}
 	return nil
+}
+
+// duplicateKey returns a key that appears twice in one JSON object of
+// body, or "". Malformed JSON is left for the decoder to report.
+func duplicateKey(body []byte) string {
+	type frame struct {
+		keys      map[string]bool // nil for arrays
+		expectKey bool
+	}
+	var stack []*frame
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{':
+				stack = append(stack, &frame{keys: map[string]bool{}, expectKey: true})
+			case '[':
+				stack = append(stack, &frame{})
+			default:
+				stack = stack[:len(stack)-1]
+				if n := len(stack); n > 0 && stack[n-1].keys != nil {
+					stack[n-1].expectKey = true // a nested value ended
+				}
+			}
+			continue
+		}
+		n := len(stack)
+		if n == 0 || stack[n-1].keys == nil {
+			continue
+		}
+		f := stack[n-1]
+		if !f.expectKey {
+			f.expectKey = true // a scalar value ended
+			continue
+		}
+		key, _ := tok.(string)
+		if f.keys[key] {
+			return key
+		}
+		f.keys[key] = true
+		f.expectKey = false
+	}
 }
 
 func decodeError(err error) error {

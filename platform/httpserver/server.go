@@ -31,6 +31,12 @@ type Config struct {
 	CORSOrigins []string `env:"CORS_ALLOWED_ORIGINS" envDefault:"*" envSeparator:","`
 	// ShutdownTimeout bounds the drain of in-flight requests on stop.
 	ShutdownTimeout time.Duration `env:"HTTP_SHUTDOWN_TIMEOUT" envDefault:"10s"`
+	// ReadTimeout and WriteTimeout bound a whole request and response, so a
+	// client that stops sending (or reading) mid-body cannot hold a
+	// connection forever; generous enough for a 20 MiB upload on a slow
+	// link.
+	ReadTimeout  time.Duration `env:"HTTP_READ_TIMEOUT" envDefault:"2m"`
+	WriteTimeout time.Duration `env:"HTTP_WRITE_TIMEOUT" envDefault:"2m"`
 }
 
 // Validate checks values that parse but make no sense.
@@ -97,6 +103,8 @@ func NewServer(cfg Config, rt *Router) *http.Server {
 		Addr:              cfg.Addr,
 		Handler:           rt.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -192,6 +193,10 @@ func TestDecodeJSON(t *testing.T) {
 		{"empty", ``, "application/json", 400},
 		{"two objects", `{} {}`, "application/json", 400},
 		{"not json", `caption=hi`, "application/x-www-form-urlencoded", 415},
+		{"invalid utf-8", "{\"caption\":\"bad \xff\xfe\"}", "application/json", 400},
+		{"duplicated key", `{"caption":"a","caption":"b"}`, "application/json", 400},
+		{"duplicated key in a nested object", `{"caption":"a","x":{"k":1,"k":2}}`, "application/json", 400},
+		{"same key in sibling objects is fine", `{"caption":"a"}`, "application/json", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,4 +252,48 @@ func TestCORSPreflight(t *testing.T) {
 	if res.StatusCode != 204 || res.Header.Get("Access-Control-Allow-Origin") == "" {
 		t.Fatalf("preflight: %d %v", res.StatusCode, res.Header)
 	}
+}
+
+func TestDuplicateKey(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		`{"a":1,"b":2}`:                     "",
+		`{"a":1,"a":2}`:                     "a",
+		`{"a":{"b":1},"c":{"b":2}}`:         "",
+		`{"a":[{"x":1},{"x":2}],"b":3}`:     "",
+		`{"a":[{"x":1,"x":2}]}`:             "x",
+		`{"a":{"b":[1,2]},"a":0}`:           "a",
+		`[{"k":1},{"k":1}]`:                 "",
+		`{"a":"a","b":"a"}`:                 "",
+		`{"a":1,`:                           "",
+		`{"nested":{"deep":{"d":1,"d":2}}}`: "d",
+	}
+	for in, want := range tests {
+		if got := duplicateKey([]byte(in)); got != want {
+			t.Errorf("duplicateKey(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{`{"caption":"x"}`, `{"caption":"x","caption":"y"}`, `[`, `{"a":{"b":[1,{"c":2}]}}`, "{\"caption\":\"\xff\"}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		var dst struct {
+			Caption *string `json:"caption"`
+		}
+		err := DecodeJSON(req, &dst)
+		if err != nil {
+			if k := apperror.KindOf(err); k != apperror.Invalid && k != apperror.TooLarge {
+				t.Fatalf("kind %v for %q", k, body)
+			}
+			return
+		}
+		if dst.Caption != nil && !utf8.ValidString(*dst.Caption) {
+			t.Fatalf("invalid UTF-8 accepted from %q", body)
+		}
+	})
 }

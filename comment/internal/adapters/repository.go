@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	commentevents "pixshare/comment/events"
 	"pixshare/comment/internal/domain"
+	"pixshare/platform/apperror"
 	"pixshare/platform/database"
 	"pixshare/platform/events"
 	"pixshare/platform/outbox"
@@ -29,6 +31,16 @@ type commentRow struct {
 
 func (commentRow) TableName() string { return "comments" }
 
+// deletedPost remembers a post.deleted event: comments that arrive for the
+// post afterwards (the post service's answer was cached a moment) are
+// refused instead of left behind.
+type deletedPost struct {
+	PostID    string `gorm:"primaryKey;size:36"`
+	DeletedAt time.Time
+}
+
+func (deletedPost) TableName() string { return "deleted_posts" }
+
 func (r commentRow) toDomain() domain.Comment {
 	return domain.Comment{ID: r.ID, PostID: r.PostID, AuthorID: r.AuthorID, Body: r.Body,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
@@ -42,7 +54,7 @@ func NewRepository(db *gorm.DB) *Repository { return &Repository{db: db} }
 
 // Migrate creates the schema.
 func Migrate(db *gorm.DB) error {
-	if err := db.AutoMigrate(&commentRow{}); err != nil {
+	if err := db.AutoMigrate(&commentRow{}, &deletedPost{}); err != nil {
 		return fmt.Errorf("migrate comment schema: %w", err)
 	}
 	return outbox.Migrate(db)
@@ -58,6 +70,13 @@ func deleted(tx *gorm.DB, r commentRow) error {
 func (r *Repository) Create(ctx context.Context, c *domain.Comment) error {
 	row := commentRow{ID: c.ID, PostID: c.PostID, AuthorID: c.AuthorID, Body: c.Body}
 	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
+		var gone int64
+		if err := tx.Model(&deletedPost{}).Where("post_id = ?", row.PostID).Count(&gone).Error; err != nil {
+			return err
+		}
+		if gone > 0 {
+			return apperror.NotFoundf("post not found")
+		}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
@@ -66,6 +85,9 @@ func (r *Repository) Create(ctx context.Context, c *domain.Comment) error {
 		return err
 	})
 	if err != nil {
+		if _, ok := apperror.As(err); ok {
+			return err
+		}
 		return fmt.Errorf("create comment: %w", err)
 	}
 	*c = row.toDomain()
@@ -158,11 +180,20 @@ func (r *Repository) List(ctx context.Context, postID, after string, exclude []s
 // DeleteByPost implements app.Repository. The post is gone, so no counts
 // need to follow.
 func (r *Repository) DeleteByPost(ctx context.Context, postID string) (int, error) {
-	res := r.db.WithContext(ctx).Where("post_id = ?", postID).Delete(&commentRow{})
-	if res.Error != nil {
-		return 0, fmt.Errorf("delete comments of post %s: %w", postID, database.Classify(res.Error))
+	n := 0
+	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).
+			Create(&deletedPost{PostID: postID, DeletedAt: tx.NowFunc()}).Error; err != nil {
+			return err
+		}
+		res := tx.Where("post_id = ?", postID).Delete(&commentRow{})
+		n = int(res.RowsAffected)
+		return res.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete comments of post %s: %w", postID, database.Classify(err))
 	}
-	return int(res.RowsAffected), nil
+	return n, nil
 }
 
 // DeleteByAuthor implements app.Repository.

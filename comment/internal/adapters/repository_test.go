@@ -98,5 +98,12 @@ func TestRepository(t *testing.T) {
 		if page, _ := r.List(ctx, post, "", nil, 10); len(page) != 0 {
 			t.Fatalf("comments of a deleted post remain: %v", page)
 		}
+		late := domain.Comment{ID: uuid.Must(uuid.NewV7()).String(), PostID: post, AuthorID: reader, Body: "too late"}
+		if err := r.Create(ctx, &late); !apperror.Is(err, apperror.NotFound) {
+			t.Fatalf("a comment on a deleted post: %v", err)
+		}
+		if n, err := r.DeleteByPost(ctx, post); err != nil || n != 0 {
+			t.Fatalf("a repeated post.deleted: %d, %v", n, err)
+		}
 	})
 }

@@ -21,7 +21,8 @@ type Repository interface {
 	// List pages a post's comments oldest first, leaving out authors in
 	// exclude.
 	List(ctx context.Context, postID, after string, exclude []string, limit int) ([]domain.Comment, error)
-	// DeleteByPost removes a deleted post's comments.
+	// DeleteByPost removes a deleted post's comments and remembers the post
+	// is gone, so no comment can be added to it afterwards.
 	DeleteByPost(ctx context.Context, postID string) (int, error)
 	// DeleteByAuthor removes a deleted user's comments (enqueueing
 	// comment.deleted for each, so counts follow).
@@ -38,6 +39,8 @@ type Post struct {
 // deleted, or hidden by a block between viewer and author).
 type Posts interface {
 	Visible(ctx context.Context, postID, viewer string) (Post, error)
+	// Forget drops what is cached about a post.
+	Forget(ctx context.Context, postID string)
 }
 
 // Blocks returns the users in a block relationship with a user.
@@ -127,6 +130,9 @@ func (s *Service) OnPostDeleted(ctx context.Context, postID string) error {
 		return apperror.Invalidf("post_id missing")
 	}
 	_, err := s.repo.DeleteByPost(ctx, postID)
+	if err == nil {
+		s.posts.Forget(ctx, postID)
+	}
 	return err
 }
 

@@ -54,8 +54,8 @@ var Module = fx.Options(
 	fx.Provide(
 		config.Load[Config],
 		fx.Annotate(adapters.NewRepository, fx.As(new(app.Repository))),
-		func(cfg Config, conn *grpc.ClientConn, c cache.Cache) app.Posts {
-			return adapters.NewPosts(postv1.NewPostServiceClient(sidecar.NewAppConn(conn, "post")), c, cfg.PostCacheTTL)
+		func(cfg Config, conn *grpc.ClientConn, g *usergraph.Client, c cache.Cache) app.Posts {
+			return adapters.NewPosts(postv1.NewPostServiceClient(sidecar.NewAppConn(conn, "post")), g, c, cfg.PostCacheTTL)
 		},
 		func(g *usergraph.Client) app.Blocks { return g },
 		func(r *outbox.Relay) app.Outbox { return r },

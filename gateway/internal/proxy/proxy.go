@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -69,7 +70,7 @@ func New(u upstream.Upstream, transport http.RoundTripper, timeout time.Duration
 	if err != nil {
 		errorLog = zap.NewStdLog(log)
 	}
-	return &httputil.ReverseProxy{
+	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u.URL)
 			// The gateway is the edge: X-Forwarded-* from clients were
@@ -95,6 +96,40 @@ func New(u upstream.Upstream, transport http.RoundTripper, timeout time.Duration
 		FlushInterval: 0,
 		ErrorLog:      errorLog,
 	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			watch := &bodyWatch{ReadCloser: r.Body}
+			r.Body = watch
+			r = r.WithContext(context.WithValue(r.Context(), bodyWatchKey{}, watch))
+		}
+		rp.ServeHTTP(w, r)
+	})
+}
+
+// bodyWatch remembers how reading the client's body failed, so a body that
+// ends before its declared length is the client's 400, not the upstream's
+// 503.
+type bodyWatch struct {
+	io.ReadCloser
+	err error
+}
+
+type bodyWatchKey struct{}
+
+func (b *bodyWatch) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		b.err = err
+	}
+	return n, err
+}
+
+// clientBodyError returns how reading the client's body failed, if it did.
+func clientBodyError(r *http.Request) error {
+	if w, ok := r.Context().Value(bodyWatchKey{}).(*bodyWatch); ok {
+		return w.err
+	}
+	return nil
 }
 
 // cleanResponse removes what the gateway answers for itself: CORS (the
@@ -136,11 +171,16 @@ func writeProxyError(w http.ResponseWriter, r *http.Request, log *zap.Logger, se
 		opErr    *net.OpError
 		netErr   net.Error
 	)
+	bodyErr := clientBodyError(r)
 	switch {
-	case errors.As(err, &maxBytes):
-		httpserver.WriteError(w, r, log, err)
+	case errors.As(err, &maxBytes) || errors.As(bodyErr, &maxBytes):
+		httpserver.WriteError(w, r, log, maxBytes)
+	case bodyErr != nil:
+		httpserver.WriteError(w, r, log, apperror.Wrap(apperror.Invalid, bodyErr,
+			"the request body ended before its declared length"))
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		// The client went away; nobody reads this answer. 499 is what the
+		// The client went away (after its body was read: a client that
+		// half-closes mid-body gets its 400 above); nobody reads this answer. 499 is what the
 		// access log shows for it (nginx's convention).
 		logging.FromContext(r.Context(), log).Debug("client closed request", zap.String("upstream", service))
 		w.WriteHeader(499)

@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -528,4 +529,28 @@ func TestCORSHeadersOnce(t *testing.T) {
 			t.Errorf("Vary = %q, want Origin and Accept-Encoding once each", res.Header.Values("Vary"))
 		}
 	})
+}
+
+// TestTruncatedBody: a client that declares more body than it sends and
+// closes its side gets a 400 from the gateway (its own fault), not a 503.
+func TestTruncatedBody(t *testing.T) {
+	users := newService(t, "user")
+	gw := newGateway(t, map[string]string{"GATEWAY_USER_URL": users.URL})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(gw.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"username":"x"}`
+	fmt.Fprintf(conn, "POST /v1/users/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body)+500, body)
+	_ = conn.(*net.TCPConn).CloseWrite()
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || res.Header.Get("Content-Type") != httpserver.ProblemContentType {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("truncated body: %d %s", res.StatusCode, b)
+	}
 }

@@ -33,10 +33,13 @@ func (g *GRPC) GetPost(ctx context.Context, req *postv1.GetPostRequest) (*postv1
 		return nil, apperror.Invalidf("post_id is required")
 	}
 	p, err := g.svc.Get(ctx, req.GetViewerId(), req.GetPostId())
+	if apperror.Is(err, apperror.NotFound) {
+		return &postv1.GetPostResponse{Found: false}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &postv1.GetPostResponse{Post: toProto(p)}, nil
+	return &postv1.GetPostResponse{Found: true, Post: toProto(p)}, nil
 }
 
 const maxListPage = 500
@@ -62,29 +65,45 @@ func (g *GRPC) ListPosts(ctx context.Context, req *postv1.ListPostsRequest) (*po
 	return out, nil
 }
 
+// StatusDeleted answers a progress report about a post that is gone: the
+// report is acknowledged (not an error, which the workers' sidecars would
+// retry and count against this service).
+const StatusDeleted = "deleted"
+
+// reportStatus turns a progress report's outcome into its answer.
+func reportStatus(p domain.Post, err error) (string, error) {
+	if apperror.Is(err, apperror.NotFound) {
+		return StatusDeleted, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return string(p.Status), nil
+}
+
 // MarkThumbnailReady implements postv1.PostServiceServer.
 func (g *GRPC) MarkThumbnailReady(ctx context.Context, req *postv1.MarkThumbnailReadyRequest) (*postv1.MarkThumbnailReadyResponse, error) {
-	p, err := g.svc.MarkThumbnailReady(ctx, req.GetPostId(), req.GetVersion(), int(req.GetWidth()), int(req.GetHeight()))
+	st, err := reportStatus(g.svc.MarkThumbnailReady(ctx, req.GetPostId(), req.GetVersion(), int(req.GetWidth()), int(req.GetHeight())))
 	if err != nil {
 		return nil, err
 	}
-	return &postv1.MarkThumbnailReadyResponse{Status: string(p.Status)}, nil
+	return &postv1.MarkThumbnailReadyResponse{Status: st}, nil
 }
 
 // MarkIndexed implements postv1.PostServiceServer.
 func (g *GRPC) MarkIndexed(ctx context.Context, req *postv1.MarkIndexedRequest) (*postv1.MarkIndexedResponse, error) {
-	p, err := g.svc.MarkIndexed(ctx, req.GetPostId(), req.GetVersion())
+	st, err := reportStatus(g.svc.MarkIndexed(ctx, req.GetPostId(), req.GetVersion()))
 	if err != nil {
 		return nil, err
 	}
-	return &postv1.MarkIndexedResponse{Status: string(p.Status)}, nil
+	return &postv1.MarkIndexedResponse{Status: st}, nil
 }
 
 // MarkFailed implements postv1.PostServiceServer.
 func (g *GRPC) MarkFailed(ctx context.Context, req *postv1.MarkFailedRequest) (*postv1.MarkFailedResponse, error) {
-	p, err := g.svc.MarkFailed(ctx, req.GetPostId(), req.GetVersion(), req.GetReason())
+	st, err := reportStatus(g.svc.MarkFailed(ctx, req.GetPostId(), req.GetVersion(), req.GetReason()))
 	if err != nil {
 		return nil, err
 	}
-	return &postv1.MarkFailedResponse{Status: string(p.Status)}, nil
+	return &postv1.MarkFailedResponse{Status: st}, nil
 }

@@ -221,6 +221,12 @@ func (h *HTTP) readUpload(r *http.Request) (app.Upload, error) {
 			}
 		}
 	}
+	// Read the body to its end: a body cut short after the last part (a
+	// client that declared more than it sent and hung up) is refused before
+	// anything is stored.
+	if _, err := io.Copy(io.Discard, r.Body); err != nil {
+		return up, bodyError(err, "the request body ended before its declared length")
+	}
 	if !gotImage || len(up.Image) == 0 {
 		return up, apperror.New(apperror.Unprocessable, "an image part is required").
 			WithFields(apperror.FieldError{Field: "image", Message: "required"})

@@ -214,6 +214,7 @@ func (x *GetPostRequest) GetViewerId() string {
 
 type GetPostResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Found         bool                   `protobuf:"varint,2,opt,name=found,proto3" json:"found,omitempty"`
 	Post          *Post                  `protobuf:"bytes,1,opt,name=post,proto3" json:"post,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -247,6 +248,13 @@ func (x *GetPostResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use GetPostResponse.ProtoReflect.Descriptor instead.
 func (*GetPostResponse) Descriptor() ([]byte, []int) {
 	return file_post_v1_post_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GetPostResponse) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
 }
 
 func (x *GetPostResponse) GetPost() *Post {
@@ -698,8 +706,9 @@ const file_post_v1_post_proto_rawDesc = "" +
 	"\rcomment_count\x18\f \x01(\x03R\fcommentCount\"F\n" +
 	"\x0eGetPostRequest\x12\x17\n" +
 	"\apost_id\x18\x01 \x01(\tR\x06postId\x12\x1b\n" +
-	"\tviewer_id\x18\x02 \x01(\tR\bviewerId\"4\n" +
-	"\x0fGetPostResponse\x12!\n" +
+	"\tviewer_id\x18\x02 \x01(\tR\bviewerId\"J\n" +
+	"\x0fGetPostResponse\x12\x14\n" +
+	"\x05found\x18\x02 \x01(\bR\x05found\x12!\n" +
 	"\x04post\x18\x01 \x01(\v2\r.post.v1.PostR\x04post\"N\n" +
 	"\x10ListPostsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +

@@ -33,15 +33,16 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type PostServiceClient interface {
-	// GetPost returns a live post. NOT_FOUND when it does not exist, was
-	// deleted, or (when viewer_id is set) the viewer and the author block
-	// each other.
+	// GetPost returns a live post. When it does not exist, was deleted, or
+	// (when viewer_id is set) the viewer and the author block each other, it
+	// answers OK with found = false: not an error, because the callers'
+	// sidecars count every error status as a failure of this service.
 	GetPost(ctx context.Context, in *GetPostRequest, opts ...grpc.CallOption) (*GetPostResponse, error)
 	// ListPosts pages through every live post in id order (the search
 	// re-index rebuilds its read model from it).
 	ListPosts(ctx context.Context, in *ListPostsRequest, opts ...grpc.CallOption) (*ListPostsResponse, error)
 	// MarkThumbnailReady reports that every size of the post's image exists.
-	// Idempotent; a report for a deleted post is ignored.
+	// Idempotent; a report for a deleted post is ignored (status "deleted").
 	MarkThumbnailReady(ctx context.Context, in *MarkThumbnailReadyRequest, opts ...grpc.CallOption) (*MarkThumbnailReadyResponse, error)
 	// MarkIndexed reports that the search read model holds the post at
 	// `version`. Idempotent; older versions never undo newer ones.
@@ -112,15 +113,16 @@ func (c *postServiceClient) MarkFailed(ctx context.Context, in *MarkFailedReques
 // All implementations must embed UnimplementedPostServiceServer
 // for forward compatibility.
 type PostServiceServer interface {
-	// GetPost returns a live post. NOT_FOUND when it does not exist, was
-	// deleted, or (when viewer_id is set) the viewer and the author block
-	// each other.
+	// GetPost returns a live post. When it does not exist, was deleted, or
+	// (when viewer_id is set) the viewer and the author block each other, it
+	// answers OK with found = false: not an error, because the callers'
+	// sidecars count every error status as a failure of this service.
 	GetPost(context.Context, *GetPostRequest) (*GetPostResponse, error)
 	// ListPosts pages through every live post in id order (the search
 	// re-index rebuilds its read model from it).
 	ListPosts(context.Context, *ListPostsRequest) (*ListPostsResponse, error)
 	// MarkThumbnailReady reports that every size of the post's image exists.
-	// Idempotent; a report for a deleted post is ignored.
+	// Idempotent; a report for a deleted post is ignored (status "deleted").
 	MarkThumbnailReady(context.Context, *MarkThumbnailReadyRequest) (*MarkThumbnailReadyResponse, error)
 	// MarkIndexed reports that the search read model holds the post at
 	// `version`. Idempotent; older versions never undo newer ones.

@@ -34,6 +34,8 @@ const (
 	UserStatus_USER_STATUS_SUSPENDED   UserStatus = 3
 	// The token is genuine but names no user this service knows.
 	UserStatus_USER_STATUS_UNKNOWN UserStatus = 4
+	// The token is forged, malformed, expired or revoked.
+	UserStatus_USER_STATUS_INVALID_TOKEN UserStatus = 5
 )
 
 // Enum value maps for UserStatus.
@@ -44,13 +46,15 @@ var (
 		2: "USER_STATUS_DELETED",
 		3: "USER_STATUS_SUSPENDED",
 		4: "USER_STATUS_UNKNOWN",
+		5: "USER_STATUS_INVALID_TOKEN",
 	}
 	UserStatus_value = map[string]int32{
-		"USER_STATUS_UNSPECIFIED": 0,
-		"USER_STATUS_ACTIVE":      1,
-		"USER_STATUS_DELETED":     2,
-		"USER_STATUS_SUSPENDED":   3,
-		"USER_STATUS_UNKNOWN":     4,
+		"USER_STATUS_UNSPECIFIED":   0,
+		"USER_STATUS_ACTIVE":        1,
+		"USER_STATUS_DELETED":       2,
+		"USER_STATUS_SUSPENDED":     3,
+		"USER_STATUS_UNKNOWN":       4,
+		"USER_STATUS_INVALID_TOKEN": 5,
 	}
 )
 
@@ -523,14 +527,15 @@ const file_user_v1_user_proto_rawDesc = "" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\"\n" +
 	"\rother_user_id\x18\x02 \x01(\tR\votherUserId\"-\n" +
 	"\x11IsBlockedResponse\x12\x18\n" +
-	"\ablocked\x18\x01 \x01(\bR\ablocked*\x8e\x01\n" +
+	"\ablocked\x18\x01 \x01(\bR\ablocked*\xad\x01\n" +
 	"\n" +
 	"UserStatus\x12\x1b\n" +
 	"\x17USER_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12USER_STATUS_ACTIVE\x10\x01\x12\x17\n" +
 	"\x13USER_STATUS_DELETED\x10\x02\x12\x19\n" +
 	"\x15USER_STATUS_SUSPENDED\x10\x03\x12\x17\n" +
-	"\x13USER_STATUS_UNKNOWN\x10\x042Z\n" +
+	"\x13USER_STATUS_UNKNOWN\x10\x04\x12\x1d\n" +
+	"\x19USER_STATUS_INVALID_TOKEN\x10\x052Z\n" +
 	"\vAuthService\x12K\n" +
 	"\fAuthenticate\x12\x1c.user.v1.AuthenticateRequest\x1a\x1d.user.v1.AuthenticateResponse2\xec\x01\n" +
 	"\fGraphService\x12N\n" +

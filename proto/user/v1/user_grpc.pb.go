@@ -34,8 +34,12 @@ const (
 type AuthServiceClient interface {
 	// Authenticate verifies a bearer token: signature with the pinned
 	// algorithm, expiry, issuer and audience, and that it was not revoked by a
-	// password change. An invalid token is UNAUTHENTICATED; a valid one
-	// answers with the user's current status, which callers must check.
+	// password change, logout or deletion. It always answers OK with a
+	// status, which callers must check: a refused token is
+	// USER_STATUS_INVALID_TOKEN, not an error, because the sidecars' retries
+	// and circuit breakers count every error status as a failure of the user
+	// service (Dapr 1.14 cannot tell them apart), and garbage tokens must not
+	// be able to open the breaker for everyone.
 	Authenticate(ctx context.Context, in *AuthenticateRequest, opts ...grpc.CallOption) (*AuthenticateResponse, error)
 }
 
@@ -65,8 +69,12 @@ func (c *authServiceClient) Authenticate(ctx context.Context, in *AuthenticateRe
 type AuthServiceServer interface {
 	// Authenticate verifies a bearer token: signature with the pinned
 	// algorithm, expiry, issuer and audience, and that it was not revoked by a
-	// password change. An invalid token is UNAUTHENTICATED; a valid one
-	// answers with the user's current status, which callers must check.
+	// password change, logout or deletion. It always answers OK with a
+	// status, which callers must check: a refused token is
+	// USER_STATUS_INVALID_TOKEN, not an error, because the sidecars' retries
+	// and circuit breakers count every error status as a failure of the user
+	// service (Dapr 1.14 cannot tell them apart), and garbage tokens must not
+	// be able to open the breaker for everyone.
 	Authenticate(context.Context, *AuthenticateRequest) (*AuthenticateResponse, error)
 	mustEmbedUnimplementedAuthServiceServer()
 }

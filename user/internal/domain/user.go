@@ -103,13 +103,20 @@ func CheckDisplayName(s string) (string, error) {
 	return s, nil
 }
 
-// CheckBio enforces the bio limit.
+// CheckBio enforces the bio limit. Line breaks and tabs are allowed; other
+// control characters (NUL among them, which PostgreSQL cannot store) are
+// not.
 func CheckBio(s string) (string, error) {
 	if utf8.RuneCountInString(s) > BioMax {
 		return "", invalidField("bio", "must be at most 500 characters")
 	}
 	if !utf8.ValidString(s) {
 		return "", invalidField("bio", "must be valid UTF-8")
+	}
+	for _, c := range s {
+		if (c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f {
+			return "", invalidField("bio", "must not contain control characters")
+		}
 	}
 	return s, nil
 }

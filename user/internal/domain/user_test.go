@@ -108,6 +108,16 @@ func TestProfilePatch(t *testing.T) {
 	if err := p.Validate(); err != nil || *p.DisplayName != "Alice" {
 		t.Errorf("display name not trimmed: %q, %v", *p.DisplayName, err)
 	}
+	nul := "fin\x00e"
+	p = ProfilePatch{Bio: &nul}
+	if err := p.Validate(); err == nil {
+		t.Error("a NUL accepted in the bio")
+	}
+	lines := "line one\nline two\ttabbed"
+	p = ProfilePatch{Bio: &lines}
+	if err := p.Validate(); err != nil {
+		t.Errorf("line breaks refused in the bio: %v", err)
+	}
 	ctrl := "a\x00b"
 	p = ProfilePatch{DisplayName: &ctrl}
 	if err := p.Validate(); err == nil {

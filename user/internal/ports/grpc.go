@@ -22,6 +22,9 @@ func NewGRPC(svc *app.Service) *GRPC { return &GRPC{svc: svc} }
 // Authenticate implements userv1.AuthServiceServer.
 func (g *GRPC) Authenticate(ctx context.Context, req *userv1.AuthenticateRequest) (*userv1.AuthenticateResponse, error) {
 	res, err := g.svc.Authenticate(ctx, req.GetToken())
+	if apperror.Is(err, apperror.Unauthenticated) {
+		return &userv1.AuthenticateResponse{Status: userv1.UserStatus_USER_STATUS_INVALID_TOKEN}, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 
+	"pixshare/platform/apperror"
 	"pixshare/platform/blob"
 	"pixshare/platform/config"
 	"pixshare/platform/events"
@@ -37,7 +38,13 @@ type postClient struct{ rpc postv1.PostServiceClient }
 
 func (c postClient) GetPost(ctx context.Context, id string) (*postv1.Post, error) {
 	res, err := c.rpc.GetPost(ctx, &postv1.GetPostRequest{PostId: id})
-	return res.GetPost(), err
+	if err != nil {
+		return nil, err
+	}
+	if !res.GetFound() {
+		return nil, apperror.NotFoundf("post %s not found", id)
+	}
+	return res.GetPost(), nil
 }
 
 func (c postClient) MarkThumbnailReady(ctx context.Context, id string, version int64, width, height int) error {
