@@ -86,6 +86,16 @@ lint: ## gofmt, go vet and a go mod tidy check on every module
 fuzz: ## Run every fuzz target briefly (FUZZTIME, default 10s each)
 	@./scripts/fuzz.sh $${FUZZTIME:-10s}
 
+LOAD_FLAGS ?= -ceiling
+
+.PHONY: load
+load: ## Load-test a running stack (start it with RATE_LIMIT_ENABLED=false make run); results in docs/benchmarks/<time>/
+	@$(GO) run ./tools/load $(LOAD_FLAGS)
+
+.PHONY: bench
+bench: ## Benchmark the image pipeline and search into docs/benchmarks/bench-<time>/
+	@./scripts/bench.sh
+
 .PHONY: reindex
 reindex: ## Rebuild the search read model from the post service (the stack must be running)
 	@set -a; [ -f .data/tokens/indexer.env ] && . .data/tokens/indexer.env; set +a; \
