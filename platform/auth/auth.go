@@ -14,7 +14,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -53,13 +52,13 @@ type Client struct {
 	rpc    userv1.AuthServiceClient
 	cache  cache.Cache
 	cfg    Config
-	local  *localCache
+	local  *cache.Local[Principal]
 	logger *zap.Logger
 }
 
 // NewClient returns a Client calling rpc, caching in c.
 func NewClient(rpc userv1.AuthServiceClient, c cache.Cache, cfg Config, logger *zap.Logger) *Client {
-	return &Client{rpc: rpc, cache: c, cfg: cfg, local: newLocalCache(), logger: logger.Named("auth")}
+	return &Client{rpc: rpc, cache: c, cfg: cfg, local: cache.NewLocal[Principal](10000), logger: logger.Named("auth")}
 }
 
 // cacheKey never stores the token itself.
@@ -76,12 +75,12 @@ func (c *Client) Authenticate(ctx context.Context, token string) (Principal, err
 	key := cacheKey(token)
 	now := time.Now()
 	if c.cfg.CacheTTL > 0 {
-		if p, ok := c.local.get(key, now); ok {
+		if p, ok := c.local.Get(key); ok {
 			return p, nil
 		}
 		var p Principal
 		if c.cache.Get(ctx, key, &p) && p.ExpiresAt > now.Unix() {
-			c.local.put(key, p, now.Add(min(c.cfg.LocalCacheTTL, time.Until(time.Unix(p.ExpiresAt, 0)))))
+			c.local.Set(key, p, min(c.cfg.LocalCacheTTL, time.Until(time.Unix(p.ExpiresAt, 0))))
 			return p, nil
 		}
 	}
@@ -109,54 +108,10 @@ func (c *Client) Authenticate(ctx context.Context, token string) (Principal, err
 		ttl := min(c.cfg.CacheTTL, time.Until(time.Unix(p.ExpiresAt, 0)))
 		if ttl > time.Second {
 			c.cache.Set(ctx, key, p, ttl)
-			c.local.put(key, p, now.Add(min(c.cfg.LocalCacheTTL, ttl)))
+			c.local.Set(key, p, min(c.cfg.LocalCacheTTL, ttl))
 		}
 	}
 	return p, nil
-}
-
-// localCache is a small in-process map of recent positive answers.
-type localCache struct {
-	mu      sync.Mutex
-	entries map[string]localEntry
-}
-
-type localEntry struct {
-	p       Principal
-	expires time.Time
-}
-
-const localCacheMax = 10000
-
-func newLocalCache() *localCache { return &localCache{entries: map[string]localEntry{}} }
-
-func (l *localCache) get(key string, now time.Time) (Principal, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e, ok := l.entries[key]
-	if !ok || now.After(e.expires) {
-		return Principal{}, false
-	}
-	return e.p, true
-}
-
-func (l *localCache) put(key string, p Principal, expires time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.entries) >= localCacheMax {
-		// Drop expired entries; if all are live, start over rather than
-		// grow without bound.
-		now := time.Now()
-		for k, e := range l.entries {
-			if now.After(e.expires) {
-				delete(l.entries, k)
-			}
-		}
-		if len(l.entries) >= localCacheMax {
-			l.entries = map[string]localEntry{}
-		}
-	}
-	l.entries[key] = localEntry{p: p, expires: expires}
 }
 
 type principalKey struct{}

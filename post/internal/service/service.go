@@ -41,6 +41,8 @@ type Config struct {
 	ImagesBinding   string        `env:"IMAGES_BINDING" envDefault:"images"`
 	ImageRetryAfter time.Duration `env:"IMAGE_RETRY_AFTER" envDefault:"2s"`
 	PostCacheTTL    time.Duration `env:"POST_CACHE_TTL" envDefault:"30s"`
+	// PostLocalCacheTTL keeps hot posts in process too (0 turns it off).
+	PostLocalCacheTTL time.Duration `env:"POST_LOCAL_CACHE_TTL" envDefault:"2s"`
 	// Upload rate limits (COUNT/DURATION, "off" to disable one).
 	UploadPerAccount ratelimit.Limit `env:"RATE_LIMIT_UPLOAD_ACCOUNT" envDefault:"30/1m"`
 	UploadPerClient  ratelimit.Limit `env:"RATE_LIMIT_UPLOAD_CLIENT" envDefault:"60/1m"`
@@ -85,7 +87,8 @@ var Module = fx.Options(
 		func(g *usergraph.Client) app.Graph { return g },
 		func(r *outbox.Relay) app.Outbox { return r },
 		func(cfg Config) app.Config {
-			return app.Config{MaxPixels: cfg.UploadMaxPixels, RetryAfter: cfg.ImageRetryAfter, PostCacheTTL: cfg.PostCacheTTL}
+			return app.Config{MaxPixels: cfg.UploadMaxPixels, RetryAfter: cfg.ImageRetryAfter,
+				PostCacheTTL: cfg.PostCacheTTL, LocalCacheTTL: cfg.PostLocalCacheTTL}
 		},
 		app.NewService,
 		ports.NewGRPC,
