@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"go.uber.org/dig"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 	"go.uber.org/zap"
@@ -15,6 +16,7 @@ import (
 	"pixshare/platform/config"
 	"pixshare/platform/health"
 	"pixshare/platform/logging"
+	"pixshare/platform/profiling"
 )
 
 // Name is the app id (the Dapr app id, the service field of every log line).
@@ -35,6 +37,7 @@ func Options(name string, opts ...fx.Option) fx.Option {
 		fx.StartTimeout(90*time.Second),
 		fx.StopTimeout(30*time.Second),
 		health.Module,
+		profiling.Module,
 		fx.Options(opts...),
 	)
 }
@@ -58,7 +61,9 @@ func newLogger(name Name, lc fx.Lifecycle) (*zap.Logger, error) {
 func Run(name string, opts ...fx.Option) {
 	a := fx.New(Options(name, opts...))
 	if err := a.Err(); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		// fx wraps the cause in the whole provider chain; the root cause is
+		// the line an operator can act on.
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, dig.RootCause(err))
 		os.Exit(1)
 	}
 	a.Run()

@@ -292,7 +292,7 @@ func TestStackReadyTimeout(t *testing.T) {
 	}
 	out := stdout.String()
 	probe := fmt.Sprintf("search: probe http://127.0.0.1:%d/readyz: context deadline exceeded (last: 503 Service Unavailable)\n", f.apps[1].ports[5])
-	for _, want := range []string{"not ready after 10s: search\n", probe, "last lines of search:", "search      │ search up", "last lines of search.dapr:"} {
+	for _, want := range []string{fmt.Sprintf("not ready after %v: search\n", f.opts.readyTimeout), probe, "last lines of search:", "search      │ search up", "last lines of search.dapr:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -310,7 +310,7 @@ func TestStackWaitsForFirstSidecar(t *testing.T) {
 	}
 	out := stdout.String()
 	for _, want := range []string{
-		"not ready after 2s: user, gateway\n",
+		fmt.Sprintf("not ready after %v: user, gateway\n", f.opts.readyTimeout),
 		"user: first sidecar not healthy: probe http://127.0.0.1:" + strconv.Itoa(f.apps[0].ports[1]) + "/v1.0/healthz/outbound: context deadline exceeded (last: 500 Internal Server Error)\n",
 		"gateway: not started\n",
 	} {
