@@ -7,6 +7,7 @@ package usergraph
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.uber.org/fx"
@@ -28,40 +29,66 @@ type Config struct {
 	MaxFollowing int `env:"FEED_FOLLOWS_MAX" envDefault:"5000"`
 }
 
-// Client is a cached GraphService client.
+// Client is a cached GraphService client. Answers live in the state store
+// for the TTL (shared by the app's replicas) and, in front of it, in
+// process for what is left of that TTL, so a hot check (is the reader
+// blocked by this author?) costs no sidecar round trip and a change still
+// shows within the TTL.
 type Client struct {
 	rpc   userv1.GraphServiceClient
 	cache cache.Cache
 	cfg   Config
+	lists *cache.Local[[]string]
+	flags *cache.Local[bool]
+}
+
+// stamped is what the state store holds: the answer and when user gave
+// it, so a replica that finds it there knows how long it may keep it.
+type stamped[T any] struct {
+	V  T         `json:"v"`
+	At time.Time `json:"at"`
 }
 
 // New returns a Client over rpc.
 func New(rpc userv1.GraphServiceClient, c cache.Cache, cfg Config) *Client {
-	return &Client{rpc: rpc, cache: c, cfg: cfg}
+	// Following lists can hold thousands of ids: keep fewer of them.
+	return &Client{rpc: rpc, cache: c, cfg: cfg, lists: cache.NewLocal[[]string](512), flags: cache.NewLocal[bool](10000)}
 }
 
-func (c *Client) cached(ctx context.Context, key string, dst any, load func() error) error {
-	if c.cfg.TTL > 0 && c.cache.Get(ctx, key, dst) {
-		return nil
+// cached answers from the in-process layer, then the state store, then
+// load, filling the layers it missed.
+func cached[T any](ctx context.Context, c *Client, local *cache.Local[T], key string, load func() (T, error)) (T, error) {
+	if c.cfg.TTL <= 0 {
+		return load()
 	}
-	if err := load(); err != nil {
-		return err
+	if v, ok := local.Get(key); ok {
+		return v, nil
 	}
-	if c.cfg.TTL > 0 {
-		c.cache.Set(ctx, key, dst, c.cfg.TTL)
+	var e stamped[T]
+	if c.cache.Get(ctx, key, &e) {
+		if left := c.cfg.TTL - max(time.Since(e.At), 0); left > 0 {
+			local.Set(key, e.V, left)
+			return e.V, nil
+		}
 	}
-	return nil
+	v, err := load()
+	if err != nil {
+		return v, err
+	}
+	c.cache.Set(ctx, key, stamped[T]{V: v, At: time.Now()}, c.cfg.TTL)
+	local.Set(key, v, c.cfg.TTL)
+	return v, nil
 }
 
-// Following returns the ids userID follows (at most MaxFollowing).
+// Following returns the ids userID follows (at most MaxFollowing). The
+// slice is shared with the cache: read it, never write into it.
 func (c *Client) Following(ctx context.Context, userID string) ([]string, error) {
-	ids := []string{}
-	err := c.cached(ctx, "following:"+userID, &ids, func() error {
-		token := ""
+	ids, err := cached(ctx, c, c.lists, "following:"+userID, func() ([]string, error) {
+		ids, token := []string{}, ""
 		for len(ids) < c.cfg.MaxFollowing {
 			res, err := c.rpc.ListFollowing(ctx, &userv1.ListFollowingRequest{UserId: userID, PageSize: 1000, PageToken: token})
 			if err != nil {
-				return fmt.Errorf("list following of %s: %w", userID, err)
+				return nil, fmt.Errorf("list following of %s: %w", userID, err)
 			}
 			ids = append(ids, res.GetUserIds()...)
 			if token = res.GetNextPageToken(); token == "" {
@@ -71,23 +98,22 @@ func (c *Client) Following(ctx context.Context, userID string) ([]string, error)
 		if len(ids) > c.cfg.MaxFollowing {
 			ids = ids[:c.cfg.MaxFollowing]
 		}
-		return nil
+		return ids, nil
 	})
-	return ids, err
+	return slices.Clip(ids), err
 }
 
-// Blocked returns the ids userID blocks or is blocked by.
+// Blocked returns the ids userID blocks or is blocked by; like Following's,
+// the slice is shared with the cache.
 func (c *Client) Blocked(ctx context.Context, userID string) ([]string, error) {
-	ids := []string{}
-	err := c.cached(ctx, "blocked:"+userID, &ids, func() error {
+	ids, err := cached(ctx, c, c.lists, "blocked:"+userID, func() ([]string, error) {
 		res, err := c.rpc.ListBlocked(ctx, &userv1.ListBlockedRequest{UserId: userID})
 		if err != nil {
-			return fmt.Errorf("blocks of %s: %w", userID, err)
+			return nil, fmt.Errorf("blocks of %s: %w", userID, err)
 		}
-		ids = append(ids, res.GetUserIds()...)
-		return nil
+		return append([]string{}, res.GetUserIds()...), nil
 	})
-	return ids, err
+	return slices.Clip(ids), err
 }
 
 // IsBlocked reports whether either user blocks the other.
@@ -95,16 +121,13 @@ func (c *Client) IsBlocked(ctx context.Context, a, b string) (bool, error) {
 	if a > b {
 		a, b = b, a
 	}
-	var blocked bool
-	err := c.cached(ctx, "blocked:"+a+":"+b, &blocked, func() error {
+	return cached(ctx, c, c.flags, "blocked:"+a+":"+b, func() (bool, error) {
 		res, err := c.rpc.IsBlocked(ctx, &userv1.IsBlockedRequest{UserId: a, OtherUserId: b})
 		if err != nil {
-			return fmt.Errorf("is blocked %s/%s: %w", a, b, err)
+			return false, fmt.Errorf("is blocked %s/%s: %w", a, b, err)
 		}
-		blocked = res.GetBlocked()
-		return nil
+		return res.GetBlocked(), nil
 	})
-	return blocked, err
 }
 
 // Module provides the Client through the app's sidecar connection.
