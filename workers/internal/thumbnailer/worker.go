@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/google/uuid"
 	"go.uber.org/zap"
 
 	"pixshare/platform/apperror"
@@ -78,6 +80,9 @@ func (w *Worker) Handle(ctx context.Context, ev events.Event) error {
 	}
 	defer func() { <-w.slots }()
 
+	// Stage timings go in the log line, so where upload → ready time goes
+	// can be read from the logs (docs/benchmarks.md uses them).
+	started := time.Now()
 	original, err := w.images.Get(ctx, req.OriginalKey)
 	if errors.Is(err, blob.ErrNotFound) {
 		return w.fail(ctx, req, "the original upload is missing")
@@ -85,6 +90,7 @@ func (w *Worker) Handle(ctx context.Context, ev events.Event) error {
 	if err != nil {
 		return fmt.Errorf("read original: %w", err)
 	}
+	fetched := time.Now()
 	renditions, err := thumbnail.Generate(ctx, original, w.opts)
 	if errors.Is(err, thumbnail.ErrCorrupt) || errors.Is(err, thumbnail.ErrTooManyPixels) {
 		return w.fail(ctx, req, err.Error())
@@ -92,6 +98,7 @@ func (w *Worker) Handle(ctx context.Context, ev events.Event) error {
 	if err != nil {
 		return fmt.Errorf("make thumbnails: %w", err)
 	}
+	generated := time.Now()
 	width, height := 0, 0
 	for _, r := range renditions {
 		if err := w.images.Put(ctx, postevents.RenditionKey(req.PostID, r.Name), r.JPEG); err != nil {
@@ -101,13 +108,24 @@ func (w *Worker) Handle(ctx context.Context, ev events.Event) error {
 			width, height = r.Width, r.Height
 		}
 	}
+	stored := time.Now()
 	if err := w.posts.MarkThumbnailReady(ctx, req.PostID, req.Version, width, height); err != nil {
 		if apperror.Is(err, apperror.NotFound) {
 			return nil // deleted while we worked
 		}
 		return fmt.Errorf("report thumbnails ready: %w", err)
 	}
-	log.Info("thumbnails made", zap.Int("sizes", len(renditions)), zap.Int("width", width), zap.Int("height", height))
+	fields := []zap.Field{zap.Int("sizes", len(renditions)), zap.Int("width", width), zap.Int("height", height),
+		zap.Duration("fetch", fetched.Sub(started)), zap.Duration("generate", generated.Sub(fetched)),
+		zap.Duration("store", stored.Sub(generated)), zap.Duration("report", time.Since(stored))}
+	// The event id is the outbox row's UUIDv7, which carries the time the
+	// upload committed: what came before fetching was relay, broker and
+	// waiting for a slot.
+	if id, err := uuid.Parse(ev.ID); err == nil && id.Version() == 7 {
+		sec, nsec := id.Time().UnixTime()
+		fields = append(fields, zap.Duration("queued", started.Sub(time.Unix(sec, nsec))))
+	}
+	log.Info("thumbnails made", fields...)
 	return nil
 }
 
