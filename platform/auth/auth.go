@@ -43,7 +43,8 @@ type Config struct {
 	// services other than user. 0 disables caching.
 	CacheTTL time.Duration `env:"AUTH_CACHE_TTL" envDefault:"10s"`
 	// LocalCacheTTL is the in-process layer in front of the state store,
-	// which saves a sidecar hop on hot paths.
+	// which saves a sidecar hop on hot paths. It never extends CacheTTL:
+	// an answer is kept in process only for what is left of it.
 	LocalCacheTTL time.Duration `env:"AUTH_LOCAL_CACHE_TTL" envDefault:"2s"`
 }
 
@@ -59,6 +60,13 @@ type Client struct {
 // NewClient returns a Client calling rpc, caching in c.
 func NewClient(rpc userv1.AuthServiceClient, c cache.Cache, cfg Config, logger *zap.Logger) *Client {
 	return &Client{rpc: rpc, cache: c, cfg: cfg, local: cache.NewLocal[Principal](10000), logger: logger.Named("auth")}
+}
+
+// cachedPrincipal is what the state store holds: the answer and when user
+// gave it, so a replica that finds it there knows how long it may keep it.
+type cachedPrincipal struct {
+	P  Principal `json:"p"`
+	At time.Time `json:"at"`
 }
 
 // cacheKey never stores the token itself.
@@ -78,10 +86,13 @@ func (c *Client) Authenticate(ctx context.Context, token string) (Principal, err
 		if p, ok := c.local.Get(key); ok {
 			return p, nil
 		}
-		var p Principal
-		if c.cache.Get(ctx, key, &p) && p.ExpiresAt > now.Unix() {
-			c.local.Set(key, p, min(c.cfg.LocalCacheTTL, time.Until(time.Unix(p.ExpiresAt, 0))))
-			return p, nil
+		var e cachedPrincipal
+		if c.cache.Get(ctx, key, &e) {
+			left := min(c.cfg.CacheTTL-max(now.Sub(e.At), 0), time.Unix(e.P.ExpiresAt, 0).Sub(now))
+			if left > 0 {
+				c.local.Set(key, e.P, min(c.cfg.LocalCacheTTL, left))
+				return e.P, nil
+			}
 		}
 	}
 	res, err := c.rpc.Authenticate(ctx, &userv1.AuthenticateRequest{Token: token})
@@ -107,7 +118,7 @@ func (c *Client) Authenticate(ctx context.Context, token string) (Principal, err
 	if c.cfg.CacheTTL > 0 {
 		ttl := min(c.cfg.CacheTTL, time.Until(time.Unix(p.ExpiresAt, 0)))
 		if ttl > time.Second {
-			c.cache.Set(ctx, key, p, ttl)
+			c.cache.Set(ctx, key, cachedPrincipal{P: p, At: now}, ttl)
 			c.local.Set(key, p, min(c.cfg.LocalCacheTTL, ttl))
 		}
 	}

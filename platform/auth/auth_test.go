@@ -16,6 +16,7 @@ import (
 
 	"pixshare/platform/apperror"
 	"pixshare/platform/cache"
+	"pixshare/platform/cache/cachetest"
 	"pixshare/platform/health"
 	"pixshare/platform/httpserver"
 	userv1 "pixshare/proto/user/v1"
@@ -98,6 +99,30 @@ func TestClientCachesOnlyPositiveAnswers(t *testing.T) {
 	}
 	if n := off.rpc.(*fakeAuth).calls; n != 2 {
 		t.Fatalf("with caching off, %d calls, want 2", n)
+	}
+}
+
+func TestAnswerFromAnotherReplicaKeepsItsTTL(t *testing.T) {
+	t.Parallel()
+	ttl := 10 * time.Second
+	rpc, store := &fakeAuth{res: active()}, &cachetest.Store{}
+	c := NewClient(rpc, store, Config{CacheTTL: ttl, LocalCacheTTL: time.Minute}, zap.NewNop())
+	p := Principal{UserID: "u1", ExpiresAt: time.Now().Add(time.Hour).Unix()}
+	// Another replica asked user almost a TTL ago, and long ago.
+	store.Set(context.Background(), cacheKey("fresh"), cachedPrincipal{P: p, At: time.Now().Add(-ttl + 50*time.Millisecond)}, ttl)
+	store.Set(context.Background(), cacheKey("stale"), cachedPrincipal{P: p, At: time.Now().Add(-ttl - time.Second)}, ttl)
+
+	if _, err := c.Authenticate(context.Background(), "fresh"); err != nil || rpc.calls != 0 {
+		t.Fatalf("err %v after %d calls; want the stored answer", err, rpc.calls)
+	}
+	// The in-process copy may live only for what was left of the TTL, so
+	// a revoked token stops working within AUTH_CACHE_TTL.
+	time.Sleep(100 * time.Millisecond)
+	if _, err := c.Authenticate(context.Background(), "fresh"); err != nil || rpc.calls != 1 {
+		t.Fatalf("err %v after %d calls; want user asked again", err, rpc.calls)
+	}
+	if _, err := c.Authenticate(context.Background(), "stale"); err != nil || rpc.calls != 2 {
+		t.Fatalf("err %v after %d calls; an answer older than the TTL was used", err, rpc.calls)
 	}
 }
 

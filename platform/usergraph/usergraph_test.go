@@ -2,13 +2,13 @@ package usergraph
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 
+	"pixshare/platform/cache/cachetest"
 	userv1 "pixshare/proto/user/v1"
 )
 
@@ -35,39 +35,9 @@ func (f *fakeGraph) ListFollowing(context.Context, *userv1.ListFollowingRequest,
 	return &userv1.ListFollowingResponse{UserIds: []string{"b", "c"}}, nil
 }
 
-// memStore stands in for the Dapr state store (the real one is behind a
-// sidecar; platform/cache's own tests and the e2e suites use it): it
-// stores JSON, as the state store does, and counts reads.
-type memStore struct {
-	mu    sync.Mutex
-	data  map[string][]byte
-	reads int
-}
-
-func (m *memStore) Get(_ context.Context, key string, dst any) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.reads++
-	b, ok := m.data[key]
-	return ok && json.Unmarshal(b, dst) == nil
-}
-
-func (m *memStore) Set(_ context.Context, key string, v any, _ time.Duration) {
-	b, _ := json.Marshal(v)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.data[key] = b
-}
-
-func (m *memStore) Delete(_ context.Context, key string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.data, key)
-}
-
 func TestHotAnswersSkipTheStateStore(t *testing.T) {
 	t.Parallel()
-	rpc, store := &fakeGraph{blocked: true}, &memStore{data: map[string][]byte{}}
+	rpc, store := &fakeGraph{blocked: true}, &cachetest.Store{}
 	c := New(rpc, store, Config{TTL: time.Minute, MaxFollowing: 10})
 	for range 5 {
 		// Either order of the pair is the same question.
@@ -78,14 +48,14 @@ func TestHotAnswersSkipTheStateStore(t *testing.T) {
 			}
 		}
 	}
-	if rpc.calls != 1 || store.reads != 1 {
-		t.Fatalf("%d calls to user and %d state-store reads for one hot question, want 1 and 1", rpc.calls, store.reads)
+	if rpc.calls != 1 || store.Reads() != 1 {
+		t.Fatalf("%d calls to user and %d state-store reads for one hot question, want 1 and 1", rpc.calls, store.Reads())
 	}
 }
 
 func TestAnswerFromAnotherReplicaKeepsItsTTL(t *testing.T) {
 	t.Parallel()
-	rpc, store := &fakeGraph{}, &memStore{data: map[string][]byte{}}
+	rpc, store := &fakeGraph{}, &cachetest.Store{}
 	ttl := time.Minute
 	// Another replica asked user almost a TTL ago.
 	store.Set(context.Background(), "following:u1", stamped[[]string]{V: []string{"x"}, At: time.Now().Add(-ttl + 50*time.Millisecond)}, ttl)
@@ -112,14 +82,14 @@ func TestAnswerFromAnotherReplicaKeepsItsTTL(t *testing.T) {
 
 func TestZeroTTLAlwaysAsks(t *testing.T) {
 	t.Parallel()
-	rpc, store := &fakeGraph{}, &memStore{data: map[string][]byte{}}
+	rpc, store := &fakeGraph{}, &cachetest.Store{}
 	c := New(rpc, store, Config{TTL: 0, MaxFollowing: 10})
 	for range 3 {
 		if _, err := c.IsBlocked(context.Background(), "a", "b"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if rpc.calls != 3 || store.reads != 0 {
-		t.Fatalf("%d calls and %d state-store reads with caching off, want 3 and 0", rpc.calls, store.reads)
+	if rpc.calls != 3 || store.Reads() != 0 {
+		t.Fatalf("%d calls and %d state-store reads with caching off, want 3 and 0", rpc.calls, store.Reads())
 	}
 }
