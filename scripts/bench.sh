@@ -11,7 +11,9 @@
 #
 # Settings (environment): COUNT (runs of each benchmark, default 6: what
 # benchstat needs for a confidence interval), BENCHTIME (default 1s),
-# PIXSHARE_BENCH_IMAGES, OUT (output directory).
+# PIXSHARE_BENCH_IMAGES, OUT (output directory). The search benchmark runs
+# on SQLite always and on PostgreSQL too when PIXSHARE_TEST_POSTGRES_DSN is
+# set (in a schema of its own, bench_search).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

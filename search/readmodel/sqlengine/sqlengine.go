@@ -426,6 +426,19 @@ func (e *Engine) Rebuild(ctx context.Context, next func(ctx context.Context) ([]
 			}
 		}
 	}
+	// A bulk load leaves PostgreSQL's planner without statistics until
+	// autovacuum gets to it; meanwhile it guessed 261 rows for a tag that
+	// had 7 000, and a two-tag search over 100 000 posts took 120 ms
+	// instead of 36. SQLite is left alone: its planner does well here
+	// without statistics, and with them chose a slower autocomplete
+	// (1.5 ms against 1.1).
+	if e.db.Name() == "postgres" {
+		for _, table := range []string{"search_docs", "search_tags", "search_words", "search_tag_counts"} {
+			if err := e.db.WithContext(ctx).Exec("ANALYZE " + table).Error; err != nil {
+				return n, fmt.Errorf("analyze %s: %w", table, err)
+			}
+		}
+	}
 	return n, nil
 }
 
