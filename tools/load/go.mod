@@ -11,6 +11,7 @@ require (
 	gonum.org/v1/plot v0.17.0
 	google.golang.org/grpc v1.77.0
 	gorm.io/gorm v1.31.2
+	pixshare/platform v0.0.0-00010101000000-000000000000
 	pixshare/proto v0.0.0-00010101000000-000000000000
 	pixshare/search v0.0.0-00010101000000-000000000000
 )
@@ -55,7 +56,6 @@ require (
 	modernc.org/mathutil v1.6.0 // indirect
 	modernc.org/memory v1.8.0 // indirect
 	modernc.org/sqlite v1.30.1 // indirect
-	pixshare/platform v0.0.0-00010101000000-000000000000 // indirect
 )
 
 replace pixshare/platform => ../../platform

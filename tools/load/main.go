@@ -36,7 +36,7 @@ import (
 	"pixshare/tools/load/internal/api"
 	"pixshare/tools/load/internal/attack"
 	"pixshare/tools/load/internal/mix"
-	"pixshare/tools/load/internal/photo"
+	"pixshare/platform/phototest"
 	"pixshare/tools/load/internal/plots"
 	"pixshare/tools/load/internal/procs"
 	"pixshare/tools/load/internal/refs"
@@ -329,7 +329,7 @@ func (r *runner) prepareUploads(cfg *uploads.Config) (string, func(), error) {
 	u.Image.Bytes, u.Image.Source = len(large), path
 	u.Image.Width, u.Image.Height = imageSize(large)
 	if r.cfg.largeImage == "" {
-		u.Image.Source = "generated photo-like JPEG (tools/load/internal/photo, quality 90)"
+		u.Image.Source = "generated photo-like JPEG (platform/phototest, quality 90)"
 		cleanup = func() { os.RemoveAll(filepath.Dir(path)) }
 	}
 	r.rep.Uploads = u
@@ -509,7 +509,7 @@ func largePhoto(cfg config) (string, []byte, error) {
 	}
 	path := filepath.Join(dir, "photo-12mp.jpg")
 	logf("load: rendering a 4000x3000 photo-like JPEG into %s", path)
-	if err := photo.WriteJPEG(path, 4000, 3000, 12); err != nil {
+	if err := phototest.WriteJPEG(path, 4000, 3000, 12); err != nil {
 		return "", nil, err
 	}
 	b, err := os.ReadFile(path)

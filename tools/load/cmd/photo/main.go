@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"log"
 
-	"pixshare/tools/load/internal/photo"
+	"pixshare/platform/phototest"
 )
 
 func main() {
@@ -20,7 +20,7 @@ func main() {
 	if _, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || w <= 0 || h <= 0 {
 		log.Fatalf("-size %q: want WIDTHxHEIGHT", *size)
 	}
-	if err := photo.WriteJPEG(*out, w, h, *seed); err != nil {
+	if err := phototest.WriteJPEG(*out, w, h, *seed); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("wrote %s (%dx%d)\n", *out, w, h)

@@ -1,11 +1,11 @@
-// Package photo renders photo-like test pictures: there are no camera
+// Package phototest renders photo-like test pictures: there are no camera
 // photos on the build machines, and a flat or synthetic pattern would
 // compress and decode far faster than a real photo. A scene has a sky
 // gradient over a textured ground, 1/f value noise, a soft bright disc,
 // thin sharp verticals and sensor-like grain, so its JPEG has the size and
 // entropy of a camera picture: about 2.7 bits per pixel at quality 90
 // (4 MB at 12 MP, 8 MB at 24 MP).
-package photo
+package phototest
 
 import (
 	"bytes"
