@@ -62,13 +62,6 @@ func NewClient(rpc userv1.AuthServiceClient, c cache.Cache, cfg Config, logger *
 	return &Client{rpc: rpc, cache: c, cfg: cfg, local: cache.NewLocal[Principal](10000), logger: logger.Named("auth")}
 }
 
-// cachedPrincipal is what the state store holds: the answer and when user
-// gave it, so a replica that finds it there knows how long it may keep it.
-type cachedPrincipal struct {
-	P  Principal `json:"p"`
-	At time.Time `json:"at"`
-}
-
 // cacheKey never stores the token itself.
 func cacheKey(token string) string {
 	sum := sha256.Sum256([]byte(token))
@@ -86,12 +79,11 @@ func (c *Client) Authenticate(ctx context.Context, token string) (Principal, err
 		if p, ok := c.local.Get(key); ok {
 			return p, nil
 		}
-		var e cachedPrincipal
+		var e cache.Stamped[Principal]
 		if c.cache.Get(ctx, key, &e) {
-			left := min(c.cfg.CacheTTL-max(now.Sub(e.At), 0), time.Unix(e.P.ExpiresAt, 0).Sub(now))
-			if left > 0 {
-				c.local.Set(key, e.P, min(c.cfg.LocalCacheTTL, left))
-				return e.P, nil
+			if left := min(e.Left(c.cfg.CacheTTL, now), time.Unix(e.V.ExpiresAt, 0).Sub(now)); left > 0 {
+				c.local.Set(key, e.V, min(c.cfg.LocalCacheTTL, left))
+				return e.V, nil
 			}
 		}
 	}
@@ -118,7 +110,7 @@ func (c *Client) Authenticate(ctx context.Context, token string) (Principal, err
 	if c.cfg.CacheTTL > 0 {
 		ttl := min(c.cfg.CacheTTL, time.Until(time.Unix(p.ExpiresAt, 0)))
 		if ttl > time.Second {
-			c.cache.Set(ctx, key, cachedPrincipal{P: p, At: now}, ttl)
+			c.cache.Set(ctx, key, cache.Stamped[Principal]{V: p, At: now}, ttl)
 			c.local.Set(key, p, min(c.cfg.LocalCacheTTL, ttl))
 		}
 	}

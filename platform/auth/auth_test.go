@@ -109,8 +109,8 @@ func TestAnswerFromAnotherReplicaKeepsItsTTL(t *testing.T) {
 	c := NewClient(rpc, store, Config{CacheTTL: ttl, LocalCacheTTL: time.Minute}, zap.NewNop())
 	p := Principal{UserID: "u1", ExpiresAt: time.Now().Add(time.Hour).Unix()}
 	// Another replica asked user almost a TTL ago, and long ago.
-	store.Set(context.Background(), cacheKey("fresh"), cachedPrincipal{P: p, At: time.Now().Add(-ttl + 50*time.Millisecond)}, ttl)
-	store.Set(context.Background(), cacheKey("stale"), cachedPrincipal{P: p, At: time.Now().Add(-ttl - time.Second)}, ttl)
+	store.Set(context.Background(), cacheKey("fresh"), cache.Stamped[Principal]{V: p, At: time.Now().Add(-ttl + 50*time.Millisecond)}, ttl)
+	store.Set(context.Background(), cacheKey("stale"), cache.Stamped[Principal]{V: p, At: time.Now().Add(-ttl - time.Second)}, ttl)
 
 	if _, err := c.Authenticate(context.Background(), "fresh"); err != nil || rpc.calls != 0 {
 		t.Fatalf("err %v after %d calls; want the stored answer", err, rpc.calls)

@@ -67,3 +67,18 @@ func (l *Local[T]) Delete(key string) {
 	defer l.mu.Unlock()
 	delete(l.entries, key)
 }
+
+// Stamped is a value as the state store holds it in front of an
+// in-process layer: with the time it was obtained, so a replica that
+// finds it there keeps its in-process copy only for what is left of the
+// TTL, and every layer together never serves it for longer than that.
+type Stamped[T any] struct {
+	V  T         `json:"v"`
+	At time.Time `json:"at"`
+}
+
+// Left is how much of ttl remains for s at now (never more than ttl, even
+// if the clock that stamped it runs ahead).
+func (s Stamped[T]) Left(ttl time.Duration, now time.Time) time.Duration {
+	return ttl - max(now.Sub(s.At), 0)
+}

@@ -42,13 +42,6 @@ type Client struct {
 	flags *cache.Local[bool]
 }
 
-// stamped is what the state store holds: the answer and when user gave
-// it, so a replica that finds it there knows how long it may keep it.
-type stamped[T any] struct {
-	V  T         `json:"v"`
-	At time.Time `json:"at"`
-}
-
 // New returns a Client over rpc.
 func New(rpc userv1.GraphServiceClient, c cache.Cache, cfg Config) *Client {
 	// Following lists can hold thousands of ids: keep fewer of them.
@@ -64,9 +57,9 @@ func cached[T any](ctx context.Context, c *Client, local *cache.Local[T], key st
 	if v, ok := local.Get(key); ok {
 		return v, nil
 	}
-	var e stamped[T]
+	var e cache.Stamped[T]
 	if c.cache.Get(ctx, key, &e) {
-		if left := c.cfg.TTL - max(time.Since(e.At), 0); left > 0 {
+		if left := e.Left(c.cfg.TTL, time.Now()); left > 0 {
 			local.Set(key, e.V, left)
 			return e.V, nil
 		}
@@ -75,7 +68,7 @@ func cached[T any](ctx context.Context, c *Client, local *cache.Local[T], key st
 	if err != nil {
 		return v, err
 	}
-	c.cache.Set(ctx, key, stamped[T]{V: v, At: time.Now()}, c.cfg.TTL)
+	c.cache.Set(ctx, key, cache.Stamped[T]{V: v, At: time.Now()}, c.cfg.TTL)
 	local.Set(key, v, c.cfg.TTL)
 	return v, nil
 }

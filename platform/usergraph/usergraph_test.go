@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"pixshare/platform/cache"
 	"pixshare/platform/cache/cachetest"
 	userv1 "pixshare/proto/user/v1"
 )
@@ -58,7 +59,7 @@ func TestAnswerFromAnotherReplicaKeepsItsTTL(t *testing.T) {
 	rpc, store := &fakeGraph{}, &cachetest.Store{}
 	ttl := time.Minute
 	// Another replica asked user almost a TTL ago.
-	store.Set(context.Background(), "following:u1", stamped[[]string]{V: []string{"x"}, At: time.Now().Add(-ttl + 50*time.Millisecond)}, ttl)
+	store.Set(context.Background(), "following:u1", cache.Stamped[[]string]{V: []string{"x"}, At: time.Now().Add(-ttl + 50*time.Millisecond)}, ttl)
 	c := New(rpc, store, Config{TTL: ttl, MaxFollowing: 10})
 
 	ids, err := c.Following(context.Background(), "u1")
