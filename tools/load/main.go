@@ -33,10 +33,10 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"pixshare/platform/phototest"
 	"pixshare/tools/load/internal/api"
 	"pixshare/tools/load/internal/attack"
 	"pixshare/tools/load/internal/mix"
-	"pixshare/platform/phototest"
 	"pixshare/tools/load/internal/plots"
 	"pixshare/tools/load/internal/procs"
 	"pixshare/tools/load/internal/refs"
