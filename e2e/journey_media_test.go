@@ -3,9 +3,10 @@ package e2e
 import (
 	"os"
 	"path/filepath"
-	"pixshare/platform/apitest"
 	"testing"
 	"time"
+
+	"pixshare/platform/apitest"
 
 	"pixshare/platform/daprtest"
 )

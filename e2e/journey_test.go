@@ -1,9 +1,10 @@
 package e2e
 
 import (
-	"pixshare/platform/apitest"
 	"strings"
 	"testing"
+
+	"pixshare/platform/apitest"
 )
 
 // TestFoundationJourney starts the stack as `make run` does, registers,

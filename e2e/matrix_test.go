@@ -12,9 +12,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"pixshare/contracts/events"
 	"pixshare/platform/database"
 	"pixshare/platform/database/dbtest"
-	"pixshare/platform/events"
 	"pixshare/platform/natsbroker"
 )
 

@@ -38,7 +38,7 @@ var apps = map[string]string{
 	"bin/gateway":     "pixshare/gateway/cmd/gateway",
 	"bin/post":        "pixshare/post/cmd/post",
 	"bin/thumbnailer": "pixshare/workers/cmd/thumbnailer",
-	"bin/indexer":     "pixshare/workers/cmd/indexer",
+	"bin/indexer":     "pixshare/search/cmd/indexer",
 	"bin/search":      "pixshare/search/cmd/search",
 	"bin/comment":     "pixshare/comment/cmd/comment",
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the image pipeline benchmarks (BenchmarkGenerate, BenchmarkReference,
-# BenchmarkVipsthumbnail of workers/internal/thumbnail) and the search
+# BenchmarkVipsthumbnail of workers/internal/adapters/thumbnail) and the search
 # benchmarks if there are any, and writes the raw output, a benchstat table,
 # a CPU profile summary of Generate and summary.md under
 # docs/benchmarks/bench-<UTC timestamp>/. `make bench` runs it.
@@ -62,13 +62,13 @@ export PIXSHARE_BENCH_IMAGES
 } >"$out/machine.txt"
 cat "$out/machine.txt" >&2
 
-thumb_cmd=(go test -run '^$' -bench '^Benchmark(Generate|Reference|Vipsthumbnail)$' -benchtime "$BENCHTIME" -count "$COUNT" -timeout 60m ./internal/thumbnail)
+thumb_cmd=(go test -run '^$' -bench '^Benchmark(Generate|Reference|Vipsthumbnail)$' -benchtime "$BENCHTIME" -count "$COUNT" -timeout 60m ./internal/adapters/thumbnail)
 log "cd workers && PIXSHARE_BENCH_IMAGES=$PIXSHARE_BENCH_IMAGES ${thumb_cmd[*]}"
 (cd workers && "${thumb_cmd[@]}") | tee "$out/thumbnail.txt" >&2
 
 log "CPU profile of BenchmarkGenerate"
 (cd workers && go test -run '^$' -bench '^BenchmarkGenerate$' -benchtime 3x -count 1 \
-	-cpuprofile "$tmp/generate.pprof" -o "$tmp/thumbnail.test" ./internal/thumbnail) >"$tmp/profile-run.txt"
+	-cpuprofile "$tmp/generate.pprof" -o "$tmp/thumbnail.test" ./internal/adapters/thumbnail) >"$tmp/profile-run.txt"
 go tool pprof -top -nodecount=30 "$tmp/thumbnail.test" "$tmp/generate.pprof" >"$out/generate-cpu-top.txt" 2>/dev/null
 
 search_pkgs=$(grep -rl --include='*_test.go' '^func Benchmark' search 2>/dev/null | xargs -r -n1 dirname | sort -u || true)

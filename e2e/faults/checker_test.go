@@ -11,9 +11,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"pixshare/contracts/media"
 	"pixshare/platform/daprtest"
-	"pixshare/platform/events"
-	postevents "pixshare/post/events"
+	"pixshare/platform/pubsub"
 )
 
 // invariants are what must hold once a scenario settles.
@@ -83,8 +83,8 @@ func (s *stack) violations(inv invariants) []string {
 			continue
 		}
 		if want == "ready" {
-			for _, size := range postevents.Sizes {
-				path := filepath.Join(s.env.Dir, "images", postevents.RenditionKey(p.ID, size))
+			for _, size := range media.Sizes() {
+				path := filepath.Join(s.env.Dir, "images", media.RenditionKey(p.ID, size))
 				if info, err := os.Stat(path); err != nil || info.Size() == 0 {
 					add("post %s lacks its %s image", p.ID, size)
 				}
@@ -162,7 +162,7 @@ func (s *stack) violations(inv invariants) []string {
 }
 
 // deadLetters reads every message on the dead-letter subject.
-func (s *stack) deadLetters() []events.DeadLetter {
+func (s *stack) deadLetters() []pubsub.DeadLetter {
 	s.t.Helper()
 	nc, err := nats.Connect(s.broker.URL())
 	if err != nil {
@@ -173,12 +173,12 @@ func (s *stack) deadLetters() []events.DeadLetter {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	sub, err := js.SubscribeSync(events.TopicDeadLetters, nats.DeliverAll(), nats.OrderedConsumer())
+	sub, err := js.SubscribeSync(pubsub.TopicDeadLetters, nats.DeliverAll(), nats.OrderedConsumer())
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
-	var out []events.DeadLetter
+	var out []pubsub.DeadLetter
 	for {
 		msg, err := sub.NextMsg(300 * time.Millisecond)
 		if err != nil {
@@ -191,7 +191,7 @@ func (s *stack) deadLetters() []events.DeadLetter {
 		if err := json.Unmarshal(msg.Data, &ce); err != nil {
 			continue
 		}
-		var dl events.DeadLetter
+		var dl pubsub.DeadLetter
 		if err := json.Unmarshal(ce.Data, &dl); err == nil {
 			out = append(out, dl)
 		}

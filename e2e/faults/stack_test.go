@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"pixshare/contracts/events"
 	"pixshare/platform/apitest"
 	"pixshare/platform/daprtest"
 )
@@ -43,7 +44,7 @@ var order = []struct{ id, pkg string }{
 	{"post", "pixshare/post/cmd/post"},
 	{"comment", "pixshare/comment/cmd/comment"},
 	{"search", "pixshare/search/cmd/search"},
-	{"indexer", "pixshare/workers/cmd/indexer"},
+	{"indexer", "pixshare/search/cmd/indexer"},
 	{"thumbnailer", "pixshare/workers/cmd/thumbnailer"},
 }
 
@@ -52,7 +53,7 @@ func start(t *testing.T, opts options) *stack {
 	if testing.Short() {
 		t.Skip("fault scenarios skipped in -short mode")
 	}
-	broker := daprtest.StartBroker(t)
+	broker := daprtest.StartBroker(t, events.Topics)
 	cache := opts.cache
 	if cache == "" {
 		cache = daprtest.InMemoryCache

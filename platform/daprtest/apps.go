@@ -17,7 +17,6 @@ import (
 	"gorm.io/gorm"
 
 	"pixshare/platform/database"
-	"pixshare/platform/events"
 	"pixshare/platform/natsbroker"
 )
 
@@ -193,19 +192,21 @@ func (a *App) Restart(t testing.TB, env map[string]string) {
 // Broker is an embedded NATS JetStream server with the project's stream.
 type Broker struct {
 	*natsbroker.Broker
-	Port int
-	dir  string
+	Port   int
+	dir    string
+	topics []string
 }
 
 // StartBroker runs the embedded broker on a free port with data in a temp
-// dir, creating the stream of every topic.
-func StartBroker(t testing.TB) *Broker {
+// dir, creating the stream with a subject per topic (contracts/events
+// lists them).
+func StartBroker(t testing.TB, topics []string) *Broker {
 	t.Helper()
 	port := FreePort(t)
-	return startBrokerAt(t, port, t.TempDir())
+	return startBrokerAt(t, port, t.TempDir(), topics)
 }
 
-func startBrokerAt(t testing.TB, port int, dir string) *Broker {
+func startBrokerAt(t testing.TB, port int, dir string, topics []string) *Broker {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -215,19 +216,19 @@ func startBrokerAt(t testing.TB, port int, dir string) *Broker {
 	}
 	t.Cleanup(b.Shutdown)
 	err = natsbroker.EnsureStream(ctx, b.URL(), natsbroker.Stream{
-		Name: "pixshare", Subjects: events.Topics, MaxAge: time.Hour, MaxBytes: 256 << 20,
+		Name: "pixshare", Subjects: topics, MaxAge: time.Hour, MaxBytes: 256 << 20,
 	})
 	if err != nil {
 		t.Fatalf("create stream: %v", err)
 	}
-	return &Broker{Broker: b, Port: port, dir: dir}
+	return &Broker{Broker: b, Port: port, dir: dir, topics: topics}
 }
 
 // RestartBroker starts a broker again on b's port with its data, after
 // b.Shutdown (fault tests).
 func RestartBroker(t testing.TB, b *Broker) *Broker {
 	t.Helper()
-	return startBrokerAt(t, b.Port, b.dir)
+	return startBrokerAt(t, b.Port, b.dir, b.topics)
 }
 
 // OpenDB opens the app's database (SQLite in WAL mode allows a reader

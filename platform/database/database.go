@@ -1,7 +1,7 @@
 // Package database opens the service's own database with GORM: SQLite
-// (pure Go, WAL, busy timeout, immediate transactions) by default, or
-// PostgreSQL when DATABASE_URL says so. The same repositories and tests run
-// on both.
+// (gorm.io/driver/sqlite, which needs cgo; WAL, busy timeout, immediate
+// transactions) by default, or PostgreSQL when DATABASE_URL says so. The
+// same repositories and tests run on both.
 package database
 
 import (
@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glebarez/sqlite"
+	"gorm.io/driver/sqlite"
 	"go.uber.org/zap"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -114,11 +114,13 @@ func sqliteDSN(url string) (string, error) {
 			return "", fmt.Errorf("create database directory: %w", err)
 		}
 	}
+	// mattn/go-sqlite3's DSN parameters: each applies to every connection
+	// the pool opens.
 	params := []string{
-		"_pragma=journal_mode(WAL)",
-		"_pragma=busy_timeout(10000)",
-		"_pragma=foreign_keys(1)",
-		"_pragma=synchronous(NORMAL)",
+		"_journal_mode=WAL",
+		"_busy_timeout=10000",
+		"_foreign_keys=1",
+		"_synchronous=NORMAL",
 		"_txlock=immediate",
 	}
 	if query != "" {

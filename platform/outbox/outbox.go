@@ -16,7 +16,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"pixshare/platform/events"
+	"pixshare/platform/pubsub"
 )
 
 // Message is one outbox row.
@@ -89,6 +89,6 @@ func Pending(ctx context.Context, db *gorm.DB) (Stats, error) {
 }
 
 // asMessage converts a row for publishing.
-func (m Message) asMessage() events.Message {
-	return events.Message{ID: m.ID, Type: m.Type, Data: m.Payload}
+func (m Message) asMessage() pubsub.Message {
+	return pubsub.Message{ID: m.ID, Type: m.Type, Data: m.Payload}
 }

@@ -9,7 +9,7 @@ import (
 	"go.uber.org/zap"
 	"gorm.io/gorm"
 
-	"pixshare/platform/events"
+	"pixshare/platform/pubsub"
 )
 
 // RelayConfig is read from the environment.
@@ -30,14 +30,14 @@ type RelayConfig struct {
 // Relay publishes outbox rows in id order and marks them published.
 type Relay struct {
 	db     *gorm.DB
-	pub    events.Publisher
+	pub    pubsub.Publisher
 	cfg    RelayConfig
 	logger *zap.Logger
 	nudge  chan struct{}
 }
 
 // NewRelay returns a relay over db publishing with pub.
-func NewRelay(db *gorm.DB, pub events.Publisher, cfg RelayConfig, logger *zap.Logger) *Relay {
+func NewRelay(db *gorm.DB, pub pubsub.Publisher, cfg RelayConfig, logger *zap.Logger) *Relay {
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
 	}

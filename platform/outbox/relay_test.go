@@ -11,18 +11,18 @@ import (
 	"gorm.io/gorm"
 
 	"pixshare/platform/database/dbtest"
-	"pixshare/platform/events"
+	"pixshare/platform/pubsub"
 )
 
-// recorder is a hand-written events.Publisher that can fail.
+// recorder is a hand-written pubsub.Publisher that can fail.
 type recorder struct {
 	mu     sync.Mutex
-	got    []events.Message
+	got    []pubsub.Message
 	failOn int // fail the n-th call (1-based); 0 never
 	calls  int
 }
 
-func (r *recorder) Publish(_ context.Context, _ string, m events.Message) error {
+func (r *recorder) Publish(_ context.Context, _ string, m pubsub.Message) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls++

@@ -136,7 +136,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.ceiling, "ceiling", false, "also compare warm GET /v1/posts/{id} with GET /healthz (the gateway's constant JSON), each in a closed loop")
 	fs.DurationVar(&cfg.ceilingDuration, "ceiling-duration", 5*time.Second, "length of each ceiling loop")
 	fs.Uint64Var(&cfg.ceilingWorkers, "ceiling-workers", 8, "concurrent requests of the ceiling loops")
-	fs.BoolVar(&cfg.refs, "refs", true, "measure the gRPC, search SQL and password-hash references")
+	fs.BoolVar(&cfg.refs, "refs", true, "measure the gRPC and password-hash references (search SQL: make bench)")
 	fs.DurationVar(&cfg.refsDuration, "refs-duration", 2*time.Second, "length of each reference measurement")
 	fs.StringVar(&cfg.dataDir, "data", filepath.Join(root, ".data"), "the stack's data directory (tokens/, search.db)")
 	fs.StringVar(&cfg.userGRPC, "user-grpc", "127.0.0.1:50101", "the user app's own gRPC port (dapr.yaml appPort)")
@@ -429,14 +429,6 @@ func references(ctx context.Context, cfg config, data seed.Data, rep *report.Rep
 		} else {
 			rep.GRPC = &g
 		}
-	}
-
-	logf("load: search SQL")
-	q, err := refs.RunSQL(ctx, refs.SQLConfig{Path: filepath.Join(cfg.dataDir, "search.db"), Tags: seed.PairTags[:], Limit: 20, Duration: cfg.refsDuration})
-	if err != nil {
-		rep.Skipped["search sql"] = err.Error()
-	} else {
-		rep.SQL = &q
 	}
 
 	logf("load: argon2id hashes")

@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"pixshare/platform/events"
+	"pixshare/contracts/events"
 )
 
 // options are the command-line settings; see newFlagSet for their meaning.

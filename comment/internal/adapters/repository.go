@@ -11,11 +11,10 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	commentevents "pixshare/comment/events"
 	"pixshare/comment/internal/domain"
+	"pixshare/contracts/events"
 	"pixshare/platform/apperror"
 	"pixshare/platform/database"
-	"pixshare/platform/events"
 	"pixshare/platform/outbox"
 )
 
@@ -61,8 +60,8 @@ func Migrate(db *gorm.DB) error {
 }
 
 func deleted(tx *gorm.DB, r commentRow) error {
-	_, err := outbox.Enqueue(tx, events.TopicDomainEvents, commentevents.TypeCommentDeleted,
-		commentevents.CommentDeleted{CommentID: r.ID, PostID: r.PostID, AuthorID: r.AuthorID})
+	_, err := outbox.Enqueue(tx, events.TopicDomainEvents, events.TypeCommentDeleted,
+		events.CommentDeleted{CommentID: r.ID, PostID: r.PostID, AuthorID: r.AuthorID})
 	return err
 }
 
@@ -80,8 +79,8 @@ func (r *Repository) Create(ctx context.Context, c *domain.Comment) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		_, err := outbox.Enqueue(tx, events.TopicDomainEvents, commentevents.TypeCommentCreated,
-			commentevents.CommentCreated{CommentID: row.ID, PostID: row.PostID, AuthorID: row.AuthorID, CreatedAt: row.CreatedAt})
+		_, err := outbox.Enqueue(tx, events.TopicDomainEvents, events.TypeCommentCreated,
+			events.CommentCreated{CommentID: row.ID, PostID: row.PostID, AuthorID: row.AuthorID, CreatedAt: row.CreatedAt})
 		return err
 	})
 	if err != nil {

@@ -35,17 +35,19 @@ type Post struct {
 	AuthorID string
 }
 
-// Posts looks up posts as a viewer sees them (NotFound when missing,
-// deleted, or hidden by a block between viewer and author).
+// Posts looks up live posts (NotFound when missing or deleted).
 type Posts interface {
-	Visible(ctx context.Context, postID, viewer string) (Post, error)
+	Get(ctx context.Context, postID string) (Post, error)
 	// Forget drops what is cached about a post.
 	Forget(ctx context.Context, postID string)
 }
 
-// Blocks returns the users in a block relationship with a user.
+// Blocks answers who is in a block relationship with whom.
 type Blocks interface {
+	// Blocked returns the users in a block relationship with userID.
 	Blocked(ctx context.Context, userID string) ([]string, error)
+	// IsBlocked reports whether either user blocks the other.
+	IsBlocked(ctx context.Context, a, b string) (bool, error)
 }
 
 // Outbox wakes the relay after a commit that enqueued events.
@@ -66,9 +68,33 @@ func NewService(repo Repository, posts Posts, blocks Blocks, outbox Outbox) *Ser
 	return &Service{repo: repo, posts: posts, blocks: blocks, outbox: outbox}
 }
 
+// ErrNoPost is what a viewer gets for a post that is missing, deleted or
+// hidden from them by a block: the same answer, so a block reveals nothing.
+var ErrNoPost = apperror.New(apperror.NotFound, "post not found")
+
+// visiblePost returns the post when viewer ("" for anonymous) may see it:
+// it exists, and viewer and its author do not block each other.
+func (s *Service) visiblePost(ctx context.Context, postID, viewer string) (Post, error) {
+	post, err := s.posts.Get(ctx, postID)
+	if err != nil {
+		return Post{}, err
+	}
+	if viewer == "" || viewer == post.AuthorID {
+		return post, nil
+	}
+	blocked, err := s.blocks.IsBlocked(ctx, viewer, post.AuthorID)
+	if err != nil {
+		return Post{}, err
+	}
+	if blocked {
+		return Post{}, ErrNoPost
+	}
+	return post, nil
+}
+
 // List pages the comments of a post the viewer can see.
 func (s *Service) List(ctx context.Context, viewer, postID, after string, limit int) ([]domain.Comment, error) {
-	if _, err := s.posts.Visible(ctx, postID, viewer); err != nil {
+	if _, err := s.visiblePost(ctx, postID, viewer); err != nil {
 		return nil, err
 	}
 	var exclude []string
@@ -87,7 +113,7 @@ func (s *Service) Create(ctx context.Context, actor, postID, body string) (domai
 	if err != nil {
 		return domain.Comment{}, err
 	}
-	if _, err := s.posts.Visible(ctx, postID, actor); err != nil {
+	if _, err := s.visiblePost(ctx, postID, actor); err != nil {
 		return domain.Comment{}, err
 	}
 	c := domain.Comment{ID: uuid.Must(uuid.NewV7()).String(), PostID: postID, AuthorID: actor, Body: body,
@@ -105,7 +131,7 @@ func (s *Service) Edit(ctx context.Context, actor, postID, id, body string) (dom
 	if err != nil {
 		return domain.Comment{}, err
 	}
-	if _, err := s.posts.Visible(ctx, postID, actor); err != nil {
+	if _, err := s.visiblePost(ctx, postID, actor); err != nil {
 		return domain.Comment{}, err
 	}
 	return s.repo.UpdateBody(ctx, postID, id, actor, body)
@@ -113,7 +139,7 @@ func (s *Service) Edit(ctx context.Context, actor, postID, id, body string) (dom
 
 // Delete removes a comment; its author or the post's author may.
 func (s *Service) Delete(ctx context.Context, actor, postID, id string) error {
-	post, err := s.posts.Visible(ctx, postID, actor)
+	post, err := s.visiblePost(ctx, postID, actor)
 	if err != nil {
 		return err
 	}

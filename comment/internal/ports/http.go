@@ -13,14 +13,13 @@ import (
 	"pixshare/comment/api"
 	"pixshare/comment/internal/app"
 	"pixshare/comment/internal/domain"
+	"pixshare/contracts/events"
 	"pixshare/platform/auth"
-	platformevents "pixshare/platform/events"
 	"pixshare/platform/httpserver"
 	"pixshare/platform/openapi"
 	"pixshare/platform/page"
+	"pixshare/platform/pubsub"
 	"pixshare/platform/ratelimit"
-	postevents "pixshare/post/events"
-	userevents "pixshare/user/events"
 )
 
 // Limits are the rate limits of creating comments.
@@ -165,17 +164,17 @@ func (h *HTTP) delete(w http.ResponseWriter, r *http.Request) {
 }
 
 // Subscribe routes the domain events the comment service reacts to.
-func Subscribe(sub *platformevents.Subscriber, svc *app.Service) error {
-	return sub.Subscribe(platformevents.TopicDomainEvents, map[string]platformevents.Handler{
-		postevents.TypePostDeleted: func(ctx context.Context, ev platformevents.Event) error {
-			e, err := postevents.ParsePostDeleted(ev.Data)
+func Subscribe(sub *pubsub.Subscriber, svc *app.Service) error {
+	return sub.Subscribe(events.TopicDomainEvents, map[string]pubsub.Handler{
+		events.TypePostDeleted: func(ctx context.Context, ev pubsub.Event) error {
+			e, err := events.ParsePostDeleted(ev.Data)
 			if err != nil {
 				return err
 			}
 			return svc.OnPostDeleted(ctx, e.PostID)
 		},
-		userevents.TypeUserDeleted: func(ctx context.Context, ev platformevents.Event) error {
-			e, err := userevents.ParseUserDeleted(ev.Data)
+		events.TypeUserDeleted: func(ctx context.Context, ev pubsub.Event) error {
+			e, err := events.ParseUserDeleted(ev.Data)
 			if err != nil {
 				return err
 			}

@@ -11,18 +11,17 @@ import (
 	"pixshare/comment/internal/adapters"
 	"pixshare/comment/internal/app"
 	"pixshare/comment/internal/ports"
-	"pixshare/platform/auth"
+	"pixshare/contracts/postclient"
+	"pixshare/contracts/userclient"
 	"pixshare/platform/cache"
 	"pixshare/platform/config"
 	"pixshare/platform/database"
-	"pixshare/platform/events"
 	"pixshare/platform/grpcserver"
 	"pixshare/platform/httpserver"
 	"pixshare/platform/outbox"
+	"pixshare/platform/pubsub"
 	"pixshare/platform/ratelimit"
 	"pixshare/platform/sidecar"
-	"pixshare/platform/usergraph"
-	postv1 "pixshare/proto/post/v1"
 )
 
 // AppID is the Dapr app id.
@@ -46,18 +45,17 @@ var Module = fx.Options(
 	database.WithDefaultURL("sqlite://.data/comment.db"),
 	database.Module,
 	cache.Module(AppID),
-	events.Module(AppID),
+	pubsub.Module(AppID),
 	outbox.Module,
-	auth.ClientModule,
-	usergraph.Module,
+	userclient.Module,
 	ratelimit.Module,
 	fx.Provide(
 		config.Load[Config],
 		fx.Annotate(adapters.NewRepository, fx.As(new(app.Repository))),
-		func(cfg Config, conn *grpc.ClientConn, g *usergraph.Client, c cache.Cache) app.Posts {
-			return adapters.NewPosts(postv1.NewPostServiceClient(sidecar.NewAppConn(conn, "post")), g, c, cfg.PostCacheTTL)
+		func(cfg Config, conn *grpc.ClientConn, c cache.Cache) app.Posts {
+			return adapters.NewPosts(postclient.NewThroughSidecar(conn), c, cfg.PostCacheTTL)
 		},
-		func(g *usergraph.Client) app.Blocks { return g },
+		func(g *userclient.Graph) app.Blocks { return g },
 		func(r *outbox.Relay) app.Outbox { return r },
 		app.NewService,
 		func(cfg Config) ports.Limits {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"pixshare/comment/api"
+	"pixshare/contracts/events"
 	"pixshare/platform/apitest"
 	"pixshare/platform/daprtest"
 	"pixshare/platform/openapi/openapitest"
@@ -27,7 +28,7 @@ type stack struct {
 
 func startStack(t *testing.T) *stack {
 	t.Helper()
-	broker := daprtest.StartBroker(t)
+	broker := daprtest.StartBroker(t, events.Topics)
 	env := daprtest.NewEnv(t, daprtest.JetStreamPubSub(broker.Port), daprtest.InMemoryCache, daprtest.LocalImages, daprtest.LocalSecrets)
 	env.WriteSecrets(t, `{"jwt-signing-key": "a-test-signing-key-that-is-long-enough-0123456789"}`)
 	noCache := map[string]string{"GRAPH_CACHE_TTL": "0s", "AUTH_CACHE_TTL": "0s", "POST_CACHE_TTL": "0s", "ARGON2_MEMORY_KIB": "8192", "ARGON2_ITERATIONS": "1"}

@@ -25,28 +25,28 @@ import (
 	"pixshare/platform/cache"
 	"pixshare/platform/daprtest"
 	"pixshare/platform/database/dbtest"
-	"pixshare/platform/events"
 	"pixshare/platform/grpcserver"
 	"pixshare/platform/outbox"
+	"pixshare/platform/pubsub"
 	"pixshare/platform/sidecar"
 )
 
 type recorder struct {
 	mu  sync.Mutex
-	got []events.Event
+	got []pubsub.Event
 }
 
-func (r *recorder) handle(_ context.Context, ev events.Event) error {
+func (r *recorder) handle(_ context.Context, ev pubsub.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.got = append(r.got, ev)
 	return nil
 }
 
-func (r *recorder) events() []events.Event {
+func (r *recorder) events() []pubsub.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]events.Event(nil), r.got...)
+	return append([]pubsub.Event(nil), r.got...)
 }
 
 type app struct {
@@ -58,7 +58,7 @@ type app struct {
 
 // startApp starts an app's gRPC server (with register run before serving)
 // beside a fresh sidecar.
-func startApp(t *testing.T, env *daprtest.Env, id string, register func(*grpcserver.Server, events.Publisher)) *app {
+func startApp(t *testing.T, env *daprtest.Env, id string, register func(*grpcserver.Server, pubsub.Publisher)) *app {
 	t.Helper()
 	_, appToken := env.Tokens(id)
 	srv, err := grpcserver.New(grpcserver.Config{Host: "127.0.0.1", APIToken: appToken, MaxMessageBytes: 64 << 20}, zap.NewNop())
@@ -75,7 +75,7 @@ func startApp(t *testing.T, env *daprtest.Env, id string, register func(*grpcser
 	t.Cleanup(func() { _ = conn.Close() })
 	client := dapr.NewClientWithConnection(conn)
 	if register != nil {
-		register(srv, events.NewDaprPublisher(client, "pubsub"))
+		register(srv, pubsub.NewDaprPublisher(client, "pubsub"))
 	}
 	srv.Start()
 	t.Cleanup(func() { srv.Stop(context.Background()) })
@@ -89,17 +89,17 @@ func startApp(t *testing.T, env *daprtest.Env, id string, register func(*grpcser
 func TestPubSubOutboxAndDeadLetters(t *testing.T) {
 	env := daprtest.NewEnv(t, daprtest.InMemoryPubSub, daprtest.InMemoryCache)
 	created, dead := &recorder{}, &recorder{}
-	a := startApp(t, env, "alpha", func(srv *grpcserver.Server, pub events.Publisher) {
-		sub := events.NewSubscriber(srv.Callback, "pubsub", "alpha", pub, zap.NewNop())
-		if err := sub.Subscribe("things", map[string]events.Handler{
+	a := startApp(t, env, "alpha", func(srv *grpcserver.Server, pub pubsub.Publisher) {
+		sub := pubsub.NewSubscriber(srv.Callback, "pubsub", "alpha", pub, zap.NewNop())
+		if err := sub.Subscribe("things", map[string]pubsub.Handler{
 			"thing.created": created.handle,
-			"thing.poison": func(context.Context, events.Event) error {
-				return events.Poison(errors.New("cannot ever work"))
+			"thing.poison": func(context.Context, pubsub.Event) error {
+				return pubsub.Poison(errors.New("cannot ever work"))
 			},
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if err := sub.Subscribe(events.TopicDeadLetters, map[string]events.Handler{events.TypeDeadLetter: dead.handle}); err != nil {
+		if err := sub.Subscribe(pubsub.TopicDeadLetters, map[string]pubsub.Handler{pubsub.TypeDeadLetter: dead.handle}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -116,7 +116,7 @@ func TestPubSubOutboxAndDeadLetters(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
-	relay := outbox.NewRelay(db, events.NewDaprPublisher(a.client, "pubsub"), outbox.RelayConfig{}, zap.NewNop())
+	relay := outbox.NewRelay(db, pubsub.NewDaprPublisher(a.client, "pubsub"), outbox.RelayConfig{}, zap.NewNop())
 	n, err := relay.Flush(context.Background())
 	if err != nil || n != 4 {
 		t.Fatalf("flush: %d, %v", n, err)
@@ -139,7 +139,7 @@ func TestPubSubOutboxAndDeadLetters(t *testing.T) {
 	if !got[ids[0]] || !got[ids[3]] {
 		t.Errorf("CloudEvent ids %v are not the outbox row ids %v", got, ids)
 	}
-	var dl events.DeadLetter
+	var dl pubsub.DeadLetter
 	if err := json.Unmarshal(dead.events()[0].Data, &dl); err != nil {
 		t.Fatal(err)
 	}

@@ -12,11 +12,10 @@ import (
 
 	"gorm.io/gorm"
 
+	"pixshare/contracts/events"
 	"pixshare/platform/apperror"
 	"pixshare/platform/database"
-	platformevents "pixshare/platform/events"
 	"pixshare/platform/outbox"
-	"pixshare/post/events"
 	"pixshare/post/internal/app"
 	"pixshare/post/internal/domain"
 )
@@ -118,10 +117,10 @@ func (r *Repository) Create(ctx context.Context, p *domain.Post) error {
 			return err
 		}
 		created := row.toDomain()
-		if err := enqueue(tx, platformevents.TopicThumbnails, events.TypeThumbnailRequested, thumbnailRequest(created)); err != nil {
+		if err := enqueue(tx, events.TopicThumbnails, events.TypeThumbnailRequested, thumbnailRequest(created)); err != nil {
 			return err
 		}
-		return enqueue(tx, platformevents.TopicSearchIndex, events.TypeIndexUpsert, indexUpsert(created))
+		return enqueue(tx, events.TopicSearchIndex, events.TypeIndexUpsert, indexUpsert(created))
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) && p.IdempotencyKey != "" {
 		return app.ErrDuplicateUpload
@@ -193,7 +192,7 @@ func (r *Repository) Update(ctx context.Context, id string, change func(*domain.
 		}
 		out = updated.toDomain()
 		if publish {
-			return enqueue(tx, platformevents.TopicSearchIndex, events.TypeIndexUpsert, indexUpsert(out))
+			return enqueue(tx, events.TopicSearchIndex, events.TypeIndexUpsert, indexUpsert(out))
 		}
 		return nil
 	})
@@ -216,10 +215,10 @@ func deleteRow(tx *gorm.DB, row postRow) error {
 		return res.Error
 	}
 	rm := events.IndexRemove{PostID: row.ID, AuthorID: row.AuthorID, Version: row.Version + 1}
-	if err := enqueue(tx, platformevents.TopicSearchIndex, events.TypeIndexRemove, rm); err != nil {
+	if err := enqueue(tx, events.TopicSearchIndex, events.TypeIndexRemove, rm); err != nil {
 		return err
 	}
-	return enqueue(tx, platformevents.TopicDomainEvents, events.TypePostDeleted,
+	return enqueue(tx, events.TopicDomainEvents, events.TypePostDeleted,
 		events.PostDeleted{PostID: row.ID, AuthorID: row.AuthorID, DeletedAt: now})
 }
 
@@ -351,12 +350,12 @@ func (r *Repository) Rerequest(ctx context.Context, p domain.Post) error {
 			return nil
 		}
 		if !cur.ThumbnailReady {
-			if err := enqueue(tx, platformevents.TopicThumbnails, events.TypeThumbnailRequested, thumbnailRequest(cur)); err != nil {
+			if err := enqueue(tx, events.TopicThumbnails, events.TypeThumbnailRequested, thumbnailRequest(cur)); err != nil {
 				return err
 			}
 		}
 		if !cur.Indexed() {
-			if err := enqueue(tx, platformevents.TopicSearchIndex, events.TypeIndexUpsert, indexUpsert(cur)); err != nil {
+			if err := enqueue(tx, events.TopicSearchIndex, events.TypeIndexUpsert, indexUpsert(cur)); err != nil {
 				return err
 			}
 		}

@@ -12,10 +12,11 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"pixshare/contracts/events"
+	"pixshare/contracts/media"
 	"pixshare/platform/apperror"
 	"pixshare/platform/database/dbtest"
 	"pixshare/platform/outbox"
-	"pixshare/post/events"
 	"pixshare/post/internal/app"
 	"pixshare/post/internal/domain"
 )
@@ -32,7 +33,7 @@ func mkPost(t *testing.T, r *Repository, author string, tags ...string) domain.P
 	t.Helper()
 	id := uuid.Must(uuid.NewV7()).String()
 	p := domain.Post{ID: id, AuthorID: author, Caption: "c " + id, Tags: tags, Status: domain.StatusProcessing,
-		Version: 1, OriginalKey: events.OriginalKey(id), Format: "jpeg", Width: 10, Height: 10}
+		Version: 1, OriginalKey: media.OriginalKey(id), Format: "jpeg", Width: 10, Height: 10}
 	if err := r.Create(context.Background(), &p); err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +334,7 @@ func TestIdempotencyKeys(t *testing.T) {
 		mk := func(author, key string) error {
 			id := uuid.Must(uuid.NewV7()).String()
 			p := domain.Post{ID: id, AuthorID: author, Tags: []string{}, Status: domain.StatusProcessing, Version: 1,
-				OriginalKey: events.OriginalKey(id), IdempotencyKey: key}
+				OriginalKey: media.OriginalKey(id), IdempotencyKey: key}
 			return r.Create(ctx, &p)
 		}
 		if err := mk(author, "k1"); err != nil {

@@ -10,13 +10,12 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
+	"pixshare/contracts/media"
 	"pixshare/platform/apperror"
 	"pixshare/platform/blob"
 	"pixshare/platform/cache"
 	"pixshare/platform/logging"
-	"pixshare/post/events"
 	"pixshare/post/internal/domain"
-	"pixshare/post/media"
 )
 
 // Config holds the limits the use cases enforce.
@@ -95,7 +94,7 @@ func (s *Service) create(ctx context.Context, author string, up Upload) (domain.
 	id := uuid.Must(uuid.NewV7()).String()
 	p := domain.Post{
 		ID: id, AuthorID: author, Caption: caption, Tags: tags, Status: domain.StatusProcessing,
-		Version: 1, OriginalKey: events.OriginalKey(id), Format: string(info.Format), Width: info.Width, Height: info.Height,
+		Version: 1, OriginalKey: media.OriginalKey(id), Format: string(info.Format), Width: info.Width, Height: info.Height,
 		IdempotencyKey: up.IdempotencyKey,
 	}
 	if err := s.images.Put(ctx, p.OriginalKey, up.Image); err != nil {
@@ -245,7 +244,7 @@ func (s *Service) Delete(ctx context.Context, actor, id string) error {
 // Image returns the bytes of one size of a post's image. A size the
 // thumbnailer has not made yet is NotFound with a Retry-After.
 func (s *Service) Image(ctx context.Context, viewer, id, size string) ([]byte, error) {
-	if !validSize(size) {
+	if !media.ValidSize(size) {
 		return nil, apperror.Invalidf("size must be one of thumb, small, medium, large, original").
 			WithFields(apperror.FieldError{Field: "size", Message: "unknown size"})
 	}
@@ -259,20 +258,11 @@ func (s *Service) Image(ctx context.Context, viewer, id, size string) ([]byte, e
 		}
 		return nil, apperror.NotFoundf("the %s size is not ready yet", size).WithRetryAfter(s.cfg.RetryAfter)
 	}
-	data, err := s.images.Get(ctx, events.RenditionKey(id, size))
+	data, err := s.images.Get(ctx, media.RenditionKey(id, size))
 	if errors.Is(err, blob.ErrNotFound) {
 		return nil, apperror.NotFoundf("the %s size is not available", size).WithRetryAfter(s.cfg.RetryAfter)
 	}
 	return data, err
-}
-
-func validSize(size string) bool {
-	for _, s := range events.Sizes {
-		if s == size {
-			return true
-		}
-	}
-	return false
 }
 
 // Feed pages the viewer's feed: their own posts and the ready posts of

@@ -6,8 +6,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"pixshare/contracts/tags"
 	"pixshare/platform/apperror"
-	"pixshare/post/tags"
 )
 
 // Status of a post's processing.

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"pixshare/contracts/tags"
 	"pixshare/platform/apperror"
-	"pixshare/post/tags"
 )
 
 func TestParseTags(t *testing.T) {

@@ -3,6 +3,7 @@ package ports
 import (
 	"context"
 
+	"pixshare/contracts/postclient"
 	"pixshare/platform/apperror"
 	"pixshare/post/internal/app"
 	"pixshare/post/internal/domain"
@@ -65,15 +66,12 @@ func (g *GRPC) ListPosts(ctx context.Context, req *postv1.ListPostsRequest) (*po
 	return out, nil
 }
 
-// StatusDeleted answers a progress report about a post that is gone: the
-// report is acknowledged (not an error, which the workers' sidecars would
-// retry and count against this service).
-const StatusDeleted = "deleted"
-
 // reportStatus turns a progress report's outcome into its answer.
 func reportStatus(p domain.Post, err error) (string, error) {
 	if apperror.Is(err, apperror.NotFound) {
-		return StatusDeleted, nil
+		// Acknowledged, not an error, which the workers' sidecars would
+		// retry and count against this service.
+		return postclient.StatusDeleted, nil
 	}
 	if err != nil {
 		return "", err

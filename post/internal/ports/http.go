@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/mux"
 	"go.uber.org/zap"
 
+	"pixshare/contracts/media"
 	"pixshare/platform/apperror"
 	"pixshare/platform/auth"
 	"pixshare/platform/httpserver"
@@ -24,7 +25,6 @@ import (
 	"pixshare/platform/page"
 	"pixshare/platform/ratelimit"
 	"pixshare/post/api"
-	"pixshare/post/events"
 	"pixshare/post/internal/app"
 	"pixshare/post/internal/domain"
 )
@@ -88,8 +88,8 @@ type postBody struct {
 // toBody renders a post. Width and height are the upload's until the
 // thumbnailer reports the upright (EXIF-oriented) dimensions.
 func toBody(p domain.Post) postBody {
-	images := make(map[string]string, len(events.Sizes))
-	for _, s := range events.Sizes {
+	images := make(map[string]string, len(media.Sizes()))
+	for _, s := range media.Sizes() {
 		images[s] = "/v1/posts/" + p.ID + "/image?size=" + s
 	}
 	return postBody{
@@ -308,7 +308,7 @@ func (h *HTTP) delete(w http.ResponseWriter, r *http.Request) {
 func (h *HTTP) image(w http.ResponseWriter, r *http.Request) {
 	id, size := mux.Vars(r)["id"], r.URL.Query().Get("size")
 	if size == "" {
-		size = events.SizeOriginal
+		size = media.SizeOriginal
 	}
 	data, err := h.svc.Image(r.Context(), viewer(r), id, size)
 	if err != nil {

@@ -12,18 +12,17 @@ import (
 	"go.uber.org/zap"
 	"gorm.io/gorm"
 
-	"pixshare/platform/auth"
+	"pixshare/contracts/userclient"
 	"pixshare/platform/blob"
 	"pixshare/platform/cache"
 	"pixshare/platform/config"
 	"pixshare/platform/database"
-	"pixshare/platform/events"
 	"pixshare/platform/grpcserver"
 	"pixshare/platform/httpserver"
 	"pixshare/platform/outbox"
+	"pixshare/platform/pubsub"
 	"pixshare/platform/ratelimit"
 	"pixshare/platform/sidecar"
-	"pixshare/platform/usergraph"
 	"pixshare/post/internal/adapters"
 	"pixshare/post/internal/app"
 	"pixshare/post/internal/ports"
@@ -75,16 +74,15 @@ var Module = fx.Options(
 	database.WithDefaultURL("sqlite://.data/post.db"),
 	database.Module,
 	cache.Module(AppID),
-	events.Module(AppID),
+	pubsub.Module(AppID),
 	outbox.Module,
-	auth.ClientModule,
-	usergraph.Module,
+	userclient.Module,
 	ratelimit.Module,
 	fx.Provide(
 		config.Load[Config],
 		fx.Annotate(adapters.NewRepository, fx.As(new(app.Repository))),
 		func(cfg Config, client dapr.Client) app.Images { return blob.NewDapr(client, cfg.ImagesBinding) },
-		func(g *usergraph.Client) app.Graph { return g },
+		func(g *userclient.Graph) app.Graph { return g },
 		func(r *outbox.Relay) app.Outbox { return r },
 		func(cfg Config) app.Config {
 			return app.Config{MaxPixels: cfg.UploadMaxPixels, RetryAfter: cfg.ImageRetryAfter,

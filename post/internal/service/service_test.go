@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"pixshare/contracts/events"
 	"pixshare/platform/daprtest"
 	"pixshare/platform/database"
 	"pixshare/platform/openapi/openapitest"
@@ -36,7 +37,7 @@ type stack struct {
 
 func startStack(t *testing.T, withThumbnailer bool, postEnv map[string]string) *stack {
 	t.Helper()
-	broker := daprtest.StartBroker(t)
+	broker := daprtest.StartBroker(t, events.Topics)
 	env := daprtest.NewEnv(t, daprtest.JetStreamPubSub(broker.Port), daprtest.InMemoryCache, daprtest.LocalImages, daprtest.LocalSecrets)
 	env.WriteSecrets(t, `{"jwt-signing-key": "a-test-signing-key-that-is-long-enough-0123456789"}`)
 	root, err := daprtest.RepoRoot()

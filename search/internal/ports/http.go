@@ -8,12 +8,12 @@ import (
 
 	"go.uber.org/zap"
 
+	"pixshare/contracts/media"
 	"pixshare/platform/apperror"
 	"pixshare/platform/auth"
 	"pixshare/platform/httpserver"
 	"pixshare/platform/openapi"
 	"pixshare/platform/page"
-	"pixshare/post/events"
 	"pixshare/search/api"
 	"pixshare/search/internal/app"
 )
@@ -70,7 +70,7 @@ func (h *HTTP) search(w http.ResponseWriter, r *http.Request) {
 	items := make([]summary, len(res.Docs))
 	for i, d := range res.Docs {
 		items[i] = summary{ID: d.PostID, AuthorID: d.AuthorID, Caption: d.Caption, Tags: d.Tags,
-			ThumbnailURL: "/v1/posts/" + d.PostID + "/image?size=" + events.SizeThumb, CreatedAt: d.CreatedAt.UTC()}
+			ThumbnailURL: "/v1/posts/" + d.PostID + "/image?size=" + media.SizeThumb, CreatedAt: d.CreatedAt.UTC()}
 	}
 	httpserver.WriteJSON(w, http.StatusOK, map[string]any{"items": items, "total": res.Total})
 }

@@ -20,9 +20,9 @@ import (
 	"pixshare/platform/httpserver"
 	"pixshare/platform/openapi/openapitest"
 	"pixshare/search/api"
+	"pixshare/search/internal/adapters/sqlengine"
 	"pixshare/search/internal/app"
-	"pixshare/search/readmodel"
-	"pixshare/search/readmodel/sqlengine"
+	"pixshare/search/internal/domain"
 )
 
 // tokens is a hand-written Authenticator: token "u:<id>" is user <id>.
@@ -54,10 +54,10 @@ func (c *memCache) Get(_ context.Context, k string, dst any) bool {
 	if ok {
 		c.hits++
 		switch d := dst.(type) {
-		case *readmodel.Result:
-			*d = v.(readmodel.Result)
-		case *[]readmodel.TagCount:
-			*d = v.([]readmodel.TagCount)
+		case *domain.Result:
+			*d = v.(domain.Result)
+		case *[]domain.TagCount:
+			*d = v.([]domain.TagCount)
 		}
 	}
 	return ok
@@ -75,7 +75,7 @@ var _ cache.Cache = (*memCache)(nil)
 
 type fixture struct {
 	srv    *httptest.Server
-	engine readmodel.Engine
+	engine app.Engine
 	doc    *openapitest.Doc
 	cache  *memCache
 	rt     *httpserver.Router
@@ -95,7 +95,7 @@ func newFixture(t *testing.T) *fixture {
 	srv := httptest.NewServer(rt.Handler())
 	t.Cleanup(srv.Close)
 	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-	for i, d := range []readmodel.Doc{
+	for i, d := range []domain.Doc{
 		{PostID: "p1", AuthorID: "alice", Caption: "Sunset", Tags: []string{"sunset", "sea"}, Version: 1},
 		{PostID: "p2", AuthorID: "carol", Caption: "Sunset again", Tags: []string{"sunset"}, Version: 1},
 	} {

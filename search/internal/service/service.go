@@ -1,4 +1,4 @@
-// Package service wires the search service with fx.
+// Package service wires the search service and the indexer with fx.
 package service
 
 import (
@@ -6,17 +6,14 @@ import (
 
 	"go.uber.org/fx"
 
-	"pixshare/platform/auth"
+	"pixshare/contracts/userclient"
 	"pixshare/platform/cache"
 	"pixshare/platform/config"
 	"pixshare/platform/grpcserver"
 	"pixshare/platform/httpserver"
 	"pixshare/platform/sidecar"
-	"pixshare/platform/usergraph"
 	"pixshare/search/internal/app"
 	"pixshare/search/internal/ports"
-	"pixshare/search/readmodel"
-	"pixshare/search/readmodel/engine"
 )
 
 // AppID is the Dapr app id.
@@ -34,14 +31,13 @@ var Module = fx.Options(
 	grpcserver.Module,
 	sidecar.Module,
 	httpserver.Module,
-	engine.Module,
+	EngineModule,
 	cache.Module(AppID),
-	auth.ClientModule,
-	usergraph.Module,
+	userclient.Module,
 	fx.Provide(
 		config.Load[Config],
-		func(g *usergraph.Client) app.Blocks { return g },
-		func(cfg Config, e readmodel.Engine, b app.Blocks, c cache.Cache) *app.Service {
+		func(g *userclient.Graph) app.Blocks { return g },
+		func(cfg Config, e app.Engine, b app.Blocks, c cache.Cache) *app.Service {
 			return app.NewService(e, b, c, cfg.ResultCacheTTL)
 		},
 	),

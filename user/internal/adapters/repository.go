@@ -10,11 +10,10 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"pixshare/contracts/events"
 	"pixshare/platform/apperror"
 	"pixshare/platform/database"
-	"pixshare/platform/events"
 	"pixshare/platform/outbox"
-	userevents "pixshare/user/events"
 	"pixshare/user/internal/domain"
 )
 
@@ -374,8 +373,8 @@ func (r *Repository) Delete(ctx context.Context, id string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		_, err = outbox.Enqueue(tx, events.TopicDomainEvents, userevents.TypeUserDeleted,
-			userevents.UserDeleted{UserID: id, DeletedAt: now})
+		_, err = outbox.Enqueue(tx, events.TopicDomainEvents, events.TypeUserDeleted,
+			events.UserDeleted{UserID: id, DeletedAt: now})
 		return err
 	})
 	if err != nil {

@@ -12,10 +12,10 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"pixshare/contracts/events"
 	"pixshare/platform/apperror"
 	"pixshare/platform/database/dbtest"
 	"pixshare/platform/outbox"
-	userevents "pixshare/user/events"
 	"pixshare/user/internal/domain"
 )
 
@@ -221,7 +221,7 @@ func TestRepository(t *testing.T) {
 				t.Fatal("blocks of a deleted user remain")
 			}
 			var msgs []outbox.Message
-			if err := db.Where("type = ?", userevents.TypeUserDeleted).Find(&msgs).Error; err != nil {
+			if err := db.Where("type = ?", events.TypeUserDeleted).Find(&msgs).Error; err != nil {
 				t.Fatal(err)
 			}
 			if len(msgs) != 1 || !strings.Contains(string(msgs[0].Payload), dave.ID) {

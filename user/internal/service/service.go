@@ -15,10 +15,10 @@ import (
 	"pixshare/platform/cache"
 	"pixshare/platform/config"
 	"pixshare/platform/database"
-	"pixshare/platform/events"
 	"pixshare/platform/grpcserver"
 	"pixshare/platform/httpserver"
 	"pixshare/platform/outbox"
+	"pixshare/platform/pubsub"
 	"pixshare/platform/ratelimit"
 	"pixshare/platform/sidecar"
 	userv1 "pixshare/proto/user/v1"
@@ -65,7 +65,7 @@ var Module = fx.Options(
 	database.WithDefaultURL("sqlite://.data/user.db"),
 	database.Module,
 	cache.Module(AppID),
-	events.Module(AppID),
+	pubsub.Module(AppID),
 	outbox.Module,
 	auth.MiddlewareModule,
 	ratelimit.Module,

@@ -4,9 +4,9 @@ package main
 
 import (
 	"pixshare/platform/app"
-	"pixshare/workers/internal/thumbnailer"
+	"pixshare/workers/internal/service"
 )
 
 func main() {
-	app.Run(thumbnailer.AppID, thumbnailer.Module)
+	app.Run(service.AppID, service.Module)
 }

@@ -40,7 +40,6 @@ type Report struct {
 	Uploads    *Uploads      `json:"uploads,omitempty"`
 	Ceiling    *refs.Ceiling `json:"ceiling,omitempty"`
 	GRPC       *refs.GRPC    `json:"grpc,omitempty"`
-	SQL        *refs.SQL     `json:"search_sql,omitempty"`
 	Argon2     *refs.Argon2  `json:"argon2,omitempty"`
 	Goals      []Goal        `json:"goals"`
 	// Skipped names the references not measured, and why.
@@ -256,13 +255,6 @@ func (r *Report) Markdown(w io.Writer) error {
 		p.f("| direct to the user app | %.3f | %.3f | %.3f | %.3f |\n", g.DirectMs.P50, g.DirectMs.P90, g.DirectMs.P99, g.DirectMs.Mean)
 		p.f("| through two sidecars | %.3f | %.3f | %.3f | %.3f |\n\n", g.SidecarsMs.P50, g.SidecarsMs.P90, g.SidecarsMs.P99, g.SidecarsMs.Mean)
 		p.f("The sidecars' share of the p50: %.0f%%.\n\n", 100*g.SidecarShareP50)
-	}
-	if q := r.SQL; q != nil {
-		p.f("### Search SQL, tags %s, %d matches, %d runs each\n\n", strings.Join(q.Tags, " + "), q.Matches, q.Runs)
-		p.f("| | p50 ms | p90 ms | p99 ms |\n|---|---:|---:|---:|\n")
-		p.f("| bare statements (database/sql) | %.3f | %.3f | %.3f |\n", q.BareMs.P50, q.BareMs.P90, q.BareMs.P99)
-		p.f("| sqlengine.Search (GORM) | %.3f | %.3f | %.3f |\n\n", q.EngineMs.P50, q.EngineMs.P90, q.EngineMs.P99)
-		p.f("The query as the engine builds it (values filled in for reading):\n\n```sql\n%s\n```\n\n", strings.Join(q.Statements, ";\n"))
 	}
 	if a := r.Argon2; a != nil {
 		p.f("### Password hashing (argon2id m=%d KiB, t=%d, p=%d)\n\n", a.MemoryKiB, a.Iterations, a.Lanes)

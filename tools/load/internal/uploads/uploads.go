@@ -272,7 +272,7 @@ func ComputeTime(ctx context.Context, workersDir, imagePath string, iterations i
 	if err := os.Symlink(imagePath, filepath.Join(dir, name)); err != nil {
 		return Compute{}, fmt.Errorf("compute: %w", err)
 	}
-	args := []string{"test", "-run", "^$", "-bench", "^BenchmarkGenerate$", "-benchtime", strconv.Itoa(iterations) + "x", "-count", "1", "./internal/thumbnail"}
+	args := []string{"test", "-run", "^$", "-bench", "^BenchmarkGenerate$", "-benchtime", strconv.Itoa(iterations) + "x", "-count", "1", "./internal/adapters/thumbnail"}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = workersDir
 	cmd.Env = append(os.Environ(), "PIXSHARE_BENCH_IMAGES="+dir)
@@ -285,7 +285,7 @@ func ComputeTime(ctx context.Context, workersDir, imagePath string, iterations i
 	if err != nil {
 		return Compute{}, fmt.Errorf("compute: %w\n%s", err, out)
 	}
-	return Compute{Method: "BenchmarkGenerate of workers/internal/thumbnail on the same picture, in-process, after the load",
+	return Compute{Method: "BenchmarkGenerate of workers/internal/adapters/thumbnail on the same picture, in-process, after the load",
 		Command: shown, Ms: ns / 1e6}, nil
 }
 

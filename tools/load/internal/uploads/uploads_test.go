@@ -10,12 +10,12 @@ func TestNsPerOp(t *testing.T) {
 	t.Parallel()
 	out := `goos: linux
 goarch: amd64
-pkg: pixshare/workers/internal/thumbnail
+pkg: pixshare/workers/internal/adapters/thumbnail
 cpu: Intel(R) Xeon(R) CPU
 BenchmarkGenerate/large-12mp.jpg-2         	       3	 812345678 ns/op	   4.93 MB/s	        14.8 MP/s
 BenchmarkGenerate/other.jpg-2         	       3	 187654322 ns/op	   4.93 MB/s
 PASS
-ok  	pixshare/workers/internal/thumbnail	9.1s
+ok  	pixshare/workers/internal/adapters/thumbnail	9.1s
 `
 	got, err := NsPerOp(out, "BenchmarkGenerate/")
 	if err != nil {

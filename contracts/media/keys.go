@@ -1,0 +1,36 @@
+package media
+
+// Image sizes, smallest first. "original" is the clean, upright copy of the
+// upload, without metadata.
+const (
+	SizeThumb    = "thumb"
+	SizeSmall    = "small"
+	SizeMedium   = "medium"
+	SizeLarge    = "large"
+	SizeOriginal = "original"
+)
+
+// Sizes lists every size served. It is a function, so no caller can change
+// the list for everyone.
+func Sizes() []string {
+	return []string{SizeThumb, SizeSmall, SizeMedium, SizeLarge, SizeOriginal}
+}
+
+// ValidSize reports whether size is one of Sizes.
+func ValidSize(size string) bool {
+	switch size {
+	case SizeThumb, SizeSmall, SizeMedium, SizeLarge, SizeOriginal:
+		return true
+	}
+	return false
+}
+
+// The blob key layout, shared by the post service (which stores uploads and
+// serves renditions) and the thumbnailer (which reads the first and writes
+// the second). Keys are relative to the images binding's root.
+
+// OriginalKey is where the upload, as received, is stored.
+func OriginalKey(postID string) string { return "uploads/" + postID }
+
+// RenditionKey is where the thumbnailer stores a size of a post's image.
+func RenditionKey(postID, size string) string { return "renditions/" + postID + "/" + size + ".jpg" }

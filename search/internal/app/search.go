@@ -1,0 +1,138 @@
+// Package app holds the search service's queries: tag and caption search,
+// and tag autocomplete, hiding what blocks hide and caching results keyed
+// by the read model's generation.
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"pixshare/contracts/tags"
+	"pixshare/platform/apperror"
+	"pixshare/platform/cache"
+	"pixshare/search/internal/domain"
+)
+
+// Blocks returns the users in a block relationship with a user.
+type Blocks interface {
+	Blocked(ctx context.Context, userID string) ([]string, error)
+}
+
+// Limits of a query. MaxWindow is how deep results can be paged (offset
+// plus limit), Elasticsearch's default max_result_window.
+const (
+	MaxTerms  = 10
+	MaxWindow = 10000
+)
+
+// Service answers searches.
+type Service struct {
+	engine Engine
+	blocks Blocks
+	cache  cache.Cache
+	ttl    time.Duration
+}
+
+// NewService returns the queries over engine; ttl 0 disables caching.
+func NewService(engine Engine, blocks Blocks, c cache.Cache, ttl time.Duration) *Service {
+	return &Service{engine: engine, blocks: blocks, cache: c, ttl: ttl}
+}
+
+// Request is a search as received.
+type Request struct {
+	Viewer string
+	Tags   []string
+	Text   string
+	Limit  int
+	Offset int
+}
+
+// Search finds posts with every tag and every caption word, newest first.
+func (s *Service) Search(ctx context.Context, req Request) (domain.Result, error) {
+	tagList, err := tags.Parse(req.Tags)
+	if err != nil {
+		return domain.Result{}, apperror.Invalidf("%s", err.Error()).
+			WithFields(apperror.FieldError{Field: "tag", Message: "invalid tag"})
+	}
+	words := domain.Words(req.Text)
+	switch {
+	case len(tagList) == 0 && len(words) == 0:
+		return domain.Result{}, apperror.Invalidf("give at least one tag or a q with words").
+			WithFields(apperror.FieldError{Field: "tag", Message: "tag or q required"})
+	case len(tagList) > MaxTerms || len(words) > MaxTerms:
+		return domain.Result{}, apperror.Invalidf("at most %d tags and %d words", MaxTerms, MaxTerms)
+	case req.Offset+req.Limit > MaxWindow:
+		return domain.Result{}, apperror.Invalidf("offset + limit may be at most %d; narrow the search instead", MaxWindow).
+			WithFields(apperror.FieldError{Field: "offset", Message: "too deep"})
+	}
+	q := domain.Query{Tags: tagList, Words: words, Limit: req.Limit, Offset: req.Offset}
+	var res domain.Result
+	key, cacheable := s.cacheKey(ctx, "search", req.Viewer, fmt.Sprint(tagList, words, req.Limit, req.Offset))
+	if cacheable && s.cache.Get(ctx, key, &res) {
+		return res, nil
+	}
+	if q.ExcludeAuthors, err = s.excluded(ctx, req.Viewer); err != nil {
+		return domain.Result{}, err
+	}
+	res, err = s.engine.Search(ctx, q)
+	if err != nil {
+		return domain.Result{}, err
+	}
+	if cacheable {
+		s.cache.Set(ctx, key, res, s.ttl)
+	}
+	return res, nil
+}
+
+// Autocomplete lists tags starting with prefix, most used first.
+func (s *Service) Autocomplete(ctx context.Context, viewer, prefix string, limit int) ([]domain.TagCount, error) {
+	p := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(prefix)), "#")
+	norm, err := tags.Normalize(p)
+	if err != nil {
+		return nil, apperror.Invalidf("prefix must be the start of a tag: %s", err.Error()).
+			WithFields(apperror.FieldError{Field: "prefix", Message: "invalid prefix"})
+	}
+	var out []domain.TagCount
+	key, cacheable := s.cacheKey(ctx, "complete", viewer, fmt.Sprint(norm, limit))
+	if cacheable && s.cache.Get(ctx, key, &out) {
+		return out, nil
+	}
+	excluded, err := s.excluded(ctx, viewer)
+	if err != nil {
+		return nil, err
+	}
+	out, err = s.engine.Autocomplete(ctx, norm, excluded, limit)
+	if err != nil {
+		return nil, err
+	}
+	if cacheable {
+		s.cache.Set(ctx, key, out, s.ttl)
+	}
+	return out, nil
+}
+
+func (s *Service) excluded(ctx context.Context, viewer string) ([]string, error) {
+	if viewer == "" {
+		return nil, nil
+	}
+	return s.blocks.Blocked(ctx, viewer)
+}
+
+// cacheKey includes the read model's generation, so a cached page never
+// outlives the write (an indexed removal, say) that changed the model. The
+// viewer is part of the key: blocks differ per viewer.
+func (s *Service) cacheKey(ctx context.Context, kind, viewer, query string) (string, bool) {
+	if s.ttl <= 0 {
+		return "", false
+	}
+	gen, err := s.engine.Generation(ctx)
+	if err != nil {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(viewer + "\x00" + query))
+	return fmt.Sprintf("%s:%d:%s", kind, gen, hex.EncodeToString(sum[:16])), true
+}

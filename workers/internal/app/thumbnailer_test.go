@@ -1,0 +1,188 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"go.uber.org/zap"
+
+	"pixshare/contracts/media"
+	"pixshare/platform/apperror"
+	"pixshare/platform/blob"
+	"pixshare/platform/daprtest"
+	"pixshare/workers/internal/adapters"
+	"pixshare/workers/internal/adapters/thumbnail"
+	"pixshare/workers/internal/app"
+	"pixshare/workers/internal/domain"
+)
+
+// fakePosts is a hand-written fake of the post service's gRPC API.
+type fakePosts struct {
+	mu     sync.Mutex
+	posts  map[string]*domain.Post
+	ready  int
+	failed []string
+}
+
+func (f *fakePosts) Get(_ context.Context, id string) (domain.Post, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.posts[id]
+	if !ok {
+		return domain.Post{}, apperror.NotFoundf("post not found")
+	}
+	return *p, nil
+}
+
+func (f *fakePosts) MarkThumbnailReady(_ context.Context, id string, _ int64, _, _ int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ready++
+	f.posts[id].ThumbnailReady = true
+	return nil
+}
+
+func (f *fakePosts) MarkFailed(_ context.Context, id string, _ int64, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failed = append(f.failed, id)
+	return nil
+}
+
+// memStore is a hand-written blob.Store that counts writes.
+type memStore struct {
+	mu     sync.Mutex
+	blobs  map[string][]byte
+	writes int
+}
+
+func (m *memStore) Put(_ context.Context, k string, b []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.writes++
+	m.blobs[k] = b
+	return nil
+}
+
+func (m *memStore) Get(_ context.Context, k string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.blobs[k]
+	if !ok {
+		return nil, blob.ErrNotFound
+	}
+	return b, nil
+}
+
+func (m *memStore) Delete(_ context.Context, k string) error { return nil }
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	root, err := daprtest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "testdata", "photos", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func request(id string, version int64) domain.Request {
+	return domain.Request{PostID: id, Version: version, OriginalKey: media.OriginalKey(id)}
+}
+
+func setup(t *testing.T, images app.Images) (*app.Thumbnailer, *fakePosts, *memStore) {
+	t.Helper()
+	posts := &fakePosts{posts: map[string]*domain.Post{}}
+	store := &memStore{blobs: map[string][]byte{}}
+	if images == nil {
+		images = store
+	}
+	r := adapters.NewRenderer(thumbnail.Options{Quality: 85, MaxPixels: 40e6})
+	return app.NewThumbnailer(posts, images, r, 2, zap.NewNop()), posts, store
+}
+
+func TestDuplicateDeliveryChangesNothing(t *testing.T) {
+	w, posts, store := setup(t, nil)
+	posts.posts["p1"] = &domain.Post{ID: "p1", Version: 1}
+	store.blobs[media.OriginalKey("p1")] = fixture(t, "landscape.jpg")
+	ctx := context.Background()
+	if err := w.Make(ctx, request("p1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	writes := store.writes
+	if writes != len(media.Sizes()) || posts.ready != 1 {
+		t.Fatalf("first delivery: %d writes, %d reports", writes, posts.ready)
+	}
+	for _, size := range media.Sizes() {
+		if _, ok := store.blobs[media.RenditionKey("p1", size)]; !ok {
+			t.Fatalf("size %s missing", size)
+		}
+	}
+	if err := w.Make(ctx, request("p1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if store.writes != writes || posts.ready != 1 {
+		t.Fatalf("a duplicate delivery wrote %d more blobs and reported %d more times", store.writes-writes, posts.ready-1)
+	}
+}
+
+func TestOlderVersionAndDeletedPostAreSkipped(t *testing.T) {
+	w, posts, store := setup(t, nil)
+	posts.posts["p1"] = &domain.Post{ID: "p1", Version: 3}
+	store.blobs[media.OriginalKey("p1")] = fixture(t, "landscape.jpg")
+	ctx := context.Background()
+	if err := w.Make(ctx, request("p1", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Make(ctx, request("gone", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if store.writes != 0 || posts.ready != 0 {
+		t.Fatalf("skipped requests did work: %d writes", store.writes)
+	}
+	if err := w.Make(ctx, request("p1", 3)); err != nil || posts.ready != 1 {
+		t.Fatalf("the current version was not processed: %v", err)
+	}
+}
+
+func TestCorruptImageIsPoisonAndReported(t *testing.T) {
+	w, posts, store := setup(t, nil)
+	posts.posts["p1"] = &domain.Post{ID: "p1", Version: 1}
+	store.blobs[media.OriginalKey("p1")] = fixture(t, "corrupt.jpg")
+	posts.posts["p2"] = &domain.Post{ID: "p2", Version: 1} // original missing
+	ctx := context.Background()
+	for _, id := range []string{"p1", "p2"} {
+		err := w.Make(ctx, request(id, 1))
+		if !errors.Is(err, app.ErrPermanent) {
+			t.Fatalf("%s: want a permanent error, got %v", id, err)
+		}
+	}
+	if len(posts.failed) != 2 || store.writes != 0 {
+		t.Fatalf("failures reported: %v, writes %d", posts.failed, store.writes)
+	}
+}
+
+func TestTransientErrorsAreRetried(t *testing.T) {
+	w, posts, _ := setup(t, &failingStore{})
+	posts.posts["p1"] = &domain.Post{ID: "p1", Version: 1}
+	err := w.Make(context.Background(), request("p1", 1))
+	if err == nil || errors.Is(err, app.ErrPermanent) {
+		t.Fatalf("a storage outage must be retried, got %v", err)
+	}
+	if len(posts.failed) != 0 {
+		t.Fatal("a storage outage marked the post failed")
+	}
+}
+
+type failingStore struct{ memStore }
+
+func (*failingStore) Get(context.Context, string) ([]byte, error) {
+	return nil, apperror.Wrap(apperror.Unavailable, errors.New("connection refused"), "image storage unavailable")
+}
