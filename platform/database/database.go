@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/driver/sqlite"
 	"go.uber.org/zap"
 	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 )
 
