@@ -6,7 +6,6 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/gorilla/mux v1.8.1
 	go.uber.org/fx v1.24.0
-	go.uber.org/zap v1.28.0
 	google.golang.org/grpc v1.77.0
 	gorm.io/gorm v1.31.2
 	pixshare/contracts v0.0.0-00010101000000-000000000000
@@ -42,6 +41,7 @@ require (
 	go.opentelemetry.io/otel v1.38.0 // indirect
 	go.uber.org/dig v1.19.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
+	go.uber.org/zap v1.28.0 // indirect
 	go.yaml.in/yaml/v4 v4.0.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/net v0.61.0 // indirect

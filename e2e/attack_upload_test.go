@@ -512,8 +512,11 @@ func TestAttackUploads(t *testing.T) {
 			}
 		}
 		for _, pc := range toCheck {
-			if st := mallory.c.waitSettled(t, pc.id, 5*time.Second); st != "ready" {
-				t.Logf("polyglot %s settled as %s (not served)", pc.id, st)
+			// Each of these is a whole, valid picture with something
+			// smuggled around it: it must be made ready, and what is
+			// served must have lost the smuggled part.
+			if st := mallory.c.waitSettled(t, pc.id, 90*time.Second); st != "ready" {
+				t.Errorf("polyglot %s settled as %s, want ready", pc.id, st)
 				continue
 			}
 			for _, size := range []string{"thumb", "original"} {

@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
 # Runs every native Go fuzz target of the workspace for a short time each.
 # The seed corpora under testdata/fuzz are committed; what a run finds is
-# written there too (commit it after fixing the bug).
+# written there too (commit it after fixing the bug). A module or package
+# that go list cannot load fails the run: a broken package must not pass
+# for one without fuzz targets.
 set -euo pipefail
 fuzztime=${1:-10s}
 cd "$(dirname "$0")/.."
-for dir in $(go list -m -f '{{.Dir}}'); do
-  for pkg in $(cd "$dir" && go list ./... 2>/dev/null); do
-    pkgdir=$(cd "$dir" && go list -f '{{.Dir}}' "$pkg")
-    for target in $(grep -hoE '^func (Fuzz[A-Za-z0-9_]+)\(f \*testing\.F\)' "$pkgdir"/*_test.go 2>/dev/null | sed -E 's/func (Fuzz[A-Za-z0-9_]+).*/\1/'); do
-      echo "fuzz $pkg $target ($fuzztime)"
-      (cd "$pkgdir" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" .) || exit 1
-    done
-  done
+modules=$(go list -m -f '{{.Dir}}')
+ran=0
+for dir in $modules; do
+	pkgdirs=$(cd "$dir" && go list -f '{{.Dir}}' ./...)
+	for pkgdir in $pkgdirs; do
+		tests=("$pkgdir"/*_test.go)
+		[ -e "${tests[0]}" ] || continue
+		targets=$(grep -hoE '^func (Fuzz[A-Za-z0-9_]+)\(f \*testing\.F\)' "${tests[@]}" | sed -E 's/func (Fuzz[A-Za-z0-9_]+).*/\1/' || true)
+		for target in $targets; do
+			echo "fuzz ${pkgdir#"$PWD"/} $target ($fuzztime)"
+			(cd "$pkgdir" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" .)
+			ran=$((ran + 1))
+		done
+	done
 done
+if [ "$ran" -eq 0 ]; then
+	echo "fuzz: no fuzz targets found" >&2
+	exit 1
+fi
+echo "fuzz: $ran targets ran"

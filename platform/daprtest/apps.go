@@ -18,6 +18,7 @@ import (
 
 	"pixshare/platform/database"
 	"pixshare/platform/natsbroker"
+	"pixshare/platform/syncbuf"
 )
 
 // binaries caches the apps built during one test process.
@@ -67,7 +68,7 @@ type App struct {
 	Env     map[string]string
 	dir     string
 	cmd     *exec.Cmd
-	logs    *syncBuffer
+	logs    *syncbuf.Buffer
 	done    chan struct{}
 }
 
@@ -81,7 +82,7 @@ func (e *Env) StartApp(t testing.TB, id, pkg string, env map[string]string) *App
 	appPort, httpPort := FreePort(t), FreePort(t)
 	side := e.Start(t, id, appPort)
 	a := &App{ID: id, BaseURL: "http://127.0.0.1:" + strconv.Itoa(httpPort), Side: side,
-		Env: map[string]string{}, dir: e.Dir, logs: &syncBuffer{}, done: make(chan struct{})}
+		Env: map[string]string{}, dir: e.Dir, logs: &syncbuf.Buffer{}, done: make(chan struct{})}
 	for k, v := range side.AppEnv() {
 		a.Env[k] = v
 	}

@@ -7,7 +7,6 @@
 package daprtest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -20,10 +19,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"pixshare/platform/syncbuf"
 )
 
 // DaprdEnv names an explicit daprd binary.
@@ -237,7 +237,7 @@ type Sidecar struct {
 	bin, dir     string
 	args         []string
 	cmd          *exec.Cmd
-	logs         *syncBuffer
+	logs         *syncbuf.Buffer
 	done         chan struct{}
 }
 
@@ -246,7 +246,7 @@ type Sidecar struct {
 // ends; its log is printed if t failed.
 func (e *Env) Start(t testing.TB, appID string, appPort int, extraArgs ...string) *Sidecar {
 	t.Helper()
-	s := &Sidecar{AppID: appID, AppPort: appPort, logs: &syncBuffer{}, bin: Daprd(t), dir: e.Dir}
+	s := &Sidecar{AppID: appID, AppPort: appPort, logs: &syncbuf.Buffer{}, bin: Daprd(t), dir: e.Dir}
 	s.DaprAPIToken, s.AppAPIToken = e.Tokens(appID)
 	t.Cleanup(func() {
 		s.Stop()
@@ -416,21 +416,4 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -20,11 +20,17 @@ import (
 //
 // A database that cannot be reached at all is an Unavailable error (503),
 // not an internal one.
+//
+// Functions registered with OnCommit during the attempt that committed run
+// after the commit, in order; an aborted attempt's are dropped.
 func Transact(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
 	bo := backoff.WithContext(backoff.WithMaxRetries(newBackoff(), 5), ctx)
-	return backoff.Retry(func() error {
-		err := db.WithContext(ctx).Transaction(fn)
+	var committed *afterCommit
+	err := backoff.Retry(func() error {
+		hooks := &afterCommit{}
+		err := db.WithContext(context.WithValue(ctx, afterCommitKey{}, hooks)).Transaction(fn)
 		if err == nil {
+			committed = hooks
 			return nil
 		}
 		if retryable(err) {
@@ -32,6 +38,30 @@ func Transact(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) erro
 		}
 		return backoff.Permanent(Classify(err))
 	}, bo)
+	if err == nil && committed != nil {
+		for _, f := range committed.funcs {
+			f()
+		}
+	}
+	return err
+}
+
+type afterCommitKey struct{}
+
+// afterCommit holds one attempt's OnCommit functions.
+type afterCommit struct{ funcs []func() }
+
+// OnCommit runs f once the transaction tx belongs to has committed (a
+// transaction of Transact). Outside Transact it runs f at once: there is no
+// commit to wait for.
+func OnCommit(tx *gorm.DB, f func()) {
+	if tx.Statement != nil && tx.Statement.Context != nil {
+		if hooks, ok := tx.Statement.Context.Value(afterCommitKey{}).(*afterCommit); ok {
+			hooks.funcs = append(hooks.funcs, f)
+			return
+		}
+	}
+	f()
 }
 
 func newBackoff() *backoff.ExponentialBackOff {

@@ -33,8 +33,10 @@ type Message struct {
 	LastError   string     `gorm:"size:500"`
 }
 
+const tableName = "outbox_messages"
+
 // TableName keeps one name across services.
-func (Message) TableName() string { return "outbox_messages" }
+func (Message) TableName() string { return tableName }
 
 // Migrate creates the outbox table.
 func Migrate(db *gorm.DB) error {

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 	"gorm.io/gorm"
 
+	"pixshare/platform/database"
 	"pixshare/platform/pubsub"
 )
 
@@ -36,7 +37,10 @@ type Relay struct {
 	nudge  chan struct{}
 }
 
-// NewRelay returns a relay over db publishing with pub.
+// NewRelay returns a relay over db publishing with pub. It hooks db so that
+// every transaction (database.Transact) that enqueues an event wakes the
+// relay once it has committed: events leave at once, and no use case has to
+// remember to say so.
 func NewRelay(db *gorm.DB, pub pubsub.Publisher, cfg RelayConfig, logger *zap.Logger) *Relay {
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
@@ -47,11 +51,21 @@ func NewRelay(db *gorm.DB, pub pubsub.Publisher, cfg RelayConfig, logger *zap.Lo
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 10 * time.Second
 	}
-	return &Relay{db: db, pub: pub, cfg: cfg, logger: logger.Named("outbox"), nudge: make(chan struct{}, 1)}
+	r := &Relay{db: db, pub: pub, cfg: cfg, logger: logger.Named("outbox"), nudge: make(chan struct{}, 1)}
+	err := db.Callback().Create().After("gorm:create").Register("outbox:wake", func(tx *gorm.DB) {
+		if tx.Error == nil && tx.Statement.Table == tableName {
+			database.OnCommit(tx, r.Notify)
+		}
+	})
+	if err != nil {
+		// Only a second relay on the same db can fail here; it still polls.
+		r.logger.Warn("outbox relay not woken by commits", zap.Error(err))
+	}
+	return r
 }
 
-// Notify wakes the relay after a commit, so events leave at once rather
-// than at the next tick. It never blocks.
+// Notify wakes the relay, so events leave at once rather than at the next
+// tick. It never blocks.
 func (r *Relay) Notify() {
 	select {
 	case r.nudge <- struct{}{}:

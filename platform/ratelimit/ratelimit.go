@@ -77,29 +77,58 @@ func New(enabled bool) *Limiter {
 	return &Limiter{enabled: enabled, buckets: map[string]*bucket{}, now: time.Now}
 }
 
+// Key names one bucket: a rule (what is limited), a key (whose: an
+// account, a client address) and the limit.
+type Key struct {
+	Rule  string
+	Key   string
+	Limit Limit
+}
+
 // Allow takes one event of rule for key under limit. When refused it
 // returns a RateLimited error carrying when to retry.
 func (l *Limiter) Allow(rule, key string, limit Limit) error {
-	if !l.enabled || limit.Off() || key == "" {
+	return l.AllowAll(Key{Rule: rule, Key: key, Limit: limit})
+}
+
+// AllowAll takes one event from every bucket, or from none when any of
+// them refuses (a request refused for its client does not also spend its
+// account's allowance). Disabled limits and empty keys are skipped.
+func (l *Limiter) AllowAll(keys ...Key) error {
+	if !l.enabled {
 		return nil
 	}
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweepLocked(now)
-	id := rule + "\x00" + key
-	b, ok := l.buckets[id]
-	if !ok {
-		b = &bucket{lim: rate.NewLimiter(rate.Every(limit.Period/time.Duration(limit.Count)), limit.Count)}
-		l.buckets[id] = b
+	reservations := make([]*rate.Reservation, 0, len(keys))
+	var refused Key
+	var wait time.Duration
+	for _, k := range keys {
+		if k.Limit.Off() || k.Key == "" {
+			continue
+		}
+		id := k.Rule + "\x00" + k.Key
+		b, ok := l.buckets[id]
+		if !ok {
+			b = &bucket{lim: rate.NewLimiter(rate.Every(k.Limit.Period/time.Duration(k.Limit.Count)), k.Limit.Count)}
+			l.buckets[id] = b
+		}
+		b.seen = now
+		r := b.lim.ReserveN(now, 1)
+		reservations = append(reservations, r)
+		if delay := r.DelayFrom(now); delay > wait {
+			refused, wait = k, delay
+		}
 	}
-	b.seen = now
-	r := b.lim.ReserveN(now, 1)
-	if delay := r.DelayFrom(now); delay > 0 {
+	if wait == 0 {
+		return nil
+	}
+	for _, r := range reservations {
 		r.CancelAt(now)
-		return apperror.Newf(apperror.RateLimited, "too many %s requests; try again later", rule).WithRetryAfter(delay)
 	}
-	return nil
+	return apperror.Newf(apperror.RateLimited, "too many %s requests; try again later", refused.Rule).WithRetryAfter(wait)
 }
 
 // sweepLocked forgets buckets idle for ten minutes, at most once a minute,

@@ -72,3 +72,33 @@ func TestClientIP(t *testing.T) {
 		t.Fatal(ClientIP(r))
 	}
 }
+
+func TestAllowAllTakesFromEveryBucketOrNone(t *testing.T) {
+	t.Parallel()
+	l := New(true)
+	now := time.Unix(1000, 0)
+	l.now = func() time.Time { return now }
+	account := Limit{Count: 3, Period: time.Minute}
+	client := Limit{Count: 1, Period: time.Minute}
+	both := func(addr string) error {
+		return l.AllowAll(Key{Rule: "acct", Key: "alice", Limit: account}, Key{Rule: "client", Key: addr, Limit: client})
+	}
+	if err := both("10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	// The client's bucket is empty: refused, and the account keeps its
+	// allowance for requests from elsewhere.
+	for range 5 {
+		if err := both("10.0.0.1"); !apperror.Is(err, apperror.RateLimited) {
+			t.Fatalf("want 429 from the client's bucket, got %v", err)
+		}
+	}
+	for _, addr := range []string{"10.0.0.2", "10.0.0.3"} {
+		if err := both(addr); err != nil {
+			t.Fatalf("the account lost its allowance to refused requests: %v", err)
+		}
+	}
+	if err := both("10.0.0.4"); !apperror.Is(err, apperror.RateLimited) {
+		t.Fatalf("the account's fourth request in a minute: want 429, got %v", err)
+	}
+}

@@ -10,29 +10,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"pixshare/platform/syncbuf"
 )
-
-// syncBuffer collects the launcher's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()
@@ -130,8 +113,8 @@ func newFixture(t *testing.T, apps ...fakeAppSpec) *fixture {
 
 // start runs the launcher in the background; the returned function waits for
 // its exit code.
-func (f *fixture) start(ctx context.Context) (*syncBuffer, *syncBuffer, func() int) {
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+func (f *fixture) start(ctx context.Context) (*syncbuf.Buffer, *syncbuf.Buffer, func() int) {
+	stdout, stderr := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, f.opts, stdout, stderr) }()
 	return stdout, stderr, func() int {
@@ -150,7 +133,7 @@ func (f *fixture) eventLines(t *testing.T) []string {
 	return strings.Split(strings.TrimSpace(string(b)), "\n")
 }
 
-func waitFor(t *testing.T, out *syncBuffer, re *regexp.Regexp) string {
+func waitFor(t *testing.T, out *syncbuf.Buffer, re *regexp.Regexp) string {
 	t.Helper()
 	deadline := time.Now().Add(45 * time.Second)
 	for time.Now().Before(deadline) {

@@ -56,7 +56,6 @@ var Module = fx.Options(
 			return adapters.NewPosts(postclient.NewThroughSidecar(conn), c, cfg.PostCacheTTL)
 		},
 		func(g *userclient.Graph) app.Blocks { return g },
-		func(r *outbox.Relay) app.Outbox { return r },
 		app.NewService,
 		func(cfg Config) ports.Limits {
 			return ports.Limits{PerAccount: cfg.CommentPerAccount, PerClient: cfg.CommentPerClient}

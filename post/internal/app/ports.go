@@ -63,8 +63,3 @@ type Graph interface {
 	Following(ctx context.Context, userID string) ([]string, error)
 	IsBlocked(ctx context.Context, a, b string) (bool, error)
 }
-
-// Outbox wakes the relay after a commit that enqueued events.
-type Outbox interface {
-	Notify()
-}

@@ -11,49 +11,30 @@ import (
 	"pixshare/post/internal/domain"
 )
 
-// MarkThumbnailReady records that every size exists, and the upright
-// dimensions of the image. Repeating a report is harmless.
+// MarkThumbnailReady records a worker's report that every size exists.
 func (s *Service) MarkThumbnailReady(ctx context.Context, id string, version int64, width, height int) (domain.Post, error) {
-	return s.report(ctx, id, version, func(p *domain.Post) {
-		p.ThumbnailReady = true
-		if width > 0 && height > 0 {
-			p.Width, p.Height = width, height
-		}
-	})
+	return s.report(ctx, id, version, func(p *domain.Post) { p.MarkThumbnailsReady(width, height) })
 }
 
-// MarkIndexed records that the index holds version.
+// MarkIndexed records a worker's report that the index holds version.
 func (s *Service) MarkIndexed(ctx context.Context, id string, version int64) (domain.Post, error) {
-	return s.report(ctx, id, version, func(p *domain.Post) {
-		if version > p.IndexedVersion {
-			p.IndexedVersion = version
-		}
-	})
+	return s.report(ctx, id, version, func(p *domain.Post) { p.MarkIndexed(version) })
 }
 
-// MarkFailed records that the image cannot be processed.
+// MarkFailed records a worker's report that the image cannot be processed.
 func (s *Service) MarkFailed(ctx context.Context, id string, version int64, reason string) (domain.Post, error) {
-	if len(reason) > 500 {
-		reason = reason[:500]
-	}
-	return s.report(ctx, id, version, func(p *domain.Post) {
-		if !p.ThumbnailReady {
-			p.Status = domain.StatusFailed
-			p.FailedReason = reason
-		}
-	})
+	return s.report(ctx, id, version, func(p *domain.Post) { p.Fail(reason) })
 }
 
 func (s *Service) report(ctx context.Context, id string, version int64, apply func(*domain.Post)) (domain.Post, error) {
-	if id == "" || version < 1 {
-		return domain.Post{}, apperror.Invalidf("post_id and a positive version are required")
+	if id == "" {
+		return domain.Post{}, apperror.Invalidf("post_id is required")
 	}
 	p, err := s.repo.Update(ctx, id, func(p *domain.Post) error {
-		if version > p.Version {
-			return apperror.Invalidf("version %d is newer than the post's %d", version, p.Version)
+		if err := p.CheckReport(version); err != nil {
+			return err
 		}
 		apply(p)
-		p.Settle()
 		return nil
 	}, false)
 	if err != nil {
@@ -74,7 +55,6 @@ func (s *Service) OnUserDeleted(ctx context.Context, userID string) error {
 		s.forget(ctx, id)
 	}
 	if len(ids) > 0 {
-		s.outbox.Notify()
 		logging.FromContext(ctx, s.logger).Info("posts of deleted user removed",
 			zap.String("author_id", userID), zap.Int("posts", len(ids)))
 	}
@@ -106,7 +86,6 @@ func (s *Service) Reconcile(ctx context.Context, olderThan time.Duration) (int, 
 		}
 	}
 	if len(stale) > 0 {
-		s.outbox.Notify()
 	}
 	return len(stale), nil
 }

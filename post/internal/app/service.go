@@ -36,15 +36,14 @@ type Service struct {
 	graph  Graph
 	cache  cache.Cache
 	local  *cache.Local[domain.Post]
-	outbox Outbox
 	cfg    Config
 	logger *zap.Logger
 }
 
 // NewService returns the use cases over the given ports.
-func NewService(repo Repository, images Images, graph Graph, c cache.Cache, outbox Outbox, cfg Config, logger *zap.Logger) *Service {
+func NewService(repo Repository, images Images, graph Graph, c cache.Cache, cfg Config, logger *zap.Logger) *Service {
 	return &Service{repo: repo, images: images, graph: graph, cache: c, local: cache.NewLocal[domain.Post](10000),
-		outbox: outbox, cfg: cfg, logger: logger}
+		cfg: cfg, logger: logger}
 }
 
 // Upload is a new post as received.
@@ -108,7 +107,6 @@ func (s *Service) create(ctx context.Context, author string, up Upload) (domain.
 		}
 		return domain.Post{}, err
 	}
-	s.outbox.Notify()
 	return p, nil
 }
 
@@ -224,7 +222,6 @@ func (s *Service) Edit(ctx context.Context, actor, id string, edit domain.Edit) 
 		return domain.Post{}, err
 	}
 	s.forget(ctx, id)
-	s.outbox.Notify()
 	return p, nil
 }
 
@@ -237,7 +234,6 @@ func (s *Service) Delete(ctx context.Context, actor, id string) error {
 		return err
 	}
 	s.forget(ctx, id)
-	s.outbox.Notify()
 	return nil
 }
 

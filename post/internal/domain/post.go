@@ -61,6 +61,53 @@ func (p *Post) Settle() {
 	}
 }
 
+// MaxFailedReason bounds the reason a failed post keeps.
+const MaxFailedReason = 500
+
+// CheckReport refuses a worker's progress report about a version the post
+// never had.
+func (p Post) CheckReport(version int64) error {
+	if version < 1 {
+		return apperror.Invalidf("a positive version is required")
+	}
+	if version > p.Version {
+		return apperror.Invalidf("version %d is newer than the post's %d", version, p.Version)
+	}
+	return nil
+}
+
+// MarkThumbnailsReady records that every size exists, and the upright
+// (EXIF-oriented) dimensions of the image when known. Repeating it is
+// harmless.
+func (p *Post) MarkThumbnailsReady(width, height int) {
+	p.ThumbnailReady = true
+	if width > 0 && height > 0 {
+		p.Width, p.Height = width, height
+	}
+	p.Settle()
+}
+
+// MarkIndexed records that the search index holds version.
+func (p *Post) MarkIndexed(version int64) {
+	if version > p.IndexedVersion {
+		p.IndexedVersion = version
+	}
+	p.Settle()
+}
+
+// Fail records that the image can never be processed. A post whose
+// thumbnails exist cannot fail any more.
+func (p *Post) Fail(reason string) {
+	if p.ThumbnailReady {
+		return
+	}
+	if len(reason) > MaxFailedReason {
+		reason = reason[:MaxFailedReason]
+	}
+	p.Status = StatusFailed
+	p.FailedReason = reason
+}
+
 // Limits of captions and tags.
 const (
 	CaptionMax = 2200

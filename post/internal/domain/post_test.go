@@ -124,3 +124,40 @@ func TestSettleAndEdit(t *testing.T) {
 		t.Fatal("a failure was undone")
 	}
 }
+
+func TestProgressReports(t *testing.T) {
+	t.Parallel()
+	p := Post{Status: StatusProcessing, Version: 2, Width: 4000, Height: 3000}
+	if err := p.CheckReport(3); err == nil {
+		t.Fatal("a report about a version the post never had was accepted")
+	}
+	if err := p.CheckReport(0); err == nil {
+		t.Fatal("a report without a version was accepted")
+	}
+	p.MarkIndexed(1)
+	if p.Status != StatusProcessing || p.Indexed() {
+		t.Fatalf("an older version indexed made the post %s", p.Status)
+	}
+	p.MarkThumbnailsReady(3000, 4000)
+	if p.Status != StatusProcessing || p.Width != 3000 || p.Height != 4000 {
+		t.Fatalf("after thumbnails: %+v", p)
+	}
+	p.MarkIndexed(2)
+	if p.Status != StatusReady {
+		t.Fatalf("thumbnails and the current version indexed: %s, want ready", p.Status)
+	}
+	p.Fail("too late")
+	if p.Status != StatusReady {
+		t.Fatal("a post with thumbnails was failed")
+	}
+
+	q := Post{Status: StatusProcessing, Version: 1}
+	q.Fail(strings.Repeat("x", 2*MaxFailedReason))
+	if q.Status != StatusFailed || len(q.FailedReason) != MaxFailedReason {
+		t.Fatalf("fail: %s with a %d-byte reason", q.Status, len(q.FailedReason))
+	}
+	q.MarkIndexed(1)
+	if q.Status != StatusFailed {
+		t.Fatal("a failure is final")
+	}
+}

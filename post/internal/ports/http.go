@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
-	"go.uber.org/zap"
 
 	"pixshare/contracts/media"
 	"pixshare/platform/apperror"
@@ -45,26 +44,21 @@ type HTTP struct {
 	svc     *app.Service
 	cfg     HTTPConfig
 	limiter *ratelimit.Limiter
-	logger  *zap.Logger
 }
 
 // RegisterHTTP adds the post routes to rt.
-func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, limiter *ratelimit.Limiter, cfg HTTPConfig, logger *zap.Logger) {
-	h := &HTTP{svc: svc, cfg: cfg, limiter: limiter, logger: logger}
+func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, limiter *ratelimit.Limiter, cfg HTTPConfig) {
+	h := &HTTP{svc: svc, cfg: cfg, limiter: limiter}
 	m := rt.Mux
 	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
 	// The multipart envelope adds a little to the image part's size.
-	rt.HandleWithLimit("/v1/posts", cfg.MaxUploadBytes+64<<10, mw.Required(http.HandlerFunc(h.upload))).Methods(http.MethodPost)
-	m.Handle("/v1/posts", mw.Optional(http.HandlerFunc(h.byAuthor))).Methods(http.MethodGet)
-	m.Handle("/v1/feed", mw.Required(http.HandlerFunc(h.feed))).Methods(http.MethodGet)
-	m.Handle("/v1/posts/{id}", mw.Optional(http.HandlerFunc(h.get))).Methods(http.MethodGet)
-	m.Handle("/v1/posts/{id}", mw.Required(http.HandlerFunc(h.edit))).Methods(http.MethodPatch)
-	m.Handle("/v1/posts/{id}", mw.Required(http.HandlerFunc(h.delete))).Methods(http.MethodDelete)
-	m.Handle("/v1/posts/{id}/image", mw.Optional(http.HandlerFunc(h.image))).Methods(http.MethodGet, http.MethodHead)
-}
-
-func (h *HTTP) fail(w http.ResponseWriter, r *http.Request, err error) {
-	httpserver.WriteError(w, r, h.logger, err)
+	rt.HandleWithLimit("/v1/posts", cfg.MaxUploadBytes+64<<10, mw.Required(httpserver.Handle(h.upload))).Methods(http.MethodPost)
+	m.Handle("/v1/posts", mw.Optional(httpserver.Handle(h.byAuthor))).Methods(http.MethodGet)
+	m.Handle("/v1/feed", mw.Required(httpserver.Handle(h.feed))).Methods(http.MethodGet)
+	m.Handle("/v1/posts/{id}", mw.Optional(httpserver.Handle(h.get))).Methods(http.MethodGet)
+	m.Handle("/v1/posts/{id}", mw.Required(httpserver.Handle(h.edit))).Methods(http.MethodPatch)
+	m.Handle("/v1/posts/{id}", mw.Required(httpserver.Handle(h.delete))).Methods(http.MethodDelete)
+	m.Handle("/v1/posts/{id}/image", mw.Optional(httpserver.Handle(h.image))).Methods(http.MethodGet, http.MethodHead)
 }
 
 // postBody is a post as clients see it.
@@ -101,51 +95,39 @@ func toBody(p domain.Post) postBody {
 
 func principal(r *http.Request) (auth.Principal, error) { return auth.Require(r.Context()) }
 
-func viewer(r *http.Request) string {
-	if p, ok := auth.FromContext(r.Context()); ok {
-		return p.UserID
-	}
-	return ""
-}
-
 // upload streams the multipart body: the image part is read up to the
 // limit (beyond it: 413 before anything is stored), the other parts are
 // small text fields, and the number of parts is bounded.
-func (h *HTTP) upload(w http.ResponseWriter, r *http.Request) {
+func (h *HTTP) upload(w http.ResponseWriter, r *http.Request) error {
 	p, err := principal(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	err = h.limiter.Allow("upload", p.UserID, h.cfg.UploadPerAccount)
-	if err == nil {
-		err = h.limiter.Allow("upload-client", ratelimit.ClientIP(r), h.cfg.UploadPerClient)
-	}
+	err = h.limiter.AllowAll(
+		ratelimit.Key{Rule: "upload", Key: p.UserID, Limit: h.cfg.UploadPerAccount},
+		ratelimit.Key{Rule: "upload-client", Key: ratelimit.ClientIP(r), Limit: h.cfg.UploadPerClient})
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	key := r.Header.Get("Idempotency-Key")
 	if !validIdempotencyKey(key) {
-		h.fail(w, r, apperror.Invalidf("Idempotency-Key must be 1 to 100 characters of A-Z, a-z, 0-9, '-' and '_'"))
-		return
+		return apperror.Invalidf("Idempotency-Key must be 1 to 100 characters of A-Z, a-z, 0-9, '-' and '_'")
 	}
 	up, err := h.readUpload(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	up.IdempotencyKey = key
 	post, replayed, err := h.svc.Create(r.Context(), p.UserID, up)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	w.Header().Set("Location", "/v1/posts/"+post.ID)
 	httpserver.WriteJSON(w, http.StatusAccepted, toBody(post))
+	return nil
 }
 
 const maxFieldBytes = 16 << 10
@@ -254,66 +236,62 @@ func bodyError(err error, msg string) error {
 	return apperror.Wrap(apperror.Invalid, err, msg)
 }
 
-func (h *HTTP) get(w http.ResponseWriter, r *http.Request) {
-	p, err := h.svc.Get(r.Context(), viewer(r), mux.Vars(r)["id"])
+func (h *HTTP) get(w http.ResponseWriter, r *http.Request) error {
+	p, err := h.svc.Get(r.Context(), auth.ViewerID(r.Context()), mux.Vars(r)["id"])
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	httpserver.WriteJSON(w, http.StatusOK, toBody(p))
+	return nil
 }
 
-func (h *HTTP) edit(w http.ResponseWriter, r *http.Request) {
+func (h *HTTP) edit(w http.ResponseWriter, r *http.Request) error {
 	p, err := principal(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	var body struct {
 		Caption *string   `json:"caption"`
 		Tags    *[]string `json:"tags"`
 	}
 	if err := httpserver.DecodeJSON(r, &body); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	edit, err := domain.NewEdit(body.Caption, body.Tags)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	post, err := h.svc.Edit(r.Context(), p.UserID, mux.Vars(r)["id"], edit)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	httpserver.WriteJSON(w, http.StatusOK, toBody(post))
+	return nil
 }
 
-func (h *HTTP) delete(w http.ResponseWriter, r *http.Request) {
+func (h *HTTP) delete(w http.ResponseWriter, r *http.Request) error {
 	p, err := principal(r)
 	if err == nil {
 		err = h.svc.Delete(r.Context(), p.UserID, mux.Vars(r)["id"])
 	}
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // image serves one size. Image bytes never change for a post, so the ETag
 // is the post id and size, and clients may keep them a day (privately:
 // whether one may see a post depends on who asks).
-func (h *HTTP) image(w http.ResponseWriter, r *http.Request) {
+func (h *HTTP) image(w http.ResponseWriter, r *http.Request) error {
 	id, size := mux.Vars(r)["id"], r.URL.Query().Get("size")
 	if size == "" {
 		size = media.SizeOriginal
 	}
-	data, err := h.svc.Image(r.Context(), viewer(r), id, size)
+	data, err := h.svc.Image(r.Context(), auth.ViewerID(r.Context()), id, size)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	sum := sha256.Sum256([]byte(id + "/" + size))
 	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
@@ -322,7 +300,7 @@ func (h *HTTP) image(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if match := r.Header.Get("If-None-Match"); match == etag || match == "*" {
 		w.WriteHeader(http.StatusNotModified)
-		return
+		return nil
 	}
 	w.Header().Set("Content-Type", "image/jpeg")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
@@ -331,41 +309,39 @@ func (h *HTTP) image(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(data)
 	}
+	return nil
 }
 
-func (h *HTTP) feed(w http.ResponseWriter, r *http.Request) {
+func (h *HTTP) feed(w http.ResponseWriter, r *http.Request) error {
 	p, err := principal(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	h.list(w, r, func(ctx context.Context, before string, limit int) ([]domain.Post, error) {
+	return h.list(w, r, func(ctx context.Context, before string, limit int) ([]domain.Post, error) {
 		return h.svc.Feed(ctx, p.UserID, before, limit)
 	})
 }
 
-func (h *HTTP) byAuthor(w http.ResponseWriter, r *http.Request) {
+func (h *HTTP) byAuthor(w http.ResponseWriter, r *http.Request) error {
 	author := r.URL.Query().Get("author")
 	if author == "" {
-		h.fail(w, r, apperror.Invalidf("author is required").
-			WithFields(apperror.FieldError{Field: "author", Message: "required"}))
-		return
+		return apperror.Invalidf("author is required").
+			WithFields(apperror.FieldError{Field: "author", Message: "required"})
 	}
-	h.list(w, r, func(ctx context.Context, before string, limit int) ([]domain.Post, error) {
-		return h.svc.ByAuthor(ctx, viewer(r), author, before, limit)
+	return h.list(w, r, func(ctx context.Context, before string, limit int) ([]domain.Post, error) {
+		return h.svc.ByAuthor(ctx, auth.ViewerID(ctx), author, before, limit)
 	})
 }
 
-func (h *HTTP) list(w http.ResponseWriter, r *http.Request, fetch func(ctx context.Context, before string, limit int) ([]domain.Post, error)) {
+func (h *HTTP) list(w http.ResponseWriter, r *http.Request, fetch func(ctx context.Context, before string, limit int) ([]domain.Post, error)) error {
 	limit, before, err := page.Parse(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	posts, err := fetch(r.Context(), before, limit+1)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	httpserver.WriteJSON(w, http.StatusOK, page.Make(posts, limit, func(p domain.Post) string { return p.ID }, toBody))
+	return nil
 }

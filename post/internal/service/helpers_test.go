@@ -21,6 +21,6 @@ func newRouterForTest(t *testing.T) *httpserver.Router {
 	t.Helper()
 	rt := httpserver.NewRouter(httpserver.Config{MaxBodyBytes: 1 << 20}, zap.NewNop(), health.NewRegistry(health.Params{}))
 	ports.RegisterHTTP(rt, &app.Service{}, auth.NewMiddleware(nil, zap.NewNop()), ratelimit.New(false),
-		ports.HTTPConfig{MaxUploadBytes: 1 << 20, MaxParts: 10}, zap.NewNop())
+		ports.HTTPConfig{MaxUploadBytes: 1 << 20, MaxParts: 10})
 	return rt
 }

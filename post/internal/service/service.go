@@ -83,7 +83,6 @@ var Module = fx.Options(
 		fx.Annotate(adapters.NewRepository, fx.As(new(app.Repository))),
 		func(cfg Config, client dapr.Client) app.Images { return blob.NewDapr(client, cfg.ImagesBinding) },
 		func(g *userclient.Graph) app.Graph { return g },
-		func(r *outbox.Relay) app.Outbox { return r },
 		func(cfg Config) app.Config {
 			return app.Config{MaxPixels: cfg.UploadMaxPixels, RetryAfter: cfg.ImageRetryAfter,
 				PostCacheTTL: cfg.PostCacheTTL, LocalCacheTTL: cfg.PostLocalCacheTTL}

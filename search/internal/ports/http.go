@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"go.uber.org/zap"
-
 	"pixshare/contracts/media"
 	"pixshare/platform/apperror"
 	"pixshare/platform/auth"
@@ -20,23 +18,15 @@ import (
 
 // HTTP serves the REST API.
 type HTTP struct {
-	svc    *app.Service
-	logger *zap.Logger
+	svc *app.Service
 }
 
 // RegisterHTTP adds the search routes to rt.
-func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, logger *zap.Logger) {
-	h := &HTTP{svc: svc, logger: logger}
+func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware) {
+	h := &HTTP{svc: svc}
 	rt.Mux.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
-	rt.Mux.Handle("/v1/search", mw.Optional(http.HandlerFunc(h.search))).Methods(http.MethodGet)
-	rt.Mux.Handle("/v1/search/autocomplete", mw.Optional(http.HandlerFunc(h.autocomplete))).Methods(http.MethodGet)
-}
-
-func viewer(r *http.Request) string {
-	if p, ok := auth.FromContext(r.Context()); ok {
-		return p.UserID
-	}
-	return ""
+	rt.Mux.Handle("/v1/search", mw.Optional(httpserver.Handle(h.search))).Methods(http.MethodGet)
+	rt.Mux.Handle("/v1/search/autocomplete", mw.Optional(httpserver.Handle(h.autocomplete))).Methods(http.MethodGet)
 }
 
 type summary struct {
@@ -48,24 +38,21 @@ type summary struct {
 	CreatedAt    time.Time `json:"created_at"`
 }
 
-func (h *HTTP) search(w http.ResponseWriter, r *http.Request) {
+func (h *HTTP) search(w http.ResponseWriter, r *http.Request) error {
 	limit, err := page.ParseLimit(r)
 	if err != nil {
-		httpserver.WriteError(w, r, h.logger, err)
-		return
+		return err
 	}
 	offset, err := page.ParseOffset(r)
 	if err != nil {
-		httpserver.WriteError(w, r, h.logger, err)
-		return
+		return err
 	}
 	query := r.URL.Query()
 	res, err := h.svc.Search(r.Context(), app.Request{
-		Viewer: viewer(r), Tags: query["tag"], Text: query.Get("q"), Limit: limit, Offset: offset,
+		Viewer: auth.ViewerID(r.Context()), Tags: query["tag"], Text: query.Get("q"), Limit: limit, Offset: offset,
 	})
 	if err != nil {
-		httpserver.WriteError(w, r, h.logger, err)
-		return
+		return err
 	}
 	items := make([]summary, len(res.Docs))
 	for i, d := range res.Docs {
@@ -73,23 +60,23 @@ func (h *HTTP) search(w http.ResponseWriter, r *http.Request) {
 			ThumbnailURL: "/v1/posts/" + d.PostID + "/image?size=" + media.SizeThumb, CreatedAt: d.CreatedAt.UTC()}
 	}
 	httpserver.WriteJSON(w, http.StatusOK, map[string]any{"items": items, "total": res.Total})
+	return nil
 }
 
-func (h *HTTP) autocomplete(w http.ResponseWriter, r *http.Request) {
+func (h *HTTP) autocomplete(w http.ResponseWriter, r *http.Request) error {
 	limit := 10
 	if raw := r.URL.Query().Get("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 {
-			httpserver.WriteError(w, r, h.logger, apperror.Invalidf("limit must be a positive integer").
-				WithFields(apperror.FieldError{Field: "limit", Message: "must be a positive integer"}))
-			return
+			return apperror.Invalidf("limit must be a positive integer").
+				WithFields(apperror.FieldError{Field: "limit", Message: "must be a positive integer"})
 		}
 		limit = min(n, page.MaxLimit)
 	}
-	out, err := h.svc.Autocomplete(r.Context(), viewer(r), r.URL.Query().Get("prefix"), limit)
+	out, err := h.svc.Autocomplete(r.Context(), auth.ViewerID(r.Context()), r.URL.Query().Get("prefix"), limit)
 	if err != nil {
-		httpserver.WriteError(w, r, h.logger, err)
-		return
+		return err
 	}
 	httpserver.WriteJSON(w, http.StatusOK, map[string]any{"items": out})
+	return nil
 }

@@ -91,7 +91,7 @@ func newFixture(t *testing.T) *fixture {
 	c := &memCache{m: map[string]any{}}
 	svc := app.NewService(engine, blocks{"bob": {"alice"}}, c, time.Minute)
 	rt := httpserver.NewRouter(httpserver.Config{MaxBodyBytes: 1 << 20, CORSOrigins: []string{"*"}}, zap.NewNop(), health.NewRegistry(health.Params{}))
-	RegisterHTTP(rt, svc, auth.NewMiddleware(tokens{}, zap.NewNop()), zap.NewNop())
+	RegisterHTTP(rt, svc, auth.NewMiddleware(tokens{}, zap.NewNop()))
 	srv := httptest.NewServer(rt.Handler())
 	t.Cleanup(srv.Close)
 	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)

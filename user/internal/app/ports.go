@@ -72,8 +72,3 @@ type Tokens interface {
 	// Verify checks signature, algorithm, expiry, issuer and audience.
 	Verify(token string) (Claims, error)
 }
-
-// Outbox wakes the relay after a commit that enqueued events.
-type Outbox interface {
-	Notify()
-}

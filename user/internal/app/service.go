@@ -18,7 +18,6 @@ type Service struct {
 	hasher     PasswordHasher
 	tokens     Tokens
 	cache      cache.Cache
-	outbox     Outbox
 	profileTTL time.Duration
 	// dummyHash makes a login for an unknown account cost as much as one
 	// for a known account, so timing does not reveal which exist.
@@ -26,12 +25,12 @@ type Service struct {
 }
 
 // NewService returns the use cases over the given ports.
-func NewService(repo Repository, hasher PasswordHasher, tokens Tokens, c cache.Cache, outbox Outbox) (*Service, error) {
+func NewService(repo Repository, hasher PasswordHasher, tokens Tokens, c cache.Cache) (*Service, error) {
 	dummy, err := hasher.Hash("not-a-real-password-" + uuid.NewString())
 	if err != nil {
 		return nil, err
 	}
-	return &Service{repo: repo, hasher: hasher, tokens: tokens, cache: c, outbox: outbox, profileTTL: time.Minute, dummyHash: dummy}, nil
+	return &Service{repo: repo, hasher: hasher, tokens: tokens, cache: c, profileTTL: time.Minute, dummyHash: dummy}, nil
 }
 
 // Register creates an account.
@@ -145,7 +144,6 @@ func (s *Service) DeleteMe(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	s.outbox.Notify()
 	s.invalidate(ctx, append(affected, id)...)
 	return nil
 }

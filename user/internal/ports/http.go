@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
-	"go.uber.org/zap"
 
 	"pixshare/platform/apperror"
 	"pixshare/platform/auth"
@@ -35,31 +34,26 @@ type HTTP struct {
 	svc     *app.Service
 	limiter *ratelimit.Limiter
 	limits  Limits
-	logger  *zap.Logger
 }
 
 // RegisterHTTP adds the user routes to rt.
-func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, limiter *ratelimit.Limiter, limits Limits, logger *zap.Logger) {
-	h := &HTTP{svc: svc, limiter: limiter, limits: limits, logger: logger}
+func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, limiter *ratelimit.Limiter, limits Limits) {
+	h := &HTTP{svc: svc, limiter: limiter, limits: limits}
 	m := rt.Mux
 	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
-	m.HandleFunc("/v1/users/register", h.register).Methods(http.MethodPost)
-	m.HandleFunc("/v1/users/login", h.login).Methods(http.MethodPost)
-	m.Handle("/v1/users/logout", mw.Required(http.HandlerFunc(h.logout))).Methods(http.MethodPost)
-	m.Handle("/v1/users/me", mw.Required(http.HandlerFunc(h.me))).Methods(http.MethodGet)
-	m.Handle("/v1/users/me", mw.Required(http.HandlerFunc(h.updateMe))).Methods(http.MethodPatch)
-	m.Handle("/v1/users/me", mw.Required(http.HandlerFunc(h.deleteMe))).Methods(http.MethodDelete)
-	m.Handle("/v1/users/{id}", mw.Optional(http.HandlerFunc(h.profile))).Methods(http.MethodGet)
+	m.Handle("/v1/users/register", httpserver.Handle(h.register)).Methods(http.MethodPost)
+	m.Handle("/v1/users/login", httpserver.Handle(h.login)).Methods(http.MethodPost)
+	m.Handle("/v1/users/logout", mw.Required(httpserver.Handle(h.logout))).Methods(http.MethodPost)
+	m.Handle("/v1/users/me", mw.Required(httpserver.Handle(h.me))).Methods(http.MethodGet)
+	m.Handle("/v1/users/me", mw.Required(httpserver.Handle(h.updateMe))).Methods(http.MethodPatch)
+	m.Handle("/v1/users/me", mw.Required(httpserver.Handle(h.deleteMe))).Methods(http.MethodDelete)
+	m.Handle("/v1/users/{id}", mw.Optional(httpserver.Handle(h.profile))).Methods(http.MethodGet)
 	m.Handle("/v1/users/{id}/follow", mw.Required(h.relation(svc.Follow))).Methods(http.MethodPut)
 	m.Handle("/v1/users/{id}/follow", mw.Required(h.relation(svc.Unfollow))).Methods(http.MethodDelete)
 	m.Handle("/v1/users/{id}/block", mw.Required(h.relation(svc.Block))).Methods(http.MethodPut)
 	m.Handle("/v1/users/{id}/block", mw.Required(h.relation(svc.Unblock))).Methods(http.MethodDelete)
 	m.Handle("/v1/users/{id}/followers", mw.Optional(h.list(svc.Followers))).Methods(http.MethodGet)
 	m.Handle("/v1/users/{id}/following", mw.Optional(h.list(svc.Following))).Methods(http.MethodGet)
-}
-
-func (h *HTTP) fail(w http.ResponseWriter, r *http.Request, err error) {
-	httpserver.WriteError(w, r, h.logger, err)
 }
 
 // meBody is the caller's own account.
@@ -90,10 +84,9 @@ type profileBody struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-func (h *HTTP) register(w http.ResponseWriter, r *http.Request) {
+func (h *HTTP) register(w http.ResponseWriter, r *http.Request) error {
 	if err := h.limiter.Allow("register", ratelimit.ClientIP(r), h.limits.Register); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	var body struct {
 		Username string `json:"username"`
@@ -101,27 +94,25 @@ func (h *HTTP) register(w http.ResponseWriter, r *http.Request) {
 		Password string `json:"password"`
 	}
 	if err := httpserver.DecodeJSON(r, &body); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	u, err := h.svc.Register(r.Context(), body.Username, body.Email, body.Password)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/v1/users/"+u.ID)
 	httpserver.WriteJSON(w, http.StatusCreated, toMe(u))
+	return nil
 }
 
-func (h *HTTP) login(w http.ResponseWriter, r *http.Request) {
+func (h *HTTP) login(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Username string `json:"username"`
 		Email    string `json:"email"`
 		Password string `json:"password"`
 	}
 	if err := httpserver.DecodeJSON(r, &body); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	login := body.Username
 	if login == "" {
@@ -129,21 +120,18 @@ func (h *HTTP) login(w http.ResponseWriter, r *http.Request) {
 	}
 	// Per client against spraying many accounts, per account against
 	// guessing one account's password from many clients.
-	err := h.limiter.Allow("login", ratelimit.ClientIP(r), h.limits.LoginClient)
-	if err == nil {
-		err = h.limiter.Allow("login-account", strings.ToLower(strings.TrimSpace(login)), h.limits.LoginAccount)
-	}
+	err := h.limiter.AllowAll(
+		ratelimit.Key{Rule: "login", Key: ratelimit.ClientIP(r), Limit: h.limits.LoginClient},
+		ratelimit.Key{Rule: "login-account", Key: strings.ToLower(strings.TrimSpace(login)), Limit: h.limits.LoginAccount})
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	res, err := h.svc.Login(r.Context(), login, body.Password)
 	if err != nil {
 		if apperror.Is(err, apperror.Unauthenticated) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="pixshare"`)
 		}
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	httpserver.WriteJSON(w, http.StatusOK, map[string]any{
@@ -152,41 +140,40 @@ func (h *HTTP) login(w http.ResponseWriter, r *http.Request) {
 		"expires_in":   int(res.ExpiresIn / time.Second),
 		"user":         toMe(res.User),
 	})
+	return nil
 }
 
 func caller(r *http.Request) (auth.Principal, error) { return auth.Require(r.Context()) }
 
-func (h *HTTP) logout(w http.ResponseWriter, r *http.Request) {
+func (h *HTTP) logout(w http.ResponseWriter, r *http.Request) error {
 	p, err := caller(r)
 	if err == nil {
 		err = h.svc.Logout(r.Context(), p.UserID)
 	}
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (h *HTTP) me(w http.ResponseWriter, r *http.Request) {
+func (h *HTTP) me(w http.ResponseWriter, r *http.Request) error {
 	p, err := caller(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	u, err := h.svc.Me(r.Context(), p.UserID)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	httpserver.WriteJSON(w, http.StatusOK, toMe(u))
+	return nil
 }
 
-func (h *HTTP) updateMe(w http.ResponseWriter, r *http.Request) {
+func (h *HTTP) updateMe(w http.ResponseWriter, r *http.Request) error {
 	p, err := caller(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	var body struct {
 		DisplayName *string `json:"display_name"`
@@ -194,60 +181,52 @@ func (h *HTTP) updateMe(w http.ResponseWriter, r *http.Request) {
 		Password    *string `json:"password"`
 	}
 	if err := httpserver.DecodeJSON(r, &body); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	u, err := h.svc.UpdateMe(r.Context(), p.UserID, domain.ProfilePatch{
 		DisplayName: body.DisplayName, Bio: body.Bio, Password: body.Password,
 	})
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	httpserver.WriteJSON(w, http.StatusOK, toMe(u))
+	return nil
 }
 
-func (h *HTTP) deleteMe(w http.ResponseWriter, r *http.Request) {
+func (h *HTTP) deleteMe(w http.ResponseWriter, r *http.Request) error {
 	p, err := caller(r)
 	if err == nil {
 		err = h.svc.DeleteMe(r.Context(), p.UserID)
 	}
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func viewer(r *http.Request) string {
-	if p, ok := auth.FromContext(r.Context()); ok {
-		return p.UserID
-	}
-	return ""
-}
-
-func (h *HTTP) profile(w http.ResponseWriter, r *http.Request) {
-	u, err := h.svc.Profile(r.Context(), viewer(r), mux.Vars(r)["id"])
+func (h *HTTP) profile(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.svc.Profile(r.Context(), auth.ViewerID(r.Context()), mux.Vars(r)["id"])
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	httpserver.WriteJSON(w, http.StatusOK, profileBody{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName,
 		Bio: u.Bio, FollowerCount: u.FollowerCount, FollowingCount: u.FollowingCount, CreatedAt: u.CreatedAt.UTC()})
+	return nil
 }
 
 // relation serves PUT/DELETE on follow and block.
 func (h *HTTP) relation(op func(ctx context.Context, actor, target string) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return httpserver.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		p, err := caller(r)
 		if err == nil {
 			err = op(r.Context(), p.UserID, mux.Vars(r)["id"])
 		}
 		if err != nil {
-			h.fail(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
@@ -260,21 +239,20 @@ type relationBody struct {
 
 // list serves the follower and following lists.
 func (h *HTTP) list(op func(ctx context.Context, viewer, id, cursor string, limit int) ([]domain.Relation, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return httpserver.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		limit, after, err := page.Parse(r)
 		if err != nil {
-			h.fail(w, r, err)
-			return
+			return err
 		}
-		rels, err := op(r.Context(), viewer(r), mux.Vars(r)["id"], after, limit+1)
+		rels, err := op(r.Context(), auth.ViewerID(r.Context()), mux.Vars(r)["id"], after, limit+1)
 		if err != nil {
-			h.fail(w, r, err)
-			return
+			return err
 		}
 		httpserver.WriteJSON(w, http.StatusOK, page.Make(rels, limit,
 			func(rel domain.Relation) string { return rel.Cursor },
 			func(rel domain.Relation) relationBody {
 				return relationBody{ID: rel.UserID, Username: rel.Username, DisplayName: rel.DisplayName, Since: rel.Since.UTC()}
 			}))
+		return nil
 	})
 }

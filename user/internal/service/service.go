@@ -79,7 +79,6 @@ var Module = fx.Options(
 			return adapters.NewJWTTokens(cfg.JWTIssuer, cfg.JWTAudience, cfg.JWTTTL)
 		},
 		func(t *adapters.JWTTokens) app.Tokens { return t },
-		func(r *outbox.Relay) app.Outbox { return r },
 		app.NewService,
 		func(s *app.Service) auth.Authenticator { return app.LocalAuthenticator{S: s} },
 		ports.NewGRPC,

@@ -9,35 +9,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"pixshare/platform/syncbuf"
 	"pixshare/tools/stack/internal/console"
 )
 
-// syncBuffer is a bytes.Buffer safe for the console's writes and the test's
-// reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newSupervisor() (*Supervisor, *syncBuffer) {
-	out := &syncBuffer{}
+func newSupervisor() (*Supervisor, *syncbuf.Buffer) {
+	out := &syncbuf.Buffer{}
 	return New(console.New(out, false, []string{"early", "group", "app", "app.dapr"})), out
 }
 

@@ -50,22 +50,16 @@ type Blocks interface {
 	IsBlocked(ctx context.Context, a, b string) (bool, error)
 }
 
-// Outbox wakes the relay after a commit that enqueued events.
-type Outbox interface {
-	Notify()
-}
-
 // Service is the comment use cases.
 type Service struct {
 	repo   Repository
 	posts  Posts
 	blocks Blocks
-	outbox Outbox
 }
 
 // NewService returns the use cases.
-func NewService(repo Repository, posts Posts, blocks Blocks, outbox Outbox) *Service {
-	return &Service{repo: repo, posts: posts, blocks: blocks, outbox: outbox}
+func NewService(repo Repository, posts Posts, blocks Blocks) *Service {
+	return &Service{repo: repo, posts: posts, blocks: blocks}
 }
 
 // ErrNoPost is what a viewer gets for a post that is missing, deleted or
@@ -121,7 +115,6 @@ func (s *Service) Create(ctx context.Context, actor, postID, body string) (domai
 	if err := s.repo.Create(ctx, &c); err != nil {
 		return domain.Comment{}, err
 	}
-	s.outbox.Notify()
 	return c, nil
 }
 
@@ -146,7 +139,6 @@ func (s *Service) Delete(ctx context.Context, actor, postID, id string) error {
 	if err := s.repo.Delete(ctx, postID, id, actor, post.AuthorID); err != nil {
 		return err
 	}
-	s.outbox.Notify()
 	return nil
 }
 
@@ -169,7 +161,6 @@ func (s *Service) OnUserDeleted(ctx context.Context, userID string) error {
 	}
 	n, err := s.repo.DeleteByAuthor(ctx, userID)
 	if err == nil && n > 0 {
-		s.outbox.Notify()
 	}
 	return err
 }
