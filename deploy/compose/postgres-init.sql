@@ -1,5 +1,5 @@
 -- Run once by the postgres image, when its data volume is empty
--- (docker-entrypoint-initdb.d). One database per service (ARCHITECTURE.md,
+-- (docker-entrypoint-initdb.d). One database per service (docs/architecture.md,
 -- "Data"): "search" holds the read model that search and indexer share when
 -- SEARCH_ENGINE=sql. "user" is a reserved word, hence the quotes.
 CREATE DATABASE "user";
