@@ -54,7 +54,7 @@ func TestAttackAccessMatrix(t *testing.T) {
 
 	al.c.expect(t, "PUT", "/v1/users/"+bo.id+"/block", nil, 204)
 	da.c.expect(t, "PUT", "/v1/users/"+al.id+"/block", nil, 204)
-	ev.c.expect(t, "DELETE", "/v1/users/me", nil, 204)
+	ev.c.expect(t, "DELETE", "/v1/users/me", map[string]string{"current_password": "correct horse battery"}, 204)
 	apitest.Eventually(t, 30*time.Second, "the deleted account's comment and post to go", func() bool {
 		ids := idsOf(t, ca.c.expect(t, "GET", "/v1/posts/"+post+"/comments", nil, 200))
 		return !slices.Contains(ids, deletedComment) && ca.c.do(t, "GET", "/v1/posts/"+evPost, nil).Status == 404

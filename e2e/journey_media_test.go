@@ -147,7 +147,7 @@ func journey(t *testing.T, s *Stack) {
 	})
 
 	// Account deletion: every post of the user disappears.
-	alice.Expect(204, "DELETE", "/v1/users/me", nil)
+	alice.Expect(204, "DELETE", "/v1/users/me", map[string]string{"current_password": "correct horse battery"})
 	apitest.Eventually(t, 30*time.Second, "the deleted user's posts to disappear", func() bool {
 		return carol.Do("GET", "/v1/posts/"+id2, nil).Status == 404 && len(searchIDs(t, carol, "tag=sunset")) == 0
 	})

@@ -18,10 +18,6 @@ import (
 	"pixshare/platform/natsbroker"
 )
 
-// noCaches makes changes visible at once, so the journey need not wait
-// out cache lifetimes.
-var noCaches = map[string]string{"GRAPH_CACHE_TTL": "0s", "AUTH_CACHE_TTL": "0s", "AUTH_LOCAL_CACHE_TTL": "0s"}
-
 // TestJourneyMatrix runs the same journey, with the same binaries, on
 // every infrastructure profile whose services this machine has (their
 // addresses come from the environment; .ci/run sets them all).
@@ -30,17 +26,17 @@ func TestJourneyMatrix(t *testing.T) {
 		t.Skip("e2e skipped in -short mode")
 	}
 	t.Run("local", func(t *testing.T) {
-		journey(t, Start(t, Options{Env: noCaches}))
+		journey(t, Start(t, Options{}))
 	})
 	t.Run("redis+postgres", func(t *testing.T) {
 		addr := need(t, "PIXSHARE_TEST_REDIS_ADDR")
 		dbs := postgresDatabases(t)
-		journey(t, Start(t, Options{Profile: "redis", Env: noCaches, NoBroker: true, DatabaseURLs: dbs,
+		journey(t, Start(t, Options{Profile: "redis", NoBroker: true, DatabaseURLs: dbs,
 			Replace: map[string]string{"localhost:6379": addr, "127.0.0.1:6379": addr}}))
 	})
 	t.Run("rabbitmq", func(t *testing.T) {
 		u := need(t, "PIXSHARE_TEST_RABBITMQ_URL")
-		journey(t, Start(t, Options{Profile: "rabbitmq", Env: noCaches, NoBroker: true,
+		journey(t, Start(t, Options{Profile: "rabbitmq", NoBroker: true,
 			Replace: map[string]string{"amqp://guest:guest@127.0.0.1:5672/": u, "amqp://guest:guest@127.0.0.1:5672": strings.TrimSuffix(u, "/")}}))
 	})
 	t.Run("nats", func(t *testing.T) {
@@ -52,12 +48,12 @@ func TestJourneyMatrix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		journey(t, Start(t, Options{Profile: "nats", Env: noCaches, NoBroker: true,
+		journey(t, Start(t, Options{Profile: "nats", NoBroker: true,
 			Replace: map[string]string{"nats://127.0.0.1:4222": u}}))
 	})
 	t.Run("mqtt", func(t *testing.T) {
 		u := need(t, "PIXSHARE_TEST_MQTT_URL")
-		journey(t, Start(t, Options{Profile: "mqtt", Env: noCaches, NoBroker: true,
+		journey(t, Start(t, Options{Profile: "mqtt", NoBroker: true,
 			Replace: map[string]string{"tcp://127.0.0.1:1883": u}}))
 	})
 }

@@ -27,9 +27,12 @@ import (
 type Stack struct {
 	Root    string
 	Gateway string
-	cmd     *exec.Cmd
-	out     *lines
-	done    chan struct{}
+	// Apps maps every app instance of the ready line ("post", "post-2", …)
+	// to its REST URL.
+	Apps map[string]string
+	cmd  *exec.Cmd
+	out  *lines
+	done chan struct{}
 }
 
 // apps maps the commands of dapr.yaml to their Go packages.
@@ -57,6 +60,8 @@ type Options struct {
 	DatabaseURLs map[string]string
 	// NoBroker leaves the embedded broker out (profiles with their own).
 	NoBroker bool
+	// Replicas is the launcher's -replicas (e.g. "post=2,user=2").
+	Replicas string
 }
 
 // Start copies dapr.yaml and components/ into a temp dir, builds every
@@ -118,6 +123,9 @@ func Start(t *testing.T, opts Options) *Stack {
 			"nats://127.0.0.1:4223": "nats://127.0.0.1:" + strconv.Itoa(nats),
 		})
 	}
+	if opts.Replicas != "" {
+		args = append(args, "-replicas", opts.Replicas)
+	}
 	s.cmd = exec.Command(stackBin, args...)
 	s.cmd.Dir = root
 	s.cmd.Env = append(os.Environ(), "LOG_LEVEL=info")
@@ -155,6 +163,12 @@ func Start(t *testing.T, opts Options) *Stack {
 		}
 		if m := s.out.find(ready); m != nil {
 			s.Gateway = m[1]
+			s.Apps = map[string]string{}
+			for _, kv := range strings.Fields(s.out.find(regexp.MustCompile(`^ready: .*`))[0]) {
+				if name, url, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(url, "http://") {
+					s.Apps[name] = url
+				}
+			}
 			return s
 		}
 		time.Sleep(100 * time.Millisecond)

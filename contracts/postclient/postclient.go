@@ -88,3 +88,13 @@ func (c *Client) MarkFailed(ctx context.Context, id string, version int64, reaso
 	res, err := c.rpc.MarkFailed(ctx, &postv1.MarkFailedRequest{PostId: id, Version: version, Reason: reason})
 	return report(res.GetStatus(), err)
 }
+
+// GetPosts returns, in the order of ids, the live posts among them that
+// viewer ("" for none) may see; the others are left out.
+func (c *Client) GetPosts(ctx context.Context, ids []string, viewer string) ([]*postv1.Post, error) {
+	res, err := c.rpc.GetPosts(ctx, &postv1.GetPostsRequest{PostIds: ids, ViewerId: viewer})
+	if err != nil {
+		return nil, fmt.Errorf("get %d posts: %w", len(ids), err)
+	}
+	return res.GetPosts(), nil
+}

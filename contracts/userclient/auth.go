@@ -3,47 +3,65 @@ package userclient
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
+	"pixshare/contracts/stamps"
 	"pixshare/platform/apperror"
 	"pixshare/platform/auth"
 	"pixshare/platform/cache"
 	userv1 "pixshare/proto/user/v1"
 )
 
-// AuthConfig is read from the environment.
-type AuthConfig struct {
-	// CacheTTL bounds how long a positive answer is reused, and so how long
-	// a revoked token (password change, account deletion) keeps working in
-	// services other than user. 0 disables caching.
-	CacheTTL time.Duration `env:"AUTH_CACHE_TTL" envDefault:"10s"`
-	// LocalCacheTTL is the in-process layer in front of the state store,
-	// which saves a sidecar hop on hot paths. It never extends CacheTTL:
-	// an answer is kept in process only for what is left of it.
-	LocalCacheTTL time.Duration `env:"AUTH_LOCAL_CACHE_TTL" envDefault:"2s"`
-}
-
-// Auth authenticates through the user service.
+// Auth authenticates bearer tokens by asking the user service, keeping its
+// positive answers in process, checked against the user's stamp: a
+// password change, logout, deletion or suspension replaces the stamp
+// before its response leaves, so a revoked token is refused on the very
+// next request, by every replica of every service.
 type Auth struct {
 	rpc    userv1.AuthServiceClient
-	cache  cache.Cache
-	cfg    AuthConfig
-	local  *cache.Local[auth.Principal]
+	cache  *cache.Checked[auth.Principal]
 	logger *zap.Logger
+	now    func() time.Time
 }
 
-// NewAuth returns an Auth calling rpc, caching in c.
-func NewAuth(rpc userv1.AuthServiceClient, c cache.Cache, cfg AuthConfig, logger *zap.Logger) *Auth {
-	return &Auth{rpc: rpc, cache: c, cfg: cfg, local: cache.NewLocal[auth.Principal](10000), logger: logger.Named("auth")}
+// NewAuth returns an Auth calling rpc, with copies checked against stamps.
+func NewAuth(rpc userv1.AuthServiceClient, s cache.StampStore, logger *zap.Logger) *Auth {
+	return &Auth{rpc: rpc, cache: cache.NewChecked[auth.Principal](s, 10000, 10*time.Minute),
+		logger: logger.Named("auth"), now: time.Now}
 }
 
-// cacheKey never stores the token itself.
+// cacheKey never keeps the token itself.
 func cacheKey(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return "auth:" + hex.EncodeToString(sum[:])
+}
+
+// claimedSubject reads the user id a token says it belongs to, without
+// checking anything: it only names the stamp to read before asking the
+// user service, who checks everything. A forged claim gains nothing: only
+// the user service's positive answer for this exact token is kept.
+func claimedSubject(token string) string {
+	parts := strings.Split(token, ".")
+	if len(token) > 4096 || len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	return claims.Sub
 }
 
 // Authenticate implements auth.Authenticator.
@@ -51,27 +69,44 @@ func (c *Auth) Authenticate(ctx context.Context, token string) (auth.Principal, 
 	if token == "" {
 		return auth.Principal{}, apperror.Unauthenticatedf("missing bearer token")
 	}
-	key := cacheKey(token)
-	now := time.Now()
-	if c.cfg.CacheTTL > 0 {
-		if p, ok := c.local.Get(key); ok {
-			return p, nil
-		}
-		var e cache.Stamped[auth.Principal]
-		if c.cache.Get(ctx, key, &e) {
-			if left := min(e.Left(c.cfg.CacheTTL, now), time.Unix(e.V.ExpiresAt, 0).Sub(now)); left > 0 {
-				c.local.Set(key, e.V, min(c.cfg.LocalCacheTTL, left))
-				return e.V, nil
-			}
-		}
+	sub := claimedSubject(token)
+	if sub == "" {
+		return c.ask(ctx, token)
 	}
+	p, err := c.cache.Get(ctx, cacheKey(token), []string{stamps.User(sub)}, func(ctx context.Context) (auth.Principal, error) {
+		p, err := c.ask(ctx, token)
+		if err == nil && p.UserID != sub {
+			// Not the user the stamp was read for: answer, never keep.
+			return p, errMismatch{p}
+		}
+		return p, err
+	})
+	if m, ok := err.(errMismatch); ok {
+		return m.p, nil
+	}
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	if !c.now().Before(time.Unix(p.ExpiresAt, 0)) {
+		return auth.Principal{}, apperror.Unauthenticatedf("token expired")
+	}
+	return p, nil
+}
+
+// errMismatch carries an answer that must be returned but not cached.
+type errMismatch struct{ p auth.Principal }
+
+func (errMismatch) Error() string { return "token subject differs from its claim" }
+
+// ask asks the user service. It fails closed: when the user service
+// cannot be asked, the request is refused (503), never let through.
+func (c *Auth) ask(ctx context.Context, token string) (auth.Principal, error) {
 	res, err := c.rpc.Authenticate(ctx, &userv1.AuthenticateRequest{Token: token})
 	if err != nil {
 		switch apperror.KindOf(err) {
 		case apperror.Unauthenticated, apperror.Invalid:
 			return auth.Principal{}, apperror.Unauthenticatedf("invalid or expired token")
 		default:
-			// Fail closed: an unreachable user service refuses the request.
 			return auth.Principal{}, apperror.Wrap(apperror.Unavailable, err, "authentication is unavailable; try again")
 		}
 	}
@@ -84,13 +119,5 @@ func (c *Auth) Authenticate(ctx context.Context, token string) (auth.Principal, 
 	default:
 		return auth.Principal{}, apperror.Unauthenticatedf("account no longer exists")
 	}
-	p := auth.Principal{UserID: res.GetUserId(), Username: res.GetUsername(), ExpiresAt: res.GetExpiresAt()}
-	if c.cfg.CacheTTL > 0 {
-		ttl := min(c.cfg.CacheTTL, time.Until(time.Unix(p.ExpiresAt, 0)))
-		if ttl > time.Second {
-			c.cache.Set(ctx, key, cache.Stamped[auth.Principal]{V: p, At: now}, ttl)
-			c.local.Set(key, p, min(c.cfg.LocalCacheTTL, ttl))
-		}
-	}
-	return p, nil
+	return auth.Principal{UserID: res.GetUserId(), Username: res.GetUsername(), ExpiresAt: res.GetExpiresAt()}, nil
 }

@@ -2,6 +2,7 @@ package userclient
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"sync"
 	"testing"
@@ -12,8 +13,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"pixshare/contracts/stamps"
 	"pixshare/platform/apperror"
-	"pixshare/platform/auth"
 	"pixshare/platform/cache"
 	"pixshare/platform/cache/cachetest"
 	userv1 "pixshare/proto/user/v1"
@@ -57,7 +58,7 @@ func TestClientStatusesAndFailClosed(t *testing.T) {
 		{"anything else fails closed", nil, errors.New("boom"), apperror.Unavailable},
 	}
 	for _, tt := range tests {
-		c := NewAuth(&fakeAuth{res: tt.res, err: tt.err}, cache.Nop{}, AuthConfig{CacheTTL: time.Minute, LocalCacheTTL: time.Second}, zap.NewNop())
+		c := NewAuth(&fakeAuth{res: tt.res, err: tt.err}, &cachetest.Stamps{}, zap.NewNop())
 		p, err := c.Authenticate(context.Background(), "token")
 		if tt.kind == -1 {
 			if err != nil || p.UserID != "u1" {
@@ -71,12 +72,23 @@ func TestClientStatusesAndFailClosed(t *testing.T) {
 	}
 }
 
+// jwtFor is a token-shaped string claiming sub (the client never checks
+// the signature: the user service does).
+func jwtFor(sub, salt string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"HS256"}`)) + "." + enc([]byte(`{"sub":"`+sub+`","jti":"`+salt+`"}`)) + "." + enc([]byte("sig"))
+}
+
+// request is what the middleware gives every request: its own ledger.
+func request(s cache.StampStore) context.Context { return cache.WithLedger(context.Background(), s) }
+
 func TestClientCachesOnlyPositiveAnswers(t *testing.T) {
 	t.Parallel()
-	rpc := &fakeAuth{res: active()}
-	c := NewAuth(rpc, cache.Nop{}, AuthConfig{CacheTTL: time.Minute, LocalCacheTTL: time.Minute}, zap.NewNop())
+	rpc, stamps := &fakeAuth{res: active()}, &cachetest.Stamps{}
+	c := NewAuth(rpc, stamps, zap.NewNop())
+	t1 := jwtFor("u1", "1")
 	for range 3 {
-		if _, err := c.Authenticate(context.Background(), "t1"); err != nil {
+		if _, err := c.Authenticate(request(stamps), t1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -84,41 +96,62 @@ func TestClientCachesOnlyPositiveAnswers(t *testing.T) {
 		t.Fatalf("%d calls for one token, want 1 (cached)", rpc.calls)
 	}
 	rpc.res = &userv1.AuthenticateResponse{Status: userv1.UserStatus_USER_STATUS_INVALID_TOKEN}
+	t2 := jwtFor("u1", "2")
 	for range 2 {
-		_, _ = c.Authenticate(context.Background(), "t2")
+		_, _ = c.Authenticate(request(stamps), t2)
 	}
 	if rpc.calls != 3 {
 		t.Fatalf("a refused token was cached (%d calls)", rpc.calls)
 	}
-	off := NewAuth(&fakeAuth{res: active()}, cache.Nop{}, AuthConfig{}, zap.NewNop())
-	for range 2 {
-		_, _ = off.Authenticate(context.Background(), "t1")
-	}
-	if n := off.rpc.(*fakeAuth).calls; n != 2 {
-		t.Fatalf("with caching off, %d calls, want 2", n)
-	}
 }
 
-func TestAuthAnswerFromAnotherReplicaKeepsItsTTL(t *testing.T) {
+func TestRevocationShowsOnTheNextRequest(t *testing.T) {
 	t.Parallel()
-	ttl := 10 * time.Second
-	rpc, store := &fakeAuth{res: active()}, &cachetest.Store{}
-	c := NewAuth(rpc, store, AuthConfig{CacheTTL: ttl, LocalCacheTTL: time.Minute}, zap.NewNop())
-	p := auth.Principal{UserID: "u1", ExpiresAt: time.Now().Add(time.Hour).Unix()}
-	// Another replica asked user almost a TTL ago, and long ago.
-	store.Set(context.Background(), cacheKey("fresh"), cache.Stamped[auth.Principal]{V: p, At: time.Now().Add(-ttl + 50*time.Millisecond)}, ttl)
-	store.Set(context.Background(), cacheKey("stale"), cache.Stamped[auth.Principal]{V: p, At: time.Now().Add(-ttl - time.Second)}, ttl)
-
-	if _, err := c.Authenticate(context.Background(), "fresh"); err != nil || rpc.calls != 0 {
-		t.Fatalf("err %v after %d calls; want the stored answer", err, rpc.calls)
+	rpc, stamps := &fakeAuth{res: active()}, &cachetest.Stamps{}
+	c := NewAuth(rpc, stamps, zap.NewNop())
+	tok := jwtFor("u1", "1")
+	if _, err := c.Authenticate(request(stamps), tok); err != nil {
+		t.Fatal(err)
 	}
-	// The in-process copy may live only for what was left of the TTL, so
-	// a revoked token stops working within AUTH_CACHE_TTL.
-	time.Sleep(100 * time.Millisecond)
-	if _, err := c.Authenticate(context.Background(), "fresh"); err != nil || rpc.calls != 1 {
-		t.Fatalf("err %v after %d calls; want user asked again", err, rpc.calls)
+	// The user changes their password: the user service revokes the token
+	// and replaces the user's stamp before it answers.
+	err := stamps.Change(context.Background(), []string{stampsUser("u1")}, func() error {
+		rpc.mu.Lock()
+		rpc.res = &userv1.AuthenticateResponse{Status: userv1.UserStatus_USER_STATUS_INVALID_TOKEN}
+		rpc.mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := c.Authenticate(context.Background(), "stale"); err != nil || rpc.calls != 2 {
-		t.Fatalf("err %v after %d calls; an answer older than the TTL was used", err, rpc.calls)
+	if _, err := c.Authenticate(request(stamps), tok); !apperror.Is(err, apperror.Unauthenticated) {
+		t.Fatalf("a revoked token was accepted from the cache: %v", err)
 	}
 }
+
+func TestStoreDownAsksEveryTime(t *testing.T) {
+	t.Parallel()
+	rpc, stamps := &fakeAuth{res: active()}, &cachetest.Stamps{Fail: true}
+	c := NewAuth(rpc, stamps, zap.NewNop())
+	tok := jwtFor("u1", "1")
+	for range 3 {
+		if _, err := c.Authenticate(request(stamps), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rpc.calls != 3 {
+		t.Fatalf("with the stamps unreadable, %d calls for 3 requests, want 3 (nothing can be checked)", rpc.calls)
+	}
+}
+
+func TestExpiredAnswerIsRefused(t *testing.T) {
+	t.Parallel()
+	res := active()
+	res.ExpiresAt = time.Now().Add(-time.Second).Unix()
+	c := NewAuth(&fakeAuth{res: res}, &cachetest.Stamps{}, zap.NewNop())
+	if _, err := c.Authenticate(context.Background(), jwtFor("u1", "x")); !apperror.Is(err, apperror.Unauthenticated) {
+		t.Fatalf("an expired answer was accepted: %v", err)
+	}
+}
+
+func stampsUser(id string) string { return stamps.User(id) }

@@ -6,68 +6,41 @@ import (
 	"slices"
 	"time"
 
+	"pixshare/contracts/stamps"
 	"pixshare/platform/cache"
 	userv1 "pixshare/proto/user/v1"
 )
 
 // GraphConfig is read from the environment.
 type GraphConfig struct {
-	// TTL bounds how long a follow or block change takes to show; 0
-	// disables the cache.
-	TTL time.Duration `env:"GRAPH_CACHE_TTL" envDefault:"5s"`
 	// MaxFollowing bounds the following list read for a feed.
 	MaxFollowing int `env:"FEED_FOLLOWS_MAX" envDefault:"5000"`
 }
 
-// Graph is a cached GraphService client: who follows and who blocks whom,
-// for the services that filter by it. Answers live in the state store
-// for the TTL (shared by the app's replicas) and, in front of it, in
-// process for what is left of that TTL, so a hot check (is the reader
-// blocked by this author?) costs no sidecar round trip and a change still
-// shows within the TTL.
+// Graph asks the user service (user.v1.GraphService) who follows and who
+// blocks whom, for the services that filter by it. Answers are kept in
+// process, checked against the stamp of the user they are about (the
+// first user of a pair: a block or unblock replaces both users' stamps),
+// so a new follow, block or unblock shows on the very next request.
 type Graph struct {
 	rpc   userv1.GraphServiceClient
-	cache cache.Cache
 	cfg   GraphConfig
-	lists *cache.Local[[]string]
-	flags *cache.Local[bool]
+	lists *cache.Checked[[]string]
+	flags *cache.Checked[bool]
 }
 
-// NewGraph returns a Graph over rpc.
-func NewGraph(rpc userv1.GraphServiceClient, c cache.Cache, cfg GraphConfig) *Graph {
+// NewGraph returns a Graph over rpc, with copies checked against s.
+func NewGraph(rpc userv1.GraphServiceClient, s cache.StampStore, cfg GraphConfig) *Graph {
 	// Following lists can hold thousands of ids: keep fewer of them.
-	return &Graph{rpc: rpc, cache: c, cfg: cfg, lists: cache.NewLocal[[]string](512), flags: cache.NewLocal[bool](10000)}
-}
-
-// cached answers from the in-process layer, then the state store, then
-// load, filling the layers it missed.
-func cached[T any](ctx context.Context, c *Graph, local *cache.Local[T], key string, load func() (T, error)) (T, error) {
-	if c.cfg.TTL <= 0 {
-		return load()
-	}
-	if v, ok := local.Get(key); ok {
-		return v, nil
-	}
-	var e cache.Stamped[T]
-	if c.cache.Get(ctx, key, &e) {
-		if left := e.Left(c.cfg.TTL, time.Now()); left > 0 {
-			local.Set(key, e.V, left)
-			return e.V, nil
-		}
-	}
-	v, err := load()
-	if err != nil {
-		return v, err
-	}
-	c.cache.Set(ctx, key, cache.Stamped[T]{V: v, At: time.Now()}, c.cfg.TTL)
-	local.Set(key, v, c.cfg.TTL)
-	return v, nil
+	return &Graph{rpc: rpc, cfg: cfg,
+		lists: cache.NewChecked[[]string](s, 512, 10*time.Minute),
+		flags: cache.NewChecked[bool](s, 10000, 10*time.Minute)}
 }
 
 // Following returns the ids userID follows (at most MaxFollowing). The
 // slice is shared with the cache: read it, never write into it.
 func (c *Graph) Following(ctx context.Context, userID string) ([]string, error) {
-	ids, err := cached(ctx, c, c.lists, "following:"+userID, func() ([]string, error) {
+	ids, err := c.lists.Get(ctx, "following:"+userID, []string{stamps.User(userID)}, func(ctx context.Context) ([]string, error) {
 		ids, token := []string{}, ""
 		for len(ids) < c.cfg.MaxFollowing {
 			res, err := c.rpc.ListFollowing(ctx, &userv1.ListFollowingRequest{UserId: userID, PageSize: 1000, PageToken: token})
@@ -90,7 +63,7 @@ func (c *Graph) Following(ctx context.Context, userID string) ([]string, error) 
 // Blocked returns the ids userID blocks or is blocked by; like Following's,
 // the slice is shared with the cache.
 func (c *Graph) Blocked(ctx context.Context, userID string) ([]string, error) {
-	ids, err := cached(ctx, c, c.lists, "blocked:"+userID, func() ([]string, error) {
+	ids, err := c.lists.Get(ctx, "blocked:"+userID, []string{stamps.User(userID)}, func(ctx context.Context) ([]string, error) {
 		res, err := c.rpc.ListBlocked(ctx, &userv1.ListBlockedRequest{UserId: userID})
 		if err != nil {
 			return nil, fmt.Errorf("blocks of %s: %w", userID, err)
@@ -100,15 +73,14 @@ func (c *Graph) Blocked(ctx context.Context, userID string) ([]string, error) {
 	return slices.Clip(ids), err
 }
 
-// IsBlocked reports whether either user blocks the other.
-func (c *Graph) IsBlocked(ctx context.Context, a, b string) (bool, error) {
-	if a > b {
-		a, b = b, a
-	}
-	return cached(ctx, c, c.flags, "blocked:"+a+":"+b, func() (bool, error) {
-		res, err := c.rpc.IsBlocked(ctx, &userv1.IsBlockedRequest{UserId: a, OtherUserId: b})
+// IsBlocked reports whether either user blocks the other. Pass the viewer
+// first: the answer is checked against the viewer's stamp, which the
+// request has read already to authenticate.
+func (c *Graph) IsBlocked(ctx context.Context, viewer, other string) (bool, error) {
+	return c.flags.Get(ctx, "blocked:"+viewer+":"+other, []string{stamps.User(viewer)}, func(ctx context.Context) (bool, error) {
+		res, err := c.rpc.IsBlocked(ctx, &userv1.IsBlockedRequest{UserId: viewer, OtherUserId: other})
 		if err != nil {
-			return false, fmt.Errorf("is blocked %s/%s: %w", a, b, err)
+			return false, fmt.Errorf("is blocked %s/%s: %w", viewer, other, err)
 		}
 		return res.GetBlocked(), nil
 	})

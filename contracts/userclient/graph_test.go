@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 
@@ -36,61 +35,65 @@ func (f *fakeGraph) ListFollowing(context.Context, *userv1.ListFollowingRequest,
 	return &userv1.ListFollowingResponse{UserIds: []string{"b", "c"}}, nil
 }
 
-func TestHotAnswersSkipTheStateStore(t *testing.T) {
+func TestHotAnswersAreCheckedOncePerRequest(t *testing.T) {
 	t.Parallel()
-	rpc, store := &fakeGraph{blocked: true}, &cachetest.Store{}
-	c := NewGraph(rpc, store, GraphConfig{TTL: time.Minute, MaxFollowing: 10})
+	rpc, stamps := &fakeGraph{blocked: true}, &cachetest.Stamps{}
+	c := NewGraph(rpc, stamps, GraphConfig{MaxFollowing: 10})
 	for range 5 {
-		// Either order of the pair is the same question.
-		for _, pair := range [][2]string{{"a", "b"}, {"b", "a"}} {
-			blocked, err := c.IsBlocked(context.Background(), pair[0], pair[1])
+		ctx := cache.WithLedger(context.Background(), stamps)
+		for range 3 {
+			blocked, err := c.IsBlocked(ctx, "a", "b")
 			if err != nil || !blocked {
 				t.Fatalf("IsBlocked = %v, %v; want true", blocked, err)
 			}
 		}
 	}
-	if rpc.calls != 1 || store.Reads() != 1 {
-		t.Fatalf("%d calls to user and %d state-store reads for one hot question, want 1 and 1", rpc.calls, store.Reads())
+	if rpc.calls != 1 || stamps.Reads() != 5 {
+		t.Fatalf("%d calls to user and %d stamp reads for 5 requests, want 1 and 5", rpc.calls, stamps.Reads())
 	}
 }
 
-func TestGraphAnswerFromAnotherReplicaKeepsItsTTL(t *testing.T) {
+func TestBlockShowsOnTheNextRequest(t *testing.T) {
 	t.Parallel()
-	rpc, store := &fakeGraph{}, &cachetest.Store{}
-	ttl := time.Minute
-	// Another replica asked user almost a TTL ago.
-	store.Set(context.Background(), "following:u1", cache.Stamped[[]string]{V: []string{"x"}, At: time.Now().Add(-ttl + 50*time.Millisecond)}, ttl)
-	c := NewGraph(rpc, store, GraphConfig{TTL: ttl, MaxFollowing: 10})
-
-	ids, err := c.Following(context.Background(), "u1")
-	if err != nil || len(ids) != 1 || ids[0] != "x" || rpc.calls != 0 {
-		t.Fatalf("Following = %v, %v after %d calls; want the stored answer", ids, err, rpc.calls)
+	rpc, stamps := &fakeGraph{}, &cachetest.Stamps{}
+	c := NewGraph(rpc, stamps, GraphConfig{MaxFollowing: 10})
+	ask := func() bool {
+		blocked, err := c.IsBlocked(cache.WithLedger(context.Background(), stamps), "a", "b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return blocked
 	}
-	// The in-process copy may live only for what was left of the TTL,
-	// so a follow shows within the TTL however many layers there are.
-	time.Sleep(100 * time.Millisecond)
-	ids, err = c.Following(context.Background(), "u1")
-	if err != nil || len(ids) != 2 || rpc.calls != 1 {
-		t.Fatalf("Following = %v, %v after %d calls; want a fresh answer from user", ids, err, rpc.calls)
+	if ask() {
+		t.Fatal("blocked before the block")
+	}
+	// b blocks a: the user service replaces both users' stamps.
+	err := stamps.Change(context.Background(), []string{stampsUser("a"), stampsUser("b")}, func() error {
+		rpc.mu.Lock()
+		rpc.blocked = true
+		rpc.mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ask() {
+		t.Fatal("the block did not show on the next request")
+	}
+}
+
+func TestFollowingIsNotSharedWithCallers(t *testing.T) {
+	t.Parallel()
+	rpc, stamps := &fakeGraph{}, &cachetest.Stamps{}
+	c := NewGraph(rpc, stamps, GraphConfig{MaxFollowing: 10})
+	ids, err := c.Following(cache.WithLedger(context.Background(), stamps), "u1")
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("Following = %v, %v", ids, err)
 	}
 	// A caller appending to the answer never writes into the cached copy.
 	_ = append(ids, "mine")
-	again, _ := c.Following(context.Background(), "u1")
-	if len(again) != 2 || cap(again) != 2 {
-		t.Fatalf("cached list became %v (cap %d)", again, cap(again))
-	}
-}
-
-func TestZeroTTLAlwaysAsks(t *testing.T) {
-	t.Parallel()
-	rpc, store := &fakeGraph{}, &cachetest.Store{}
-	c := NewGraph(rpc, store, GraphConfig{TTL: 0, MaxFollowing: 10})
-	for range 3 {
-		if _, err := c.IsBlocked(context.Background(), "a", "b"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if rpc.calls != 3 || store.Reads() != 0 {
-		t.Fatalf("%d calls and %d state-store reads with caching off, want 3 and 0", rpc.calls, store.Reads())
+	again, _ := c.Following(cache.WithLedger(context.Background(), stamps), "u1")
+	if len(again) != 2 || cap(again) != 2 || rpc.calls != 1 {
+		t.Fatalf("cached list became %v (cap %d) after %d calls", again, cap(again), rpc.calls)
 	}
 }

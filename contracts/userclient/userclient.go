@@ -23,13 +23,12 @@ const AppID = "user"
 // it, and the Graph.
 var Module = fx.Module("userclient",
 	fx.Provide(
-		config.Load[AuthConfig],
 		config.Load[GraphConfig],
-		func(conn *grpc.ClientConn, c cache.Cache, cfg AuthConfig, logger *zap.Logger) auth.Authenticator {
-			return NewAuth(userv1.NewAuthServiceClient(sidecar.NewAppConn(conn, AppID)), c, cfg, logger)
+		func(conn *grpc.ClientConn, s cache.StampStore, logger *zap.Logger) auth.Authenticator {
+			return NewAuth(userv1.NewAuthServiceClient(sidecar.NewAppConn(conn, AppID)), s, logger)
 		},
-		func(conn *grpc.ClientConn, c cache.Cache, cfg GraphConfig) *Graph {
-			return NewGraph(userv1.NewGraphServiceClient(sidecar.NewAppConn(conn, AppID)), c, cfg)
+		func(conn *grpc.ClientConn, s cache.StampStore, cfg GraphConfig) *Graph {
+			return NewGraph(userv1.NewGraphServiceClient(sidecar.NewAppConn(conn, AppID)), s, cfg)
 		},
 	),
 	auth.MiddlewareModule,

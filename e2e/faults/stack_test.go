@@ -56,7 +56,7 @@ func start(t *testing.T, opts options) *stack {
 	broker := daprtest.StartBroker(t, events.Topics)
 	cache := opts.cache
 	if cache == "" {
-		cache = daprtest.InMemoryCache
+		cache = daprtest.SharedCache
 	}
 	env := daprtest.NewEnv(t, daprtest.JetStreamPubSub(broker.Port), cache, daprtest.LocalImages, daprtest.LocalSecrets)
 	env.WriteSecrets(t, `{"jwt-signing-key": "a-fault-suite-signing-key-that-is-long-enough-0123"}`)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -32,6 +33,24 @@ func New(t *testing.T, base string) *Client {
 func (c *Client) As(token string) *Client {
 	cp := *c
 	cp.Token = token
+	return &cp
+}
+
+// At returns a copy of c talking to the API at base (another replica, a
+// service's own port) with the same token.
+func (c *Client) At(base string) *Client {
+	cp := *c
+	cp.base = base
+	return &cp
+}
+
+// From returns a copy of c whose connections leave from the loopback
+// address ip (any 127.x.y.z): the services see another client, with
+// per-client rate limits of its own.
+func (c *Client) From(ip string) *Client {
+	cp := *c
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	cp.http = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{DialContext: dialer.DialContext}}
 	return &cp
 }
 
@@ -100,6 +119,29 @@ func (c *Client) send(req *http.Request) Response {
 		c.Check(req, res, b)
 	}
 	return Response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// Base is the URL the client talks to.
+func (c *Client) Base() string { return c.base }
+
+// Status sends a GET and returns only its status, or 0 when the exchange
+// failed: safe in goroutines other than the test's (it never fails the
+// test itself).
+func (c *Client) Status(path string) int {
+	req, err := http.NewRequest(http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return 0
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	_ = res.Body.Close()
+	return res.StatusCode
 }
 
 // Expect sends a JSON request and fails unless the status matches.

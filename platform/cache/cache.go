@@ -34,22 +34,48 @@ type Dapr struct {
 	store   string
 	prefix  string
 	timeout time.Duration
+	breaker *Breaker
 	logger  *zap.Logger
 }
 
 // NewDapr returns a cache on the state store named store. Keys are prefixed
-// with prefix (the app id) so apps sharing a store never collide.
-func NewDapr(client dapr.Client, store, prefix string, logger *zap.Logger) *Dapr {
-	return &Dapr{client: client, store: store, prefix: prefix + ":", timeout: 500 * time.Millisecond, logger: logger.Named("cache")}
+// with prefix (the app id) so apps sharing a store never collide. Calls
+// last at most timeout and go through breaker (nil: a breaker of its own),
+// so a store that hangs costs little once the breaker has opened.
+func NewDapr(client dapr.Client, store, prefix string, timeout time.Duration, breaker *Breaker, logger *zap.Logger) *Dapr {
+	if breaker == nil {
+		breaker = NewBreaker(0, 0)
+	}
+	if timeout <= 0 {
+		timeout = 250 * time.Millisecond
+	}
+	return &Dapr{client: client, store: store, prefix: prefix + ":", timeout: timeout, breaker: breaker, logger: logger.Named("cache")}
+}
+
+// call runs f with the timeout, through the breaker.
+func (c *Dapr) call(ctx context.Context, f func(ctx context.Context) error) error {
+	if !c.breaker.Allow() {
+		return errBreakerOpen
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	err := f(ctx)
+	c.breaker.Record(err == nil)
+	return err
 }
 
 // Get implements Cache.
 func (c *Dapr) Get(ctx context.Context, key string, dst any) bool {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	item, err := c.client.GetState(ctx, c.store, c.prefix+key, nil)
+	var item *dapr.StateItem
+	err := c.call(ctx, func(ctx context.Context) error {
+		var err error
+		item, err = c.client.GetState(ctx, c.store, c.prefix+key, nil)
+		return err
+	})
 	if err != nil {
-		logging.FromContext(ctx, c.logger).Warn("cache get failed; reading through", zap.String("key", key), zap.Error(err))
+		if err != errBreakerOpen {
+			logging.FromContext(ctx, c.logger).Warn("cache get failed; reading through", zap.String("key", key), zap.Error(err))
+		}
 		return false
 	}
 	if item == nil || len(item.Value) == 0 {
@@ -69,23 +95,21 @@ func (c *Dapr) Set(ctx context.Context, key string, v any, ttl time.Duration) {
 		logging.FromContext(ctx, c.logger).Warn("cache encode failed", zap.String("key", key), zap.Error(err))
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
 	secs := int(ttl / time.Second)
 	if secs < 1 {
 		secs = 1
 	}
 	meta := map[string]string{"ttlInSeconds": strconv.Itoa(secs), "contentType": "application/json"}
-	if err := c.client.SaveState(ctx, c.store, c.prefix+key, data, meta); err != nil {
+	err = c.call(ctx, func(ctx context.Context) error { return c.client.SaveState(ctx, c.store, c.prefix+key, data, meta) })
+	if err != nil && err != errBreakerOpen {
 		logging.FromContext(ctx, c.logger).Warn("cache set failed", zap.String("key", key), zap.Error(err))
 	}
 }
 
 // Delete implements Cache.
 func (c *Dapr) Delete(ctx context.Context, key string) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	if err := c.client.DeleteState(ctx, c.store, c.prefix+key, nil); err != nil {
+	err := c.call(ctx, func(ctx context.Context) error { return c.client.DeleteState(ctx, c.store, c.prefix+key, nil) })
+	if err != nil && err != errBreakerOpen {
 		logging.FromContext(ctx, c.logger).Warn("cache delete failed", zap.String("key", key), zap.Error(err))
 	}
 }

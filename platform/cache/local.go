@@ -5,10 +5,9 @@ import (
 	"time"
 )
 
-// Local is a small in-process map of recent values with a time to live.
-// It sits in front of the state store on hot paths, saving the sidecar
-// round trip; each process invalidates only its own entries, so its TTL
-// bounds how stale another replica's answer can be.
+// Local is a small in-process map of recent values with a time to live and
+// a size bound. It knows nothing of other replicas: Checked builds the
+// coherent cache on it.
 type Local[T any] struct {
 	mu      sync.Mutex
 	entries map[string]localEntry[T]
@@ -66,19 +65,4 @@ func (l *Local[T]) Delete(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.entries, key)
-}
-
-// Stamped is a value as the state store holds it in front of an
-// in-process layer: with the time it was obtained, so a replica that
-// finds it there keeps its in-process copy only for what is left of the
-// TTL, and every layer together never serves it for longer than that.
-type Stamped[T any] struct {
-	V  T         `json:"v"`
-	At time.Time `json:"at"`
-}
-
-// Left is how much of ttl remains for s at now (never more than ttl, even
-// if the clock that stamped it runs ahead).
-func (s Stamped[T]) Left(ttl time.Duration, now time.Time) time.Duration {
-	return ttl - max(now.Sub(s.At), 0)
 }

@@ -1,31 +1,60 @@
 package cache
 
 import (
+	"context"
+	"sync"
+
 	dapr "github.com/dapr/go-sdk/client"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
 	"pixshare/platform/config"
+	"pixshare/platform/httpserver"
 )
 
 // Config is read from the environment.
 type Config struct {
-	// Store is the Dapr state store component; empty disables caching.
+	// Store is the Dapr state store component, shared by every app with
+	// keyPrefix "none" (stamps are read by all of them).
 	Store string `env:"CACHE_STORE" envDefault:"cache"`
 }
 
-// Module provides a Cache on the Dapr state store, with keys prefixed by
-// prefix (the app id).
+// Module provides, on the Dapr state store: a value Cache with keys
+// prefixed by prefix (the app id), and the Stamps every coherent cache is
+// checked against (StampStore), with a ledger for every REST request and
+// the repair of stamps a failed write left pending.
 func Module(prefix string) fx.Option {
 	return fx.Module("cache",
 		fx.Provide(
 			config.Load[Config],
-			func(cfg Config, client dapr.Client, logger *zap.Logger) Cache {
-				if cfg.Store == "" {
-					return Nop{}
-				}
-				return NewDapr(client, cfg.Store, prefix, logger)
+			config.Load[StampsConfig],
+			func(cfg Config, scfg StampsConfig, client dapr.Client, s *Stamps, logger *zap.Logger) Cache {
+				return NewDapr(client, cfg.Store, prefix, scfg.Timeout, s.breaker, logger)
 			},
+			func(cfg Config, scfg StampsConfig, client dapr.Client, logger *zap.Logger) *Stamps {
+				return NewStamps(client, cfg.Store, scfg, logger)
+			},
+			func(s *Stamps) StampStore { return s },
 		),
+		fx.Invoke(func(rt *httpserver.Router, s StampStore) { rt.Mux.Use(LedgerMiddleware(s)) }),
+		fx.Invoke(func(lc fx.Lifecycle, s *Stamps) {
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			lc.Append(fx.Hook{
+				OnStart: func(context.Context) error {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						s.Run(ctx)
+					}()
+					return nil
+				},
+				OnStop: func(context.Context) error {
+					cancel()
+					wg.Wait()
+					return nil
+				},
+			})
+		}),
 	)
 }

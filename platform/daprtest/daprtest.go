@@ -149,14 +149,23 @@ spec:
   version: v1
   metadata: []
 `
-	InMemoryCache = `apiVersion: dapr.io/v1alpha1
+	// SharedCache is the local profile's cache: one SQLite state store
+	// that every sidecar of the env shares, as the stamps that keep
+	// in-process caches coherent require.
+	SharedCache = `apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata:
   name: cache
 spec:
-  type: state.in-memory
+  type: state.sqlite
   version: v1
-  metadata: []
+  metadata:
+    - name: connectionString
+      value: ${DIR}/cache.db
+    - name: keyPrefix
+      value: none
+    - name: busyTimeout
+      value: 2s
 `
 	LocalImages = `apiVersion: dapr.io/v1alpha1
 kind: Component

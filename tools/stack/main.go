@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +34,7 @@ type options struct {
 	topics         []string
 	streamMaxAge   time.Duration
 	streamMaxBytes int64
+	replicas       map[string]int
 }
 
 func newFlagSet(opts *options, stderr io.Writer) *flag.FlagSet {
@@ -48,6 +50,7 @@ func newFlagSet(opts *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&opts.config, "config", "", "configuration file replacing every app's configFilePath")
 	opts.topics = append([]string(nil), events.Topics...)
 	fs.Func("topics", "comma-separated subjects of the stream (default: "+strings.Join(opts.topics, ",")+")", listFlag(&opts.topics))
+	fs.Func("replicas", "instances per app id, e.g. post=2,user=2: each extra one gets its own ports and sidecar, and the gateway balances over them", replicasFlag(&opts.replicas))
 	fs.DurationVar(&opts.streamMaxAge, "stream-max-age", 72*time.Hour, "how long the stream keeps a message")
 	fs.Int64Var(&opts.streamMaxBytes, "stream-max-bytes", 1<<30, "stream size limit in bytes; the oldest messages go first")
 	return fs
@@ -68,6 +71,26 @@ func (o options) validate(args []string) error {
 		return errors.New("-stream-max-age must not be negative and -stream-max-bytes must be positive")
 	}
 	return nil
+}
+
+// replicasFlag parses "post=2, user=3".
+func replicasFlag(dst *map[string]int) func(string) error {
+	return func(v string) error {
+		*dst = map[string]int{}
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			id, n, ok := strings.Cut(part, "=")
+			count, err := strconv.Atoi(n)
+			if !ok || err != nil || count < 1 {
+				return fmt.Errorf("%q: want APP=COUNT with COUNT ≥ 1", part)
+			}
+			(*dst)[strings.TrimSpace(id)] = count
+		}
+		return nil
+	}
 }
 
 // listFlag parses "a, b,c" into a list, replacing any default.

@@ -17,12 +17,12 @@ func readyLine(apps []runfile.App, hasCommand func(runfile.App) bool, natsURL st
 		addr := a.Env["HTTP_ADDR"]
 		switch {
 		case addr == "" || !hasCommand(a):
-			rest = append(rest, a.AppID+"(sidecar)="+sidecarURL(a))
+			rest = append(rest, a.Instance()+"(sidecar)="+sidecarURL(a))
 		case a.AppID == "gateway":
 			u := "http://" + dialAddr(addr)
 			gateway = append(gateway, u+" (gateway, docs at "+u+"/docs)")
 		default:
-			rest = append(rest, a.AppID+"=http://"+dialAddr(addr))
+			rest = append(rest, a.Instance()+"=http://"+dialAddr(addr))
 		}
 	}
 	parts := append(gateway, rest...)

@@ -56,6 +56,9 @@ func (s *stack) prepare(ctx context.Context) error {
 	if err := s.applyOverrides(apps); err != nil {
 		return err
 	}
+	if apps, err = runfile.Replicate(apps, s.opts.replicas); err != nil {
+		return err
+	}
 	s.apps = apps
 
 	home, _ := os.UserHomeDir() // without a home, ~/.dapr is simply not a candidate
@@ -157,12 +160,12 @@ func (s *stack) consoleNames() []string {
 		names = append(names, "nats")
 	}
 	for _, a := range s.apps {
-		names = append(names, a.AppID, sidecarName(a))
+		names = append(names, a.Instance(), sidecarName(a))
 	}
 	return names
 }
 
-func sidecarName(a runfile.App) string { return a.AppID + ".dapr" }
+func sidecarName(a runfile.App) string { return a.Instance() + ".dapr" }
 
 // newStack wires the parts that do not depend on the run file.
 func newStack(opts options, stdout, stderr io.Writer) *stack {

@@ -37,7 +37,7 @@ func (s *stack) bringUp(ctx context.Context, ready *readySet) error {
 		if i > 0 {
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("start %s: %w", app.AppID, ctx.Err())
+				return fmt.Errorf("start %s: %w", app.Instance(), ctx.Err())
 			case <-time.After(stagger):
 			}
 		}
@@ -48,17 +48,17 @@ func (s *stack) bringUp(ctx context.Context, ready *readySet) error {
 			url := sidecarURL(app) + "/v1.0/healthz/outbound"
 			if err := health.Wait(ctx, s.probe, url, health.Is2xx); err != nil {
 				err = fmt.Errorf("first sidecar not healthy: %w", err)
-				ready.fail(app.AppID, err)
+				ready.fail(app.Instance(), err)
 				return err
 			}
 		}
 		wg.Go(func() {
 			url, accept := readinessProbe(app, s.cmds[app.AppID] != "")
 			if err := health.Wait(ctx, s.probe, url, accept); err != nil {
-				ready.fail(app.AppID, err)
+				ready.fail(app.Instance(), err)
 				return
 			}
-			ready.mark(app.AppID)
+			ready.mark(app.Instance())
 		})
 	}
 	wg.Wait()
@@ -88,7 +88,7 @@ func (s *stack) startPair(ctx context.Context, i int) error {
 		return nil
 	}
 	return s.sup.Start(ctx, supervise.Spec{
-		Name:  app.AppID,
+		Name:  app.Instance(),
 		Path:  cmd,
 		Args:  app.Command[1:],
 		Dir:   app.AppDirPath,
@@ -158,14 +158,14 @@ func (r *readySet) missing(apps []runfile.App) []notReady {
 	defer r.mu.Unlock()
 	var out []notReady
 	for _, a := range apps {
-		if r.ready[a.AppID] {
+		if r.ready[a.Instance()] {
 			continue
 		}
-		reason, ok := r.reason[a.AppID]
+		reason, ok := r.reason[a.Instance()]
 		if !ok {
 			reason = "not started"
 		}
-		out = append(out, notReady{id: a.AppID, reason: reason})
+		out = append(out, notReady{id: a.Instance(), reason: reason})
 	}
 	return slices.Clip(out)
 }

@@ -6,41 +6,36 @@ import (
 
 	"pixshare/comment/internal/app"
 	"pixshare/contracts/postclient"
+	"pixshare/contracts/stamps"
 	"pixshare/platform/cache"
 )
 
-// Posts asks the post service whether a post exists (contracts/postclient
-// through the sidecar), caching the answer briefly per post.
+// Posts asks the post service whether a post exists and who wrote it
+// (contracts/postclient through the sidecar), keeping the answers in
+// process, checked against the post's stamp: the post service replaces it
+// when the post is deleted, so a deleted post is refused on the very next
+// request.
 type Posts struct {
 	client *postclient.Client
-	cache  cache.Cache
-	ttl    time.Duration
+	cache  *cache.Checked[app.Post]
 }
 
-// NewPosts returns a Posts over client; ttl 0 disables the cache.
-func NewPosts(client *postclient.Client, c cache.Cache, ttl time.Duration) *Posts {
-	return &Posts{client: client, cache: c, ttl: ttl}
+// NewPosts returns a Posts over client, with copies checked against s.
+func NewPosts(client *postclient.Client, s cache.StampStore) *Posts {
+	return &Posts{client: client, cache: cache.NewChecked[app.Post](s, 10000, 10*time.Minute)}
 }
 
-func postKey(id string) string { return "post:" + id }
-
-// Get implements app.Posts. Only existing posts are cached, under one key
-// per post, so Forget (on post.deleted) drops the entry for everyone.
+// Get implements app.Posts.
 func (p *Posts) Get(ctx context.Context, postID string) (app.Post, error) {
-	var post app.Post
-	if p.ttl > 0 && p.cache.Get(ctx, postKey(postID), &post) {
-		return post, nil
-	}
-	res, err := p.client.GetPost(ctx, postID, "")
-	if err != nil {
-		return app.Post{}, err
-	}
-	post = app.Post{ID: res.GetId(), AuthorID: res.GetAuthorId()}
-	if p.ttl > 0 {
-		p.cache.Set(ctx, postKey(postID), post, p.ttl)
-	}
-	return post, nil
+	return p.cache.Get(ctx, postID, []string{stamps.Post(postID)}, func(ctx context.Context) (app.Post, error) {
+		res, err := p.client.GetPost(ctx, postID, "")
+		if err != nil {
+			return app.Post{}, err
+		}
+		return app.Post{ID: res.GetId(), AuthorID: res.GetAuthorId()}, nil
+	})
 }
 
-// Forget drops a post from the cache.
-func (p *Posts) Forget(ctx context.Context, postID string) { p.cache.Delete(ctx, postKey(postID)) }
+// Forget drops a post from this replica's cache (the others notice by its
+// stamp).
+func (p *Posts) Forget(_ context.Context, postID string) { p.cache.Drop(postID) }

@@ -11,7 +11,9 @@ import (
 	"pixshare/comment/api"
 	"pixshare/comment/internal/app"
 	"pixshare/comment/internal/domain"
+	"pixshare/contracts/stamps"
 	"pixshare/platform/auth"
+	"pixshare/platform/cache"
 	"pixshare/platform/httpserver"
 	"pixshare/platform/openapi"
 	"pixshare/platform/page"
@@ -36,10 +38,19 @@ func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, 
 	h := &HTTP{svc: svc, limiter: limiter, limits: limits}
 	m := rt.Mux
 	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
-	m.Handle("/v1/posts/{id}/comments", mw.Optional(httpserver.Handle(h.list))).Methods(http.MethodGet)
-	m.Handle("/v1/posts/{id}/comments", mw.Required(httpserver.Handle(h.create))).Methods(http.MethodPost)
-	m.Handle("/v1/posts/{id}/comments/{cid}", mw.Required(httpserver.Handle(h.edit))).Methods(http.MethodPatch)
-	m.Handle("/v1/posts/{id}/comments/{cid}", mw.Required(httpserver.Handle(h.delete))).Methods(http.MethodDelete)
+	m.Handle("/v1/posts/{id}/comments", wantPost(mw.Optional(httpserver.Handle(h.list)))).Methods(http.MethodGet)
+	m.Handle("/v1/posts/{id}/comments", wantPost(mw.Required(httpserver.Handle(h.create)))).Methods(http.MethodPost)
+	m.Handle("/v1/posts/{id}/comments/{cid}", wantPost(mw.Required(httpserver.Handle(h.edit)))).Methods(http.MethodPatch)
+	m.Handle("/v1/posts/{id}/comments/{cid}", wantPost(mw.Required(httpserver.Handle(h.delete)))).Methods(http.MethodDelete)
+}
+
+// wantPost has the request's one read of stamps include the post's (see
+// cache.Want): every comment route checks that the post still exists.
+func wantPost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cache.Want(r.Context(), stamps.Post(mux.Vars(r)["id"]))
+		next.ServeHTTP(w, r)
+	})
 }
 
 type commentBody struct {

@@ -2,8 +2,6 @@
 package service
 
 import (
-	"time"
-
 	"go.uber.org/fx"
 	"google.golang.org/grpc"
 	"gorm.io/gorm"
@@ -29,9 +27,6 @@ const AppID = "comment"
 
 // Config is the comment service's own configuration.
 type Config struct {
-	// PostCacheTTL bounds how long a deleted post's comments stay
-	// writable here; 0 disables the cache.
-	PostCacheTTL time.Duration `env:"POST_CACHE_TTL" envDefault:"5s"`
 	// Comment rate limits (COUNT/DURATION, "off" to disable one).
 	CommentPerAccount ratelimit.Limit `env:"RATE_LIMIT_COMMENT_ACCOUNT" envDefault:"30/1m"`
 	CommentPerClient  ratelimit.Limit `env:"RATE_LIMIT_COMMENT_CLIENT" envDefault:"120/1m"`
@@ -52,8 +47,8 @@ var Module = fx.Options(
 	fx.Provide(
 		config.Load[Config],
 		fx.Annotate(adapters.NewRepository, fx.As(new(app.Repository))),
-		func(cfg Config, conn *grpc.ClientConn, c cache.Cache) app.Posts {
-			return adapters.NewPosts(postclient.NewThroughSidecar(conn), c, cfg.PostCacheTTL)
+		func(conn *grpc.ClientConn, s cache.StampStore) app.Posts {
+			return adapters.NewPosts(postclient.NewThroughSidecar(conn), s)
 		},
 		func(g *userclient.Graph) app.Blocks { return g },
 		app.NewService,

@@ -29,14 +29,14 @@ type stack struct {
 func startStack(t *testing.T) *stack {
 	t.Helper()
 	broker := daprtest.StartBroker(t, events.Topics)
-	env := daprtest.NewEnv(t, daprtest.JetStreamPubSub(broker.Port), daprtest.InMemoryCache, daprtest.LocalImages, daprtest.LocalSecrets)
+	env := daprtest.NewEnv(t, daprtest.JetStreamPubSub(broker.Port), daprtest.SharedCache, daprtest.LocalImages, daprtest.LocalSecrets)
 	env.WriteSecrets(t, `{"jwt-signing-key": "a-test-signing-key-that-is-long-enough-0123456789"}`)
-	noCache := map[string]string{"GRAPH_CACHE_TTL": "0s", "AUTH_CACHE_TTL": "0s", "POST_CACHE_TTL": "0s", "ARGON2_MEMORY_KIB": "8192", "ARGON2_ITERATIONS": "1"}
+	cheapHash := map[string]string{"ARGON2_MEMORY_KIB": "8192", "ARGON2_ITERATIONS": "1"}
 	return &stack{
 		broker:  broker,
-		user:    env.StartApp(t, "user", "pixshare/user/cmd/user", noCache),
-		post:    env.StartApp(t, "post", "pixshare/post/cmd/post", noCache),
-		comment: env.StartApp(t, "comment", "pixshare/comment/cmd/comment", noCache),
+		user:    env.StartApp(t, "user", "pixshare/user/cmd/user", cheapHash),
+		post:    env.StartApp(t, "post", "pixshare/post/cmd/post", cheapHash),
+		comment: env.StartApp(t, "comment", "pixshare/comment/cmd/comment", cheapHash),
 		doc:     openapitest.Load(t, api.OpenAPI),
 	}
 }
@@ -111,7 +111,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	postID := s.upload(t, postAuthor)
 	s.userAPI(t, postAuthor).Expect(204, "PUT", "/v1/users/"+blockedID+"/block", nil)
 	s.userAPI(t, blocker).Expect(204, "PUT", "/v1/users/"+postAuthorID+"/block", nil)
-	s.userAPI(t, gone).Expect(204, "DELETE", "/v1/users/me", nil)
+	s.userAPI(t, gone).Expect(204, "DELETE", "/v1/users/me", map[string]string{"current_password": "correct horse battery"})
 	base := "/v1/posts/" + postID + "/comments"
 
 	// Create: everyone who can see the post; nobody else.
@@ -199,7 +199,7 @@ func TestCascades(t *testing.T) {
 		return s.commentCount(t, p1) == 2 && s.commentCount(t, p2) == 2
 	})
 
-	s.userAPI(t, bob).Expect(204, "DELETE", "/v1/users/me", nil)
+	s.userAPI(t, bob).Expect(204, "DELETE", "/v1/users/me", map[string]string{"current_password": "correct horse battery"})
 	apitest.Eventually(t, 30*time.Second, "bob's comments to go", func() bool {
 		items := alice.Expect(200, "GET", "/v1/posts/"+p2+"/comments", nil).Items(t)
 		return len(items) == 1 && s.commentCount(t, p2) == 1 && s.commentCount(t, p1) == 1

@@ -72,7 +72,7 @@ func New(u upstream.Upstream, transport http.RoundTripper, timeout time.Duration
 	}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(u.URL)
+			pr.SetURL(u.Pick())
 			// The gateway is the edge: X-Forwarded-* from clients were
 			// dropped before Rewrite and are set afresh from the connection.
 			pr.SetXForwarded()

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/fx"
@@ -32,7 +33,8 @@ const (
 var Services = []string{User, Post, Comment, Search}
 
 // Config is read from the environment. An empty service URL means the
-// service is not routed yet: its paths answer 404.
+// service is not routed yet: its paths answer 404. A comma-separated list
+// names the service's replicas: requests take turns among them.
 type Config struct {
 	UserURL    string `env:"GATEWAY_USER_URL" envDefault:"http://127.0.0.1:8081"`
 	PostURL    string `env:"GATEWAY_POST_URL"`
@@ -68,8 +70,10 @@ func (c *Config) Validate() error {
 		if v.value == "" {
 			continue
 		}
-		if _, err := parseBaseURL(v.value); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", v.key, err))
+		for _, raw := range strings.Split(v.value, ",") {
+			if _, err := parseBaseURL(strings.TrimSpace(raw)); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", v.key, err))
+			}
 		}
 	}
 	if c.UploadMaxBytes <= 0 {
@@ -111,10 +115,20 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// Upstream is one routed service.
+// Upstream is one routed service: its replicas, of which URL is the first.
 type Upstream struct {
-	Name string
-	URL  *url.URL
+	Name     string
+	URL      *url.URL
+	Replicas []*url.URL
+	next     *atomic.Uint64
+}
+
+// Pick returns the replica the next request goes to, taking turns.
+func (u Upstream) Pick() *url.URL {
+	if len(u.Replicas) < 2 {
+		return u.URL
+	}
+	return u.Replicas[(u.next.Add(1)-1)%uint64(len(u.Replicas))]
 }
 
 // URLOf returns the configured base URL of service, or "".
@@ -141,11 +155,17 @@ func (c Config) Upstreams() []Upstream {
 		if raw == "" {
 			continue
 		}
-		u, err := parseBaseURL(raw)
-		if err != nil {
+		up := Upstream{Name: name, next: new(atomic.Uint64)}
+		for _, one := range strings.Split(raw, ",") {
+			if u, err := parseBaseURL(strings.TrimSpace(one)); err == nil {
+				up.Replicas = append(up.Replicas, u)
+			}
+		}
+		if len(up.Replicas) == 0 {
 			continue
 		}
-		out = append(out, Upstream{Name: name, URL: u})
+		up.URL = up.Replicas[0]
+		out = append(out, up)
 	}
 	return out
 }
@@ -180,7 +200,7 @@ func ProvideTransport(lc fx.Lifecycle, c Config) *http.Transport {
 }
 
 // ReadinessChecks returns one check per routed service, named after it:
-// ready when the service's own /readyz answers 200.
+// ready when every replica's own /readyz answers 200.
 func ReadinessChecks(c Config, rt *http.Transport) []health.Check {
 	client := &http.Client{
 		Transport: rt,
@@ -189,10 +209,14 @@ func ReadinessChecks(c Config, rt *http.Transport) []health.Check {
 	}
 	var checks []health.Check
 	for _, u := range c.Upstreams() {
-		target := u.URL.JoinPath("readyz").String()
-		name, timeout := u.Name, c.ReadyTimeout
+		name, timeout, replicas := u.Name, c.ReadyTimeout, u.Replicas
 		checks = append(checks, health.Check{Name: name, Probe: func(ctx context.Context) error {
-			return probe(ctx, client, name, target, timeout)
+			for _, r := range replicas {
+				if err := probe(ctx, client, name, r.JoinPath("readyz").String(), timeout); err != nil {
+					return err
+				}
+			}
+			return nil
 		}})
 	}
 	return checks

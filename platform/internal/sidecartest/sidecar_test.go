@@ -87,7 +87,7 @@ func startApp(t *testing.T, env *daprtest.Env, id string, register func(*grpcser
 }
 
 func TestPubSubOutboxAndDeadLetters(t *testing.T) {
-	env := daprtest.NewEnv(t, daprtest.InMemoryPubSub, daprtest.InMemoryCache)
+	env := daprtest.NewEnv(t, daprtest.InMemoryPubSub, daprtest.SharedCache)
 	created, dead := &recorder{}, &recorder{}
 	a := startApp(t, env, "alpha", func(srv *grpcserver.Server, pub pubsub.Publisher) {
 		sub := pubsub.NewSubscriber(srv.Callback, "pubsub", "alpha", pub, zap.NewNop())
@@ -149,10 +149,10 @@ func TestPubSubOutboxAndDeadLetters(t *testing.T) {
 }
 
 func TestCache(t *testing.T) {
-	env := daprtest.NewEnv(t, daprtest.InMemoryCache)
+	env := daprtest.NewEnv(t, daprtest.SharedCache)
 	a := startApp(t, env, "beta", nil)
 	ctx := context.Background()
-	c := cache.NewDapr(a.client, "cache", "beta", zap.NewNop())
+	c := cache.NewDapr(a.client, "cache", "beta", 0, nil, zap.NewNop())
 	type val struct{ N int }
 	var v val
 	if c.Get(ctx, "k", &v) {
@@ -170,7 +170,7 @@ func TestCache(t *testing.T) {
 	daprtest.WaitFor(t, 5*time.Second, "TTL expiry", func() bool { return !c.Get(ctx, "short", &v) })
 
 	// A store that does not exist degrades to misses, never errors.
-	broken := cache.NewDapr(a.client, "no-such-store", "beta", zap.NewNop())
+	broken := cache.NewDapr(a.client, "no-such-store", "beta", 0, nil, zap.NewNop())
 	broken.Set(ctx, "k", val{1}, time.Minute)
 	if broken.Get(ctx, "k", &v) {
 		t.Fatal("a broken store must read as a miss")

@@ -158,6 +158,15 @@ func (r *Repository) ByID(ctx context.Context, id string) (domain.Post, error) {
 	return row.toDomain(), nil
 }
 
+// ByIDs implements app.Repository.
+func (r *Repository) ByIDs(ctx context.Context, ids []string) ([]domain.Post, error) {
+	var rows []postRow
+	if err := r.db.WithContext(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("posts by id: %w", database.Classify(err))
+	}
+	return toDomain(rows), nil
+}
+
 func lockPost(tx *gorm.DB, id string) (postRow, error) {
 	var row postRow
 	err := tx.Clauses(database.ForUpdate(tx)...).Where("id = ?", id).Take(&row).Error

@@ -20,6 +20,8 @@ type Repository interface {
 	ByIdempotencyKey(ctx context.Context, authorID, key string) (domain.Post, error)
 	// ByID returns a live post, or domain.ErrNoPost.
 	ByID(ctx context.Context, id string) (domain.Post, error)
+	// ByIDs returns the live posts among ids, in no particular order.
+	ByIDs(ctx context.Context, ids []string) ([]domain.Post, error)
 	// Update applies change to a live post in a transaction; when publish
 	// is true the new version is sent to the index.
 	Update(ctx context.Context, id string, change func(*domain.Post) error, publish bool) (domain.Post, error)
@@ -61,5 +63,8 @@ type Images interface {
 // Graph answers questions about follows and blocks (the user service).
 type Graph interface {
 	Following(ctx context.Context, userID string) ([]string, error)
-	IsBlocked(ctx context.Context, a, b string) (bool, error)
+	// Blocked returns the users in a block relationship with userID.
+	Blocked(ctx context.Context, userID string) ([]string, error)
+	// IsBlocked reports whether viewer and other block each other.
+	IsBlocked(ctx context.Context, viewer, other string) (bool, error)
 }

@@ -6,6 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"pixshare/contracts/stamps"
 	"pixshare/platform/apperror"
 	"pixshare/platform/logging"
 	"pixshare/post/internal/domain"
@@ -40,7 +41,6 @@ func (s *Service) report(ctx context.Context, id string, version int64, apply fu
 	if err != nil {
 		return domain.Post{}, err
 	}
-	s.forget(ctx, id)
 	return p, nil
 }
 
@@ -51,10 +51,19 @@ func (s *Service) OnUserDeleted(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		s.forget(ctx, id)
-	}
 	if len(ids) > 0 {
+		// The posts are gone already; a new stamp each tells the others'
+		// caches so. (This follows an event, not a client's request: there
+		// is no answer to hold back until it lands.)
+		subjects := make([]string, len(ids))
+		for i, id := range ids {
+			subjects[i] = stamps.Post(id)
+		}
+		if err := s.stamps.Change(ctx, subjects, func() error { return nil }); err != nil {
+			// The comment service also learns each deletion from its
+			// post.deleted event, and refuses comments from then on.
+			logging.FromContext(ctx, s.logger).Warn("stamps of a deleted user's posts not renewed", zap.Error(err))
+		}
 		logging.FromContext(ctx, s.logger).Info("posts of deleted user removed",
 			zap.String("author_id", userID), zap.Int("posts", len(ids)))
 	}
@@ -66,10 +75,7 @@ func (s *Service) OnComment(ctx context.Context, postID, commentID string, delet
 	if postID == "" || commentID == "" {
 		return apperror.Invalidf("post_id and comment_id are required")
 	}
-	changed, err := s.repo.CountComment(ctx, postID, commentID, deleted)
-	if err == nil && changed {
-		s.forget(ctx, postID)
-	}
+	_, err := s.repo.CountComment(ctx, postID, commentID, deleted)
 	return err
 }
 

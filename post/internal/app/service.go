@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"pixshare/contracts/media"
+	"pixshare/contracts/stamps"
 	"pixshare/platform/apperror"
 	"pixshare/platform/blob"
 	"pixshare/platform/cache"
@@ -20,30 +21,26 @@ import (
 
 // Config holds the limits the use cases enforce.
 type Config struct {
-	MaxPixels    int64
-	RetryAfter   time.Duration
-	PostCacheTTL time.Duration
-	// LocalCacheTTL keeps hot posts in process, in front of the state
-	// store: a warm read then costs no sidecar round trip. Other replicas
-	// see a change within it.
-	LocalCacheTTL time.Duration
+	MaxPixels  int64
+	RetryAfter time.Duration
 }
 
-// Service is the post service's use cases.
+// Service is the post service's use cases. Posts are read from the
+// database, their owner, on every request: no copy of a post can outlive
+// its edit or deletion on any replica.
 type Service struct {
 	repo   Repository
 	images Images
 	graph  Graph
-	cache  cache.Cache
-	local  *cache.Local[domain.Post]
+	// stamps tell other services' caches that a post is gone.
+	stamps cache.StampStore
 	cfg    Config
 	logger *zap.Logger
 }
 
 // NewService returns the use cases over the given ports.
-func NewService(repo Repository, images Images, graph Graph, c cache.Cache, cfg Config, logger *zap.Logger) *Service {
-	return &Service{repo: repo, images: images, graph: graph, cache: c, local: cache.NewLocal[domain.Post](10000),
-		cfg: cfg, logger: logger}
+func NewService(repo Repository, images Images, graph Graph, s cache.StampStore, cfg Config, logger *zap.Logger) *Service {
+	return &Service{repo: repo, images: images, graph: graph, stamps: s, cfg: cfg, logger: logger}
 }
 
 // Upload is a new post as received.
@@ -124,33 +121,9 @@ func mediaError(err error, maxPixels int64) error {
 	}
 }
 
-func postKey(id string) string { return "post:" + id }
-
-// load returns a live post through the cache.
+// load returns a live post.
 func (s *Service) load(ctx context.Context, id string) (domain.Post, error) {
-	if p, ok := s.local.Get(id); ok {
-		return p, nil
-	}
-	var p domain.Post
-	caching := s.cfg.PostCacheTTL > 0
-	if caching && s.cache.Get(ctx, postKey(id), &p) {
-		s.local.Set(id, p, s.cfg.LocalCacheTTL)
-		return p, nil
-	}
-	p, err := s.repo.ByID(ctx, id)
-	if err != nil {
-		return domain.Post{}, err
-	}
-	if caching {
-		s.cache.Set(ctx, postKey(id), p, s.cfg.PostCacheTTL)
-		s.local.Set(id, p, s.cfg.LocalCacheTTL)
-	}
-	return p, nil
-}
-
-func (s *Service) forget(ctx context.Context, id string) {
-	s.local.Delete(id)
-	s.cache.Delete(ctx, postKey(id))
+	return s.repo.ByID(ctx, id)
 }
 
 // visible reports NotFound when viewer and author block each other.
@@ -178,6 +151,48 @@ func (s *Service) Get(ctx context.Context, viewer, id string) (domain.Post, erro
 		return domain.Post{}, err
 	}
 	return p, nil
+}
+
+// MaxBatch is the most posts GetMany looks up at once.
+const MaxBatch = 100
+
+// GetMany returns, in the order of ids, the live posts among them that
+// viewer ("" for anonymous) may see.
+func (s *Service) GetMany(ctx context.Context, viewer string, ids []string) ([]domain.Post, error) {
+	if len(ids) > MaxBatch {
+		return nil, apperror.Invalidf("at most %d posts at once", MaxBatch)
+	}
+	if len(ids) == 0 {
+		return []domain.Post{}, nil
+	}
+	found, err := s.repo.ByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	hidden := map[string]bool{}
+	if viewer != "" {
+		blocked, err := s.graph.Blocked(ctx, viewer)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range blocked {
+			hidden[id] = true
+		}
+	}
+	byID := make(map[string]domain.Post, len(found))
+	for _, p := range found {
+		if !hidden[p.AuthorID] {
+			byID[p.ID] = p
+		}
+	}
+	out := make([]domain.Post, 0, len(byID))
+	for _, id := range ids {
+		if p, ok := byID[id]; ok {
+			out = append(out, p)
+			delete(byID, id)
+		}
+	}
+	return out, nil
 }
 
 // authorOnly refuses anyone but the author: NotFound when the post is
@@ -211,18 +226,13 @@ func (s *Service) Edit(ctx context.Context, actor, id string, edit domain.Edit) 
 	if err := s.authorOnly(ctx, actor, id); err != nil {
 		return domain.Post{}, err
 	}
-	p, err := s.repo.Update(ctx, id, func(p *domain.Post) error {
+	return s.repo.Update(ctx, id, func(p *domain.Post) error {
 		if err := requireAuthor(actor)(*p); err != nil {
 			return err
 		}
 		edit.Apply(p)
 		return nil
 	}, true)
-	if err != nil {
-		return domain.Post{}, err
-	}
-	s.forget(ctx, id)
-	return p, nil
 }
 
 // Delete removes a post; only the author may.
@@ -230,11 +240,12 @@ func (s *Service) Delete(ctx context.Context, actor, id string) error {
 	if err := s.authorOnly(ctx, actor, id); err != nil {
 		return err
 	}
-	if _, err := s.repo.Delete(ctx, id, requireAuthor(actor)); err != nil {
+	// Other services keep that the post exists (comments check it): its
+	// stamp changes before the answer leaves.
+	return s.stamps.Change(ctx, []string{stamps.Post(id)}, func() error {
+		_, err := s.repo.Delete(ctx, id, requireAuthor(actor))
 		return err
-	}
-	s.forget(ctx, id)
-	return nil
+	})
 }
 
 // Image returns the bytes of one size of a post's image. A size the

@@ -43,6 +43,19 @@ func (g *GRPC) GetPost(ctx context.Context, req *postv1.GetPostRequest) (*postv1
 	return &postv1.GetPostResponse{Found: true, Post: toProto(p)}, nil
 }
 
+// GetPosts implements postv1.PostServiceServer.
+func (g *GRPC) GetPosts(ctx context.Context, req *postv1.GetPostsRequest) (*postv1.GetPostsResponse, error) {
+	posts, err := g.svc.GetMany(ctx, req.GetViewerId(), req.GetPostIds())
+	if err != nil {
+		return nil, err
+	}
+	out := &postv1.GetPostsResponse{Posts: make([]*postv1.Post, len(posts))}
+	for i, p := range posts {
+		out.Posts[i] = toProto(p)
+	}
+	return out, nil
+}
+
 const maxListPage = 500
 
 // ListPosts implements postv1.PostServiceServer.

@@ -39,9 +39,6 @@ type Config struct {
 	UploadMaxParts  int           `env:"UPLOAD_MAX_PARTS" envDefault:"40"`
 	ImagesBinding   string        `env:"IMAGES_BINDING" envDefault:"images"`
 	ImageRetryAfter time.Duration `env:"IMAGE_RETRY_AFTER" envDefault:"2s"`
-	PostCacheTTL    time.Duration `env:"POST_CACHE_TTL" envDefault:"30s"`
-	// PostLocalCacheTTL keeps hot posts in process too (0 turns it off).
-	PostLocalCacheTTL time.Duration `env:"POST_LOCAL_CACHE_TTL" envDefault:"2s"`
 	// Upload rate limits (COUNT/DURATION, "off" to disable one).
 	UploadPerAccount ratelimit.Limit `env:"RATE_LIMIT_UPLOAD_ACCOUNT" envDefault:"30/1m"`
 	UploadPerClient  ratelimit.Limit `env:"RATE_LIMIT_UPLOAD_CLIENT" envDefault:"60/1m"`
@@ -84,8 +81,7 @@ var Module = fx.Options(
 		func(cfg Config, client dapr.Client) app.Images { return blob.NewDapr(client, cfg.ImagesBinding) },
 		func(g *userclient.Graph) app.Graph { return g },
 		func(cfg Config) app.Config {
-			return app.Config{MaxPixels: cfg.UploadMaxPixels, RetryAfter: cfg.ImageRetryAfter,
-				PostCacheTTL: cfg.PostCacheTTL, LocalCacheTTL: cfg.PostLocalCacheTTL}
+			return app.Config{MaxPixels: cfg.UploadMaxPixels, RetryAfter: cfg.ImageRetryAfter}
 		},
 		app.NewService,
 		ports.NewGRPC,

@@ -38,7 +38,7 @@ type stack struct {
 func startStack(t *testing.T, withThumbnailer bool, postEnv map[string]string) *stack {
 	t.Helper()
 	broker := daprtest.StartBroker(t, events.Topics)
-	env := daprtest.NewEnv(t, daprtest.JetStreamPubSub(broker.Port), daprtest.InMemoryCache, daprtest.LocalImages, daprtest.LocalSecrets)
+	env := daprtest.NewEnv(t, daprtest.JetStreamPubSub(broker.Port), daprtest.SharedCache, daprtest.LocalImages, daprtest.LocalSecrets)
 	env.WriteSecrets(t, `{"jwt-signing-key": "a-test-signing-key-that-is-long-enough-0123456789"}`)
 	root, err := daprtest.RepoRoot()
 	if err != nil {
@@ -46,7 +46,7 @@ func startStack(t *testing.T, withThumbnailer bool, postEnv map[string]string) *
 	}
 	s := &stack{t: t, env: env, broker: broker, doc: openapitest.Load(t, api.OpenAPI), photos: filepath.Join(root, "testdata", "photos")}
 	s.user = env.StartApp(t, "user", "pixshare/user/cmd/user", map[string]string{"ARGON2_MEMORY_KIB": "8192", "ARGON2_ITERATIONS": "1"})
-	pe := map[string]string{"GRAPH_CACHE_TTL": "0s", "AUTH_CACHE_TTL": "0s"}
+	pe := map[string]string{}
 	for k, v := range postEnv {
 		pe[k] = v
 	}

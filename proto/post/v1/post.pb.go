@@ -264,6 +264,102 @@ func (x *GetPostResponse) GetPost() *Post {
 	return nil
 }
 
+type GetPostsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PostIds       []string               `protobuf:"bytes,1,rep,name=post_ids,json=postIds,proto3" json:"post_ids,omitempty"`
+	ViewerId      string                 `protobuf:"bytes,2,opt,name=viewer_id,json=viewerId,proto3" json:"viewer_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPostsRequest) Reset() {
+	*x = GetPostsRequest{}
+	mi := &file_post_v1_post_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPostsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPostsRequest) ProtoMessage() {}
+
+func (x *GetPostsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_post_v1_post_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPostsRequest.ProtoReflect.Descriptor instead.
+func (*GetPostsRequest) Descriptor() ([]byte, []int) {
+	return file_post_v1_post_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetPostsRequest) GetPostIds() []string {
+	if x != nil {
+		return x.PostIds
+	}
+	return nil
+}
+
+func (x *GetPostsRequest) GetViewerId() string {
+	if x != nil {
+		return x.ViewerId
+	}
+	return ""
+}
+
+type GetPostsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Posts         []*Post                `protobuf:"bytes,1,rep,name=posts,proto3" json:"posts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPostsResponse) Reset() {
+	*x = GetPostsResponse{}
+	mi := &file_post_v1_post_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPostsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPostsResponse) ProtoMessage() {}
+
+func (x *GetPostsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_post_v1_post_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPostsResponse.ProtoReflect.Descriptor instead.
+func (*GetPostsResponse) Descriptor() ([]byte, []int) {
+	return file_post_v1_post_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetPostsResponse) GetPosts() []*Post {
+	if x != nil {
+		return x.Posts
+	}
+	return nil
+}
+
 type ListPostsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// At most 500; 0 means 500.
@@ -275,7 +371,7 @@ type ListPostsRequest struct {
 
 func (x *ListPostsRequest) Reset() {
 	*x = ListPostsRequest{}
-	mi := &file_post_v1_post_proto_msgTypes[3]
+	mi := &file_post_v1_post_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -287,7 +383,7 @@ func (x *ListPostsRequest) String() string {
 func (*ListPostsRequest) ProtoMessage() {}
 
 func (x *ListPostsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_post_v1_post_proto_msgTypes[3]
+	mi := &file_post_v1_post_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -300,7 +396,7 @@ func (x *ListPostsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPostsRequest.ProtoReflect.Descriptor instead.
 func (*ListPostsRequest) Descriptor() ([]byte, []int) {
-	return file_post_v1_post_proto_rawDescGZIP(), []int{3}
+	return file_post_v1_post_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListPostsRequest) GetPageSize() int32 {
@@ -327,7 +423,7 @@ type ListPostsResponse struct {
 
 func (x *ListPostsResponse) Reset() {
 	*x = ListPostsResponse{}
-	mi := &file_post_v1_post_proto_msgTypes[4]
+	mi := &file_post_v1_post_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -339,7 +435,7 @@ func (x *ListPostsResponse) String() string {
 func (*ListPostsResponse) ProtoMessage() {}
 
 func (x *ListPostsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_post_v1_post_proto_msgTypes[4]
+	mi := &file_post_v1_post_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -352,7 +448,7 @@ func (x *ListPostsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPostsResponse.ProtoReflect.Descriptor instead.
 func (*ListPostsResponse) Descriptor() ([]byte, []int) {
-	return file_post_v1_post_proto_rawDescGZIP(), []int{4}
+	return file_post_v1_post_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListPostsResponse) GetPosts() []*Post {
@@ -382,7 +478,7 @@ type MarkThumbnailReadyRequest struct {
 
 func (x *MarkThumbnailReadyRequest) Reset() {
 	*x = MarkThumbnailReadyRequest{}
-	mi := &file_post_v1_post_proto_msgTypes[5]
+	mi := &file_post_v1_post_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -394,7 +490,7 @@ func (x *MarkThumbnailReadyRequest) String() string {
 func (*MarkThumbnailReadyRequest) ProtoMessage() {}
 
 func (x *MarkThumbnailReadyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_post_v1_post_proto_msgTypes[5]
+	mi := &file_post_v1_post_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -407,7 +503,7 @@ func (x *MarkThumbnailReadyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkThumbnailReadyRequest.ProtoReflect.Descriptor instead.
 func (*MarkThumbnailReadyRequest) Descriptor() ([]byte, []int) {
-	return file_post_v1_post_proto_rawDescGZIP(), []int{5}
+	return file_post_v1_post_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *MarkThumbnailReadyRequest) GetPostId() string {
@@ -448,7 +544,7 @@ type MarkIndexedRequest struct {
 
 func (x *MarkIndexedRequest) Reset() {
 	*x = MarkIndexedRequest{}
-	mi := &file_post_v1_post_proto_msgTypes[6]
+	mi := &file_post_v1_post_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -460,7 +556,7 @@ func (x *MarkIndexedRequest) String() string {
 func (*MarkIndexedRequest) ProtoMessage() {}
 
 func (x *MarkIndexedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_post_v1_post_proto_msgTypes[6]
+	mi := &file_post_v1_post_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -473,7 +569,7 @@ func (x *MarkIndexedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkIndexedRequest.ProtoReflect.Descriptor instead.
 func (*MarkIndexedRequest) Descriptor() ([]byte, []int) {
-	return file_post_v1_post_proto_rawDescGZIP(), []int{6}
+	return file_post_v1_post_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *MarkIndexedRequest) GetPostId() string {
@@ -501,7 +597,7 @@ type MarkFailedRequest struct {
 
 func (x *MarkFailedRequest) Reset() {
 	*x = MarkFailedRequest{}
-	mi := &file_post_v1_post_proto_msgTypes[7]
+	mi := &file_post_v1_post_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -513,7 +609,7 @@ func (x *MarkFailedRequest) String() string {
 func (*MarkFailedRequest) ProtoMessage() {}
 
 func (x *MarkFailedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_post_v1_post_proto_msgTypes[7]
+	mi := &file_post_v1_post_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -526,7 +622,7 @@ func (x *MarkFailedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkFailedRequest.ProtoReflect.Descriptor instead.
 func (*MarkFailedRequest) Descriptor() ([]byte, []int) {
-	return file_post_v1_post_proto_rawDescGZIP(), []int{7}
+	return file_post_v1_post_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *MarkFailedRequest) GetPostId() string {
@@ -560,7 +656,7 @@ type MarkThumbnailReadyResponse struct {
 
 func (x *MarkThumbnailReadyResponse) Reset() {
 	*x = MarkThumbnailReadyResponse{}
-	mi := &file_post_v1_post_proto_msgTypes[8]
+	mi := &file_post_v1_post_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -572,7 +668,7 @@ func (x *MarkThumbnailReadyResponse) String() string {
 func (*MarkThumbnailReadyResponse) ProtoMessage() {}
 
 func (x *MarkThumbnailReadyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_post_v1_post_proto_msgTypes[8]
+	mi := &file_post_v1_post_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -585,7 +681,7 @@ func (x *MarkThumbnailReadyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkThumbnailReadyResponse.ProtoReflect.Descriptor instead.
 func (*MarkThumbnailReadyResponse) Descriptor() ([]byte, []int) {
-	return file_post_v1_post_proto_rawDescGZIP(), []int{8}
+	return file_post_v1_post_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *MarkThumbnailReadyResponse) GetStatus() string {
@@ -604,7 +700,7 @@ type MarkIndexedResponse struct {
 
 func (x *MarkIndexedResponse) Reset() {
 	*x = MarkIndexedResponse{}
-	mi := &file_post_v1_post_proto_msgTypes[9]
+	mi := &file_post_v1_post_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -616,7 +712,7 @@ func (x *MarkIndexedResponse) String() string {
 func (*MarkIndexedResponse) ProtoMessage() {}
 
 func (x *MarkIndexedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_post_v1_post_proto_msgTypes[9]
+	mi := &file_post_v1_post_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -629,7 +725,7 @@ func (x *MarkIndexedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkIndexedResponse.ProtoReflect.Descriptor instead.
 func (*MarkIndexedResponse) Descriptor() ([]byte, []int) {
-	return file_post_v1_post_proto_rawDescGZIP(), []int{9}
+	return file_post_v1_post_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MarkIndexedResponse) GetStatus() string {
@@ -648,7 +744,7 @@ type MarkFailedResponse struct {
 
 func (x *MarkFailedResponse) Reset() {
 	*x = MarkFailedResponse{}
-	mi := &file_post_v1_post_proto_msgTypes[10]
+	mi := &file_post_v1_post_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +756,7 @@ func (x *MarkFailedResponse) String() string {
 func (*MarkFailedResponse) ProtoMessage() {}
 
 func (x *MarkFailedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_post_v1_post_proto_msgTypes[10]
+	mi := &file_post_v1_post_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +769,7 @@ func (x *MarkFailedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkFailedResponse.ProtoReflect.Descriptor instead.
 func (*MarkFailedResponse) Descriptor() ([]byte, []int) {
-	return file_post_v1_post_proto_rawDescGZIP(), []int{10}
+	return file_post_v1_post_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MarkFailedResponse) GetStatus() string {
@@ -709,7 +805,12 @@ const file_post_v1_post_proto_rawDesc = "" +
 	"\tviewer_id\x18\x02 \x01(\tR\bviewerId\"J\n" +
 	"\x0fGetPostResponse\x12\x14\n" +
 	"\x05found\x18\x02 \x01(\bR\x05found\x12!\n" +
-	"\x04post\x18\x01 \x01(\v2\r.post.v1.PostR\x04post\"N\n" +
+	"\x04post\x18\x01 \x01(\v2\r.post.v1.PostR\x04post\"I\n" +
+	"\x0fGetPostsRequest\x12\x19\n" +
+	"\bpost_ids\x18\x01 \x03(\tR\apostIds\x12\x1b\n" +
+	"\tviewer_id\x18\x02 \x01(\tR\bviewerId\"7\n" +
+	"\x10GetPostsResponse\x12#\n" +
+	"\x05posts\x18\x01 \x03(\v2\r.post.v1.PostR\x05posts\"N\n" +
 	"\x10ListPostsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -734,9 +835,10 @@ const file_post_v1_post_proto_rawDesc = "" +
 	"\x13MarkIndexedResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\",\n" +
 	"\x12MarkFailedResponse\x12\x16\n" +
-	"\x06status\x18\x01 \x01(\tR\x06status2\xff\x02\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status2\xc0\x03\n" +
 	"\vPostService\x12<\n" +
-	"\aGetPost\x12\x17.post.v1.GetPostRequest\x1a\x18.post.v1.GetPostResponse\x12B\n" +
+	"\aGetPost\x12\x17.post.v1.GetPostRequest\x1a\x18.post.v1.GetPostResponse\x12?\n" +
+	"\bGetPosts\x12\x18.post.v1.GetPostsRequest\x1a\x19.post.v1.GetPostsResponse\x12B\n" +
 	"\tListPosts\x12\x19.post.v1.ListPostsRequest\x1a\x1a.post.v1.ListPostsResponse\x12]\n" +
 	"\x12MarkThumbnailReady\x12\".post.v1.MarkThumbnailReadyRequest\x1a#.post.v1.MarkThumbnailReadyResponse\x12H\n" +
 	"\vMarkIndexed\x12\x1b.post.v1.MarkIndexedRequest\x1a\x1c.post.v1.MarkIndexedResponse\x12E\n" +
@@ -755,38 +857,43 @@ func file_post_v1_post_proto_rawDescGZIP() []byte {
 	return file_post_v1_post_proto_rawDescData
 }
 
-var file_post_v1_post_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_post_v1_post_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_post_v1_post_proto_goTypes = []any{
 	(*Post)(nil),                       // 0: post.v1.Post
 	(*GetPostRequest)(nil),             // 1: post.v1.GetPostRequest
 	(*GetPostResponse)(nil),            // 2: post.v1.GetPostResponse
-	(*ListPostsRequest)(nil),           // 3: post.v1.ListPostsRequest
-	(*ListPostsResponse)(nil),          // 4: post.v1.ListPostsResponse
-	(*MarkThumbnailReadyRequest)(nil),  // 5: post.v1.MarkThumbnailReadyRequest
-	(*MarkIndexedRequest)(nil),         // 6: post.v1.MarkIndexedRequest
-	(*MarkFailedRequest)(nil),          // 7: post.v1.MarkFailedRequest
-	(*MarkThumbnailReadyResponse)(nil), // 8: post.v1.MarkThumbnailReadyResponse
-	(*MarkIndexedResponse)(nil),        // 9: post.v1.MarkIndexedResponse
-	(*MarkFailedResponse)(nil),         // 10: post.v1.MarkFailedResponse
+	(*GetPostsRequest)(nil),            // 3: post.v1.GetPostsRequest
+	(*GetPostsResponse)(nil),           // 4: post.v1.GetPostsResponse
+	(*ListPostsRequest)(nil),           // 5: post.v1.ListPostsRequest
+	(*ListPostsResponse)(nil),          // 6: post.v1.ListPostsResponse
+	(*MarkThumbnailReadyRequest)(nil),  // 7: post.v1.MarkThumbnailReadyRequest
+	(*MarkIndexedRequest)(nil),         // 8: post.v1.MarkIndexedRequest
+	(*MarkFailedRequest)(nil),          // 9: post.v1.MarkFailedRequest
+	(*MarkThumbnailReadyResponse)(nil), // 10: post.v1.MarkThumbnailReadyResponse
+	(*MarkIndexedResponse)(nil),        // 11: post.v1.MarkIndexedResponse
+	(*MarkFailedResponse)(nil),         // 12: post.v1.MarkFailedResponse
 }
 var file_post_v1_post_proto_depIdxs = []int32{
 	0,  // 0: post.v1.GetPostResponse.post:type_name -> post.v1.Post
-	0,  // 1: post.v1.ListPostsResponse.posts:type_name -> post.v1.Post
-	1,  // 2: post.v1.PostService.GetPost:input_type -> post.v1.GetPostRequest
-	3,  // 3: post.v1.PostService.ListPosts:input_type -> post.v1.ListPostsRequest
-	5,  // 4: post.v1.PostService.MarkThumbnailReady:input_type -> post.v1.MarkThumbnailReadyRequest
-	6,  // 5: post.v1.PostService.MarkIndexed:input_type -> post.v1.MarkIndexedRequest
-	7,  // 6: post.v1.PostService.MarkFailed:input_type -> post.v1.MarkFailedRequest
-	2,  // 7: post.v1.PostService.GetPost:output_type -> post.v1.GetPostResponse
-	4,  // 8: post.v1.PostService.ListPosts:output_type -> post.v1.ListPostsResponse
-	8,  // 9: post.v1.PostService.MarkThumbnailReady:output_type -> post.v1.MarkThumbnailReadyResponse
-	9,  // 10: post.v1.PostService.MarkIndexed:output_type -> post.v1.MarkIndexedResponse
-	10, // 11: post.v1.PostService.MarkFailed:output_type -> post.v1.MarkFailedResponse
-	7,  // [7:12] is the sub-list for method output_type
-	2,  // [2:7] is the sub-list for method input_type
-	2,  // [2:2] is the sub-list for extension type_name
-	2,  // [2:2] is the sub-list for extension extendee
-	0,  // [0:2] is the sub-list for field type_name
+	0,  // 1: post.v1.GetPostsResponse.posts:type_name -> post.v1.Post
+	0,  // 2: post.v1.ListPostsResponse.posts:type_name -> post.v1.Post
+	1,  // 3: post.v1.PostService.GetPost:input_type -> post.v1.GetPostRequest
+	3,  // 4: post.v1.PostService.GetPosts:input_type -> post.v1.GetPostsRequest
+	5,  // 5: post.v1.PostService.ListPosts:input_type -> post.v1.ListPostsRequest
+	7,  // 6: post.v1.PostService.MarkThumbnailReady:input_type -> post.v1.MarkThumbnailReadyRequest
+	8,  // 7: post.v1.PostService.MarkIndexed:input_type -> post.v1.MarkIndexedRequest
+	9,  // 8: post.v1.PostService.MarkFailed:input_type -> post.v1.MarkFailedRequest
+	2,  // 9: post.v1.PostService.GetPost:output_type -> post.v1.GetPostResponse
+	4,  // 10: post.v1.PostService.GetPosts:output_type -> post.v1.GetPostsResponse
+	6,  // 11: post.v1.PostService.ListPosts:output_type -> post.v1.ListPostsResponse
+	10, // 12: post.v1.PostService.MarkThumbnailReady:output_type -> post.v1.MarkThumbnailReadyResponse
+	11, // 13: post.v1.PostService.MarkIndexed:output_type -> post.v1.MarkIndexedResponse
+	12, // 14: post.v1.PostService.MarkFailed:output_type -> post.v1.MarkFailedResponse
+	9,  // [9:15] is the sub-list for method output_type
+	3,  // [3:9] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_post_v1_post_proto_init() }
@@ -800,7 +907,7 @@ func file_post_v1_post_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_post_v1_post_proto_rawDesc), len(file_post_v1_post_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	PostService_GetPost_FullMethodName            = "/post.v1.PostService/GetPost"
+	PostService_GetPosts_FullMethodName           = "/post.v1.PostService/GetPosts"
 	PostService_ListPosts_FullMethodName          = "/post.v1.PostService/ListPosts"
 	PostService_MarkThumbnailReady_FullMethodName = "/post.v1.PostService/MarkThumbnailReady"
 	PostService_MarkIndexed_FullMethodName        = "/post.v1.PostService/MarkIndexed"
@@ -38,6 +39,11 @@ type PostServiceClient interface {
 	// answers OK with found = false: not an error, because the callers'
 	// sidecars count every error status as a failure of this service.
 	GetPost(ctx context.Context, in *GetPostRequest, opts ...grpc.CallOption) (*GetPostResponse, error)
+	// GetPosts returns, in the order asked, the posts of post_ids that are
+	// live and (when viewer_id is set) not hidden from the viewer by a
+	// block; the others are left out. At most 100 ids. Search uses it so a
+	// hit always shows the live post, never a deleted or stale one.
+	GetPosts(ctx context.Context, in *GetPostsRequest, opts ...grpc.CallOption) (*GetPostsResponse, error)
 	// ListPosts pages through every live post in id order (the search
 	// re-index rebuilds its read model from it).
 	ListPosts(ctx context.Context, in *ListPostsRequest, opts ...grpc.CallOption) (*ListPostsResponse, error)
@@ -63,6 +69,16 @@ func (c *postServiceClient) GetPost(ctx context.Context, in *GetPostRequest, opt
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetPostResponse)
 	err := c.cc.Invoke(ctx, PostService_GetPost_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *postServiceClient) GetPosts(ctx context.Context, in *GetPostsRequest, opts ...grpc.CallOption) (*GetPostsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPostsResponse)
+	err := c.cc.Invoke(ctx, PostService_GetPosts_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +134,11 @@ type PostServiceServer interface {
 	// answers OK with found = false: not an error, because the callers'
 	// sidecars count every error status as a failure of this service.
 	GetPost(context.Context, *GetPostRequest) (*GetPostResponse, error)
+	// GetPosts returns, in the order asked, the posts of post_ids that are
+	// live and (when viewer_id is set) not hidden from the viewer by a
+	// block; the others are left out. At most 100 ids. Search uses it so a
+	// hit always shows the live post, never a deleted or stale one.
+	GetPosts(context.Context, *GetPostsRequest) (*GetPostsResponse, error)
 	// ListPosts pages through every live post in id order (the search
 	// re-index rebuilds its read model from it).
 	ListPosts(context.Context, *ListPostsRequest) (*ListPostsResponse, error)
@@ -141,6 +162,9 @@ type UnimplementedPostServiceServer struct{}
 
 func (UnimplementedPostServiceServer) GetPost(context.Context, *GetPostRequest) (*GetPostResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetPost not implemented")
+}
+func (UnimplementedPostServiceServer) GetPosts(context.Context, *GetPostsRequest) (*GetPostsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetPosts not implemented")
 }
 func (UnimplementedPostServiceServer) ListPosts(context.Context, *ListPostsRequest) (*ListPostsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListPosts not implemented")
@@ -189,6 +213,24 @@ func _PostService_GetPost_Handler(srv interface{}, ctx context.Context, dec func
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(PostServiceServer).GetPost(ctx, req.(*GetPostRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PostService_GetPosts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPostsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PostServiceServer).GetPosts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PostService_GetPosts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PostServiceServer).GetPosts(ctx, req.(*GetPostsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -275,6 +317,10 @@ var PostService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetPost",
 			Handler:    _PostService_GetPost_Handler,
+		},
+		{
+			MethodName: "GetPosts",
+			Handler:    _PostService_GetPosts_Handler,
 		},
 		{
 			MethodName: "ListPosts",

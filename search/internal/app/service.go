@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"pixshare/contracts/stamps"
 	"pixshare/contracts/tags"
 	"pixshare/platform/apperror"
 	"pixshare/platform/cache"
@@ -20,6 +21,15 @@ import (
 // Blocks returns the users in a block relationship with a user.
 type Blocks interface {
 	Blocked(ctx context.Context, userID string) ([]string, error)
+}
+
+// LivePosts looks posts up in the post service, their owner: what a hit
+// shows is always the live post, and a post deleted (or hidden from the
+// viewer) since it was indexed is left out.
+type LivePosts interface {
+	// Live returns, in the order of ids, the docs of the posts among ids
+	// that are live and visible to viewer.
+	Live(ctx context.Context, viewer string, ids []string) ([]domain.Doc, error)
 }
 
 // Limits of a query. MaxWindow is how deep results can be paged (offset
@@ -33,13 +43,15 @@ const (
 type Service struct {
 	engine Engine
 	blocks Blocks
+	posts  LivePosts
 	cache  cache.Cache
+	stamps cache.StampStore
 	ttl    time.Duration
 }
 
 // NewService returns the queries over engine; ttl 0 disables caching.
-func NewService(engine Engine, blocks Blocks, c cache.Cache, ttl time.Duration) *Service {
-	return &Service{engine: engine, blocks: blocks, cache: c, ttl: ttl}
+func NewService(engine Engine, blocks Blocks, posts LivePosts, c cache.Cache, s cache.StampStore, ttl time.Duration) *Service {
+	return &Service{engine: engine, blocks: blocks, posts: posts, cache: c, stamps: s, ttl: ttl}
 }
 
 // Request is a search as received.
@@ -73,7 +85,7 @@ func (s *Service) Search(ctx context.Context, req Request) (domain.Result, error
 	var res domain.Result
 	key, cacheable := s.cacheKey(ctx, "search", req.Viewer, fmt.Sprint(tagList, words, req.Limit, req.Offset))
 	if cacheable && s.cache.Get(ctx, key, &res) {
-		return res, nil
+		return s.live(ctx, req.Viewer, res)
 	}
 	if q.ExcludeAuthors, err = s.excluded(ctx, req.Viewer); err != nil {
 		return domain.Result{}, err
@@ -85,7 +97,23 @@ func (s *Service) Search(ctx context.Context, req Request) (domain.Result, error
 	if cacheable {
 		s.cache.Set(ctx, key, res, s.ttl)
 	}
-	return res, nil
+	return s.live(ctx, req.Viewer, res)
+}
+
+// live replaces the read model's copies of the hits by the live posts.
+func (s *Service) live(ctx context.Context, viewer string, res domain.Result) (domain.Result, error) {
+	if len(res.Docs) == 0 {
+		return res, nil
+	}
+	ids := make([]string, len(res.Docs))
+	for i, d := range res.Docs {
+		ids[i] = d.PostID
+	}
+	docs, err := s.posts.Live(ctx, viewer, ids)
+	if err != nil {
+		return domain.Result{}, err
+	}
+	return domain.Result{Docs: docs, Total: res.Total}, nil
 }
 
 // Autocomplete lists tags starting with prefix, most used first.
@@ -124,7 +152,8 @@ func (s *Service) excluded(ctx context.Context, viewer string) ([]string, error)
 
 // cacheKey includes the read model's generation, so a cached page never
 // outlives the write (an indexed removal, say) that changed the model. The
-// viewer is part of the key: blocks differ per viewer.
+// viewer and the viewer's stamp are part of the key: blocks differ per
+// viewer, and a new block or unblock replaces the stamp.
 func (s *Service) cacheKey(ctx context.Context, kind, viewer, query string) (string, bool) {
 	if s.ttl <= 0 {
 		return "", false
@@ -133,6 +162,13 @@ func (s *Service) cacheKey(ctx context.Context, kind, viewer, query string) (str
 	if err != nil {
 		return "", false
 	}
-	sum := sha256.Sum256([]byte(viewer + "\x00" + query))
+	var stamp cache.Stamp
+	if viewer != "" {
+		stamp = cache.Current(ctx, s.stamps, stamps.User(viewer))[0]
+		if !stamp.Usable() {
+			return "", false
+		}
+	}
+	sum := sha256.Sum256([]byte(viewer + "\x00" + string(stamp) + "\x00" + query))
 	return fmt.Sprintf("%s:%d:%s", kind, gen, hex.EncodeToString(sum[:16])), true
 }

@@ -15,6 +15,7 @@ import (
 	"pixshare/platform/apperror"
 	"pixshare/platform/auth"
 	"pixshare/platform/cache"
+	"pixshare/platform/cache/cachetest"
 	"pixshare/platform/database/dbtest"
 	"pixshare/platform/health"
 	"pixshare/platform/httpserver"
@@ -73,12 +74,33 @@ func (c *memCache) Delete(_ context.Context, k string) {}
 
 var _ cache.Cache = (*memCache)(nil)
 
+// livePosts is a hand-written app.LivePosts: the read model's docs are the
+// live posts, except the ids in gone (deleted since they were indexed).
+type livePosts struct {
+	engine app.Engine
+	mu     sync.Mutex
+	gone   map[string]bool
+}
+
+func (l *livePosts) Live(ctx context.Context, _ string, ids []string) ([]domain.Doc, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []domain.Doc
+	for _, id := range ids {
+		if d, ok, err := l.engine.Get(ctx, id); err == nil && ok && !l.gone[id] {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
 type fixture struct {
 	srv    *httptest.Server
 	engine app.Engine
 	doc    *openapitest.Doc
 	cache  *memCache
 	rt     *httpserver.Router
+	live   *livePosts
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -89,7 +111,8 @@ func newFixture(t *testing.T) *fixture {
 	}
 	engine := sqlengine.New(db)
 	c := &memCache{m: map[string]any{}}
-	svc := app.NewService(engine, blocks{"bob": {"alice"}}, c, time.Minute)
+	live := &livePosts{engine: engine, gone: map[string]bool{}}
+	svc := app.NewService(engine, blocks{"bob": {"alice"}}, live, c, &cachetest.Stamps{}, time.Minute)
 	rt := httpserver.NewRouter(httpserver.Config{MaxBodyBytes: 1 << 20, CORSOrigins: []string{"*"}}, zap.NewNop(), health.NewRegistry(health.Params{}))
 	RegisterHTTP(rt, svc, auth.NewMiddleware(tokens{}, zap.NewNop()))
 	srv := httptest.NewServer(rt.Handler())
@@ -105,7 +128,7 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	return &fixture{srv: srv, engine: engine, doc: openapitest.Load(t, api.OpenAPI), cache: c, rt: rt}
+	return &fixture{srv: srv, engine: engine, doc: openapitest.Load(t, api.OpenAPI), cache: c, rt: rt, live: live}
 }
 
 func (f *fixture) get(t *testing.T, path, token string) (int, []byte) {
@@ -187,3 +210,18 @@ func TestCacheNeverOutlivesAChange(t *testing.T) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+func TestDeletedPostIsNeverAHit(t *testing.T) {
+	f := newFixture(t)
+	if _, body := f.get(t, "/v1/search?tag=sunset", ""); !contains(body, `"p2"`) {
+		t.Fatalf("p2 missing before its deletion: %s", body)
+	}
+	// The post is deleted; the index has not heard yet (its removal is on
+	// the way through the broker), and the page is in the cache.
+	f.live.mu.Lock()
+	f.live.gone["p2"] = true
+	f.live.mu.Unlock()
+	if _, body := f.get(t, "/v1/search?tag=sunset", ""); contains(body, `"p2"`) {
+		t.Fatalf("a deleted post was a hit on the next request: %s", body)
+	}
+}

@@ -5,13 +5,16 @@ import (
 	"time"
 
 	"go.uber.org/fx"
+	"google.golang.org/grpc"
 
+	"pixshare/contracts/postclient"
 	"pixshare/contracts/userclient"
 	"pixshare/platform/cache"
 	"pixshare/platform/config"
 	"pixshare/platform/grpcserver"
 	"pixshare/platform/httpserver"
 	"pixshare/platform/sidecar"
+	"pixshare/search/internal/adapters"
 	"pixshare/search/internal/app"
 	"pixshare/search/internal/ports"
 )
@@ -37,8 +40,11 @@ var Module = fx.Options(
 	fx.Provide(
 		config.Load[Config],
 		func(g *userclient.Graph) app.Blocks { return g },
-		func(cfg Config, e app.Engine, b app.Blocks, c cache.Cache) *app.Service {
-			return app.NewService(e, b, c, cfg.ResultCacheTTL)
+		func(conn *grpc.ClientConn) app.LivePosts {
+			return adapters.NewLivePosts(postclient.NewThroughSidecar(conn))
+		},
+		func(cfg Config, e app.Engine, b app.Blocks, p app.LivePosts, c cache.Cache, s cache.StampStore) *app.Service {
+			return app.NewService(e, b, p, c, s, cfg.ResultCacheTTL)
 		},
 	),
 	fx.Invoke(ports.RegisterHTTP),

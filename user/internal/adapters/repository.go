@@ -137,7 +137,7 @@ func (r *Repository) UpdateProfile(ctx context.Context, id string, change func(*
 			return err
 		}
 		err := tx.Model(&userRow{}).Where("id = ?", id).Updates(map[string]any{
-			"display_name": u.DisplayName, "bio": u.Bio, "password_hash": u.PasswordHash,
+			"display_name": u.DisplayName, "bio": u.Bio, "email": u.Email, "password_hash": u.PasswordHash,
 			"token_version": u.TokenVersion, "updated_at": tx.NowFunc(),
 		}).Error
 		if err != nil {
@@ -149,8 +149,14 @@ func (r *Repository) UpdateProfile(ctx context.Context, id string, change func(*
 		out = row.toDomain()
 		return nil
 	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return domain.User{}, conflict("email")
+	}
 	if err != nil {
-		return domain.User{}, fmt.Errorf("update profile: %w", err)
+		if _, ok := apperror.As(err); ok {
+			return domain.User{}, err
+		}
+		return domain.User{}, fmt.Errorf("update profile: %w", database.Classify(err))
 	}
 	return out, nil
 }

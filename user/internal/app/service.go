@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"pixshare/contracts/stamps"
 	"pixshare/platform/apperror"
 	"pixshare/platform/cache"
 	"pixshare/user/internal/domain"
@@ -14,23 +15,25 @@ import (
 
 // Service is the user service's use cases.
 type Service struct {
-	repo       Repository
-	hasher     PasswordHasher
-	tokens     Tokens
-	cache      cache.Cache
-	profileTTL time.Duration
+	repo   Repository
+	hasher PasswordHasher
+	tokens Tokens
+	// stamps tell every other service's caches what changed: every change
+	// of a user's tokens, status, follows, blocks or profile replaces the
+	// user's stamp (contracts/stamps) before its response leaves.
+	stamps cache.StampStore
 	// dummyHash makes a login for an unknown account cost as much as one
 	// for a known account, so timing does not reveal which exist.
 	dummyHash string
 }
 
 // NewService returns the use cases over the given ports.
-func NewService(repo Repository, hasher PasswordHasher, tokens Tokens, c cache.Cache) (*Service, error) {
+func NewService(repo Repository, hasher PasswordHasher, tokens Tokens, s cache.StampStore) (*Service, error) {
 	dummy, err := hasher.Hash("not-a-real-password-" + uuid.NewString())
 	if err != nil {
 		return nil, err
 	}
-	return &Service{repo: repo, hasher: hasher, tokens: tokens, cache: c, profileTTL: time.Minute, dummyHash: dummy}, nil
+	return &Service{repo: repo, hasher: hasher, tokens: tokens, stamps: s, dummyHash: dummy}, nil
 }
 
 // Register creates an account.
@@ -105,6 +108,11 @@ func (s *Service) UpdateMe(ctx context.Context, id string, patch domain.ProfileP
 	if err := patch.Validate(); err != nil {
 		return domain.User{}, err
 	}
+	if patch.Sensitive() {
+		if err := s.checkPassword(ctx, id, patch.CurrentPassword); err != nil {
+			return domain.User{}, err
+		}
+	}
 	var newHash string
 	if patch.Password != nil {
 		h, err := s.hasher.Hash(*patch.Password)
@@ -113,43 +121,90 @@ func (s *Service) UpdateMe(ctx context.Context, id string, patch domain.ProfileP
 		}
 		newHash = h
 	}
-	u, err := s.repo.UpdateProfile(ctx, id, func(u *domain.User) error {
-		if patch.DisplayName != nil {
-			u.DisplayName = *patch.DisplayName
-		}
-		if patch.Bio != nil {
-			u.Bio = *patch.Bio
-		}
-		if newHash != "" {
-			u.PasswordHash = newHash
-			u.TokenVersion++
-		}
-		return nil
+	var u domain.User
+	err := s.change(ctx, []string{id}, func() error {
+		var err error
+		u, err = s.repo.UpdateProfile(ctx, id, func(u *domain.User) error {
+			if patch.DisplayName != nil {
+				u.DisplayName = *patch.DisplayName
+			}
+			if patch.Bio != nil {
+				u.Bio = *patch.Bio
+			}
+			if patch.Email != nil {
+				u.Email = *patch.Email
+			}
+			if newHash != "" {
+				u.PasswordHash = newHash
+				u.TokenVersion++
+			}
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return domain.User{}, err
 	}
-	s.invalidate(ctx, id)
 	return u, nil
+}
+
+// change runs write, which changes what other services may cache about
+// users (their tokens, status, follows, blocks or profile), between marking
+// those users' stamps pending and renewing them. When the stamps cannot be
+// told, nothing is written and the caller gets 503: a change nobody's
+// cache would notice is refused rather than made.
+func (s *Service) change(ctx context.Context, users []string, write func() error) error {
+	subjects := make([]string, len(users))
+	for i, id := range users {
+		subjects[i] = stamps.User(id)
+	}
+	err := s.stamps.Change(ctx, subjects, write)
+	cache.Forget(ctx, subjects...)
+	return err
 }
 
 // Logout revokes every token of the caller.
 func (s *Service) Logout(ctx context.Context, id string) error {
-	return s.repo.BumpTokenVersion(ctx, id)
+	return s.change(ctx, []string{id}, func() error { return s.repo.BumpTokenVersion(ctx, id) })
 }
 
-// DeleteMe deletes the caller's account and tells the other services.
-func (s *Service) DeleteMe(ctx context.Context, id string) error {
-	affected, err := s.repo.Delete(ctx, id)
+// checkPassword verifies the caller's current password before a change
+// that could take the account over.
+func (s *Service) checkPassword(ctx context.Context, id string, current *string) error {
+	if current == nil || *current == "" {
+		return domain.ErrWrongPassword
+	}
+	u, err := s.repo.ByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	s.invalidate(ctx, append(affected, id)...)
+	ok, err := s.hasher.Verify(*current, u.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return domain.ErrWrongPassword
+	}
 	return nil
 }
 
+// DeleteMe deletes the caller's account, which needs its current password,
+// and tells the other services. Only the account's own stamp changes:
+// lists of other users that still name it (whom they follow or block) lead
+// to nothing, since its content goes with it.
+func (s *Service) DeleteMe(ctx context.Context, id, currentPassword string) error {
+	if err := s.checkPassword(ctx, id, &currentPassword); err != nil {
+		return err
+	}
+	return s.change(ctx, []string{id}, func() error {
+		_, err := s.repo.Delete(ctx, id)
+		return err
+	})
+}
+
 // Profile returns a user's public profile, or NotFound when the viewer and
-// the user block each other (as if the user did not exist).
+// the user block each other (as if the user did not exist). Profiles are
+// read from the database, which is their owner: nothing to go stale.
 func (s *Service) Profile(ctx context.Context, viewer, id string) (domain.User, error) {
 	if viewer != "" && viewer != id {
 		blocked, err := s.repo.IsBlocked(ctx, viewer, id)
@@ -160,43 +215,15 @@ func (s *Service) Profile(ctx context.Context, viewer, id string) (domain.User, 
 			return domain.User{}, domain.ErrNoUser
 		}
 	}
-	var u domain.User
-	if s.cache.Get(ctx, profileKey(id), &u) {
-		return u, nil
-	}
-	u, err := s.repo.ByID(ctx, id)
-	if err != nil {
-		return domain.User{}, err
-	}
-	s.cache.Set(ctx, profileKey(id), publicCopy(u), s.profileTTL)
-	return u, nil
+	return s.repo.ByID(ctx, id)
 }
 
-// publicCopy keeps secrets out of the cache.
-func publicCopy(u domain.User) domain.User {
-	u.PasswordHash = ""
-	u.Email = ""
-	return u
-}
-
-func profileKey(id string) string { return "profile:" + id }
-
-func (s *Service) invalidate(ctx context.Context, ids ...string) {
-	for _, id := range ids {
-		s.cache.Delete(ctx, profileKey(id))
-	}
-}
-
-// Follow makes actor follow target.
+// Follow makes actor follow target (actor's following list changes).
 func (s *Service) Follow(ctx context.Context, actor, target string) error {
 	if err := domain.CheckFollow(actor, target); err != nil {
 		return err
 	}
-	if err := s.repo.Follow(ctx, actor, target); err != nil {
-		return err
-	}
-	s.invalidate(ctx, actor, target)
-	return nil
+	return s.change(ctx, []string{actor}, func() error { return s.repo.Follow(ctx, actor, target) })
 }
 
 // Unfollow undoes Follow.
@@ -204,23 +231,16 @@ func (s *Service) Unfollow(ctx context.Context, actor, target string) error {
 	if err := domain.CheckFollow(actor, target); err != nil {
 		return err
 	}
-	if err := s.repo.Unfollow(ctx, actor, target); err != nil {
-		return err
-	}
-	s.invalidate(ctx, actor, target)
-	return nil
+	return s.change(ctx, []string{actor}, func() error { return s.repo.Unfollow(ctx, actor, target) })
 }
 
-// Block makes actor block target, removing follows both ways.
+// Block makes actor block target, removing follows both ways; both users'
+// stamps change, so either one covers the pair.
 func (s *Service) Block(ctx context.Context, actor, target string) error {
 	if err := domain.CheckBlock(actor, target); err != nil {
 		return err
 	}
-	if err := s.repo.Block(ctx, actor, target); err != nil {
-		return err
-	}
-	s.invalidate(ctx, actor, target)
-	return nil
+	return s.change(ctx, []string{actor, target}, func() error { return s.repo.Block(ctx, actor, target) })
 }
 
 // Unblock undoes Block (follows stay removed).
@@ -228,7 +248,7 @@ func (s *Service) Unblock(ctx context.Context, actor, target string) error {
 	if err := domain.CheckBlock(actor, target); err != nil {
 		return err
 	}
-	return s.repo.Unblock(ctx, actor, target)
+	return s.change(ctx, []string{actor, target}, func() error { return s.repo.Unblock(ctx, actor, target) })
 }
 
 // Followers lists who follows id, as seen by viewer.

@@ -168,8 +168,21 @@ func NewRegistration(username, email, password string) (Registration, error) {
 type ProfilePatch struct {
 	DisplayName *string
 	Bio         *string
+	Email       *string
 	Password    *string
+	// CurrentPassword proves the caller knows the password: a change of the
+	// email or the password needs it.
+	CurrentPassword *string
 }
+
+// Sensitive reports whether the patch changes what takes an account over
+// (email, password): those need the current password.
+func (p ProfilePatch) Sensitive() bool { return p.Email != nil || p.Password != nil }
+
+// ErrWrongPassword refuses a change that needs the current password
+// without it, or with a wrong one.
+var ErrWrongPassword = apperror.New(apperror.Forbidden, "current_password is missing or wrong").
+	WithFields(apperror.FieldError{Field: "current_password", Message: "missing or wrong"})
 
 // Validate checks the fields present.
 func (p *ProfilePatch) Validate() error {
@@ -189,14 +202,19 @@ func (p *ProfilePatch) Validate() error {
 		collect(err)
 		p.Bio = &v
 	}
+	if p.Email != nil {
+		v, err := ParseEmail(*p.Email)
+		collect(err)
+		p.Email = &v
+	}
 	if p.Password != nil {
 		collect(CheckPassword(*p.Password))
 	}
 	if len(fields) > 0 {
 		return apperror.New(apperror.Unprocessable, "profile edit is not valid").WithFields(fields...)
 	}
-	if p.DisplayName == nil && p.Bio == nil && p.Password == nil {
-		return apperror.Invalidf("nothing to change: send display_name, bio or password")
+	if p.DisplayName == nil && p.Bio == nil && p.Email == nil && p.Password == nil {
+		return apperror.Invalidf("nothing to change: send display_name, bio, email or password")
 	}
 	return nil
 }

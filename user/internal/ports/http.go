@@ -176,15 +176,18 @@ func (h *HTTP) updateMe(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var body struct {
-		DisplayName *string `json:"display_name"`
-		Bio         *string `json:"bio"`
-		Password    *string `json:"password"`
+		DisplayName     *string `json:"display_name"`
+		Bio             *string `json:"bio"`
+		Email           *string `json:"email"`
+		Password        *string `json:"password"`
+		CurrentPassword *string `json:"current_password"`
 	}
 	if err := httpserver.DecodeJSON(r, &body); err != nil {
 		return err
 	}
 	u, err := h.svc.UpdateMe(r.Context(), p.UserID, domain.ProfilePatch{
-		DisplayName: body.DisplayName, Bio: body.Bio, Password: body.Password,
+		DisplayName: body.DisplayName, Bio: body.Bio, Email: body.Email, Password: body.Password,
+		CurrentPassword: body.CurrentPassword,
 	})
 	if err != nil {
 		return err
@@ -195,10 +198,16 @@ func (h *HTTP) updateMe(w http.ResponseWriter, r *http.Request) error {
 
 func (h *HTTP) deleteMe(w http.ResponseWriter, r *http.Request) error {
 	p, err := caller(r)
-	if err == nil {
-		err = h.svc.DeleteMe(r.Context(), p.UserID)
-	}
 	if err != nil {
+		return err
+	}
+	var body struct {
+		CurrentPassword string `json:"current_password"`
+	}
+	if err := httpserver.DecodeJSON(r, &body); err != nil {
+		return err
+	}
+	if err := h.svc.DeleteMe(r.Context(), p.UserID, body.CurrentPassword); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -44,7 +44,7 @@ type harness struct {
 // components and a local secret store.
 func start(t *testing.T) *harness {
 	t.Helper()
-	env := daprtest.NewEnv(t, daprtest.InMemoryPubSub, daprtest.InMemoryCache, daprtest.LocalSecrets)
+	env := daprtest.NewEnv(t, daprtest.InMemoryPubSub, daprtest.SharedCache, daprtest.LocalSecrets)
 	env.WriteSecrets(t, `{"jwt-signing-key": "`+signingKey+`"}`)
 	appPort, httpPort := daprtest.FreePort(t), daprtest.FreePort(t)
 	side := env.Start(t, service.AppID, appPort)
@@ -220,7 +220,15 @@ func TestAccountJourney(t *testing.T) {
 	h.expect(h.do("GET", "/v1/users/"+bobID, alice, nil), 200)
 
 	// A new password revokes older tokens.
-	h.expect(h.do("PATCH", "/v1/users/me", bob, map[string]string{"password": "a brand new password"}), 200)
+	// A stolen token alone cannot take the account over: the password
+	// and the email change only with the current password.
+	h.expect(h.do("PATCH", "/v1/users/me", bob, map[string]string{"password": "a brand new password"}), 403)
+	h.expect(h.do("PATCH", "/v1/users/me", bob, map[string]string{"password": "a brand new password", "current_password": "wrong guess 123"}), 403)
+	h.expect(h.do("PATCH", "/v1/users/me", bob, map[string]string{"email": "thief@example.com"}), 403)
+	h.expect(h.do("DELETE", "/v1/users/me", bob, nil), 400)
+	h.expect(h.do("DELETE", "/v1/users/me", bob, map[string]string{"current_password": "wrong guess 123"}), 403)
+	h.expect(h.do("GET", "/v1/users/me", bob, nil), 200)
+	h.expect(h.do("PATCH", "/v1/users/me", bob, map[string]string{"password": "a brand new password", "current_password": "correct horse battery"}), 200)
 	h.expect(h.do("GET", "/v1/users/me", bob, nil), 401)
 	h.expect(h.do("POST", "/v1/users/login", "", map[string]string{"username": "bob", "password": "a brand new password"}), 200)
 
@@ -231,7 +239,7 @@ func TestAccountJourney(t *testing.T) {
 	alice = l.json(t)["access_token"].(string)
 
 	// Deletion: the token stops working, the profile is gone, the name is free.
-	h.expect(h.do("DELETE", "/v1/users/me", alice, nil), 204)
+	h.expect(h.do("DELETE", "/v1/users/me", alice, map[string]string{"current_password": "correct horse battery"}), 204)
 	h.expect(h.do("GET", "/v1/users/me", alice, nil), 401)
 	h.expect(h.do("GET", "/v1/users/"+aliceID, "", nil), 404)
 	h.expect(h.do("POST", "/v1/users/login", "", map[string]string{"username": "alice", "password": "correct horse battery"}), 401)
@@ -254,9 +262,9 @@ func TestAuthenticateThroughSidecars(t *testing.T) {
 	h := start(t)
 	activeID, active := h.register("carol")
 	deletedID, deleted := h.register("dave")
-	h.expect(h.do("DELETE", "/v1/users/me", deleted, nil), 204)
+	h.expect(h.do("DELETE", "/v1/users/me", deleted, map[string]string{"current_password": "correct horse battery"}), 204)
 	changedID, changed := h.register("erin")
-	h.expect(h.do("PATCH", "/v1/users/me", changed, map[string]string{"password": "another password 1"}), 200)
+	h.expect(h.do("PATCH", "/v1/users/me", changed, map[string]string{"password": "another password 1", "current_password": "correct horse battery"}), 200)
 
 	// The calling app: a bare gRPC server beside its own sidecar.
 	callerDaprToken, callerAppToken := h.env.Tokens("caller")

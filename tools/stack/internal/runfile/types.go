@@ -60,6 +60,18 @@ type App struct {
 	MetricsPort       int      `yaml:"metricsPort"`
 	ProfilePort       int      `yaml:"profilePort"`
 	UnixDomainSocket  string   `yaml:"unixDomainSocket"`
+
+	// Name tells replicas of one app id apart (the launcher's -replicas):
+	// "post-2" is the second replica of "post". Empty for the first.
+	Name string `yaml:"-"`
+}
+
+// Instance is the app's name in logs and reports: Name, or the app id.
+func (a App) Instance() string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.AppID
 }
 
 // Defaults the Dapr CLI applies (its `default` struct tags) when a field is

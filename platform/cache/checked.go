@@ -1,0 +1,59 @@
+package cache
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Checked is an in-process cache that never serves a stale entry: each
+// entry records the stamps of the subjects it was computed from, read
+// before it was computed, and is served only while those are still the
+// current, usable stamps (one read of the request's ledger, shared by
+// every check of the request) and the store's epoch has not moved (no
+// outage since). A change of a subject replaces its stamp before the
+// change's response leaves, so the next request on any replica misses and
+// asks the owner.
+type Checked[T any] struct {
+	store  StampStore
+	local  *Local[checked[T]]
+	maxAge time.Duration
+}
+
+type checked[T any] struct {
+	v      T
+	epoch  uint64
+	stamps []Stamp
+}
+
+// NewChecked returns a cache of at most size entries. maxAge bounds how
+// long an entry is kept at all (memory, and a backstop should a stamp
+// never be renewed).
+func NewChecked[T any](store StampStore, size int, maxAge time.Duration) *Checked[T] {
+	return &Checked[T]{store: store, local: NewLocal[checked[T]](size), maxAge: maxAge}
+}
+
+// Get returns the value under key, which depends on subjects, calling load
+// on a miss and keeping its answer when every stamp was usable.
+func (c *Checked[T]) Get(ctx context.Context, key string, subjects []string, load func(ctx context.Context) (T, error)) (T, error) {
+	epoch := c.store.Epoch()
+	stamps := Current(ctx, c.store, subjects...)
+	usable := epoch == c.store.Epoch()
+	for _, s := range stamps {
+		usable = usable && s.Usable()
+	}
+	if usable {
+		if e, ok := c.local.Get(key); ok && e.epoch == epoch && slices.Equal(e.stamps, stamps) {
+			return e.v, nil
+		}
+	}
+	v, err := load(ctx)
+	if err != nil || !usable {
+		return v, err
+	}
+	c.local.Set(key, checked[T]{v: v, epoch: epoch, stamps: stamps}, c.maxAge)
+	return v, nil
+}
+
+// Drop forgets key on this replica (others notice by the stamps).
+func (c *Checked[T]) Drop(key string) { c.local.Delete(key) }

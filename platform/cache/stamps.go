@@ -1,0 +1,327 @@
+package cache
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	dapr "github.com/dapr/go-sdk/client"
+	"go.uber.org/zap"
+)
+
+// A Stamp is the version of one subject's cacheable state ("user:<id>",
+// "post:<id>") as the shared state store holds it. Every replica of every
+// service reads the same store, so a change that replaces a subject's stamp
+// before its response leaves invalidates every in-process copy on every
+// replica at once: a copy is only served while the stamp it was filled
+// under is still the current one.
+//
+// A stamp is random, not a counter, so changing it needs no read. A stamp
+// marked pending says a change of the subject is in flight (or died in
+// flight): nobody may cache the subject until the writer gives it a clean
+// stamp. The zero Stamp (unknown, unreadable, store down) is never usable.
+type Stamp string
+
+const pendingMark = "pending:"
+
+// Usable reports whether copies may be kept and served under s.
+func (s Stamp) Usable() bool { return s != "" && !strings.HasPrefix(string(s), pendingMark) }
+
+func newStamp(pending bool) Stamp {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	s := hex.EncodeToString(b[:])
+	if pending {
+		return Stamp(pendingMark + s)
+	}
+	return Stamp(s)
+}
+
+// StampStore reads and changes stamps. Stamps is the Dapr implementation;
+// tests use an in-memory one.
+type StampStore interface {
+	// Read returns the current stamp of each subject; a subject that cannot
+	// be read maps to the zero Stamp.
+	Read(ctx context.Context, subjects []string) map[string]Stamp
+	// Change runs write (which commits the change of the subjects' state,
+	// or fails having committed nothing) between marking the subjects
+	// pending and giving them clean stamps, and returns write's error.
+	// When the store cannot be reached the write goes ahead all the same:
+	// the stamps are renewed as soon as the store is back (see Epoch).
+	Change(ctx context.Context, subjects []string, write func() error) error
+	// Epoch changes whenever this process failed to reach the store (its
+	// own calls, or a heartbeat while idle). A copy is served only under
+	// the epoch it was filled in: a change made while the store was out of
+	// reach could not renew its stamps, so nothing cached before an outage
+	// is trusted after it.
+	Epoch() uint64
+}
+
+// StampsConfig is read from the environment.
+type StampsConfig struct {
+	// Timeout bounds one state-store call, so a paused store costs a
+	// request at most this much before the breaker opens.
+	Timeout time.Duration `env:"CACHE_TIMEOUT" envDefault:"250ms"`
+	// BreakerFailures consecutive failed calls open the breaker for
+	// BreakerOpen: calls then fail at once (every check goes to the owner)
+	// until a probe succeeds.
+	BreakerFailures int           `env:"CACHE_BREAKER_FAILURES" envDefault:"5"`
+	BreakerOpen     time.Duration `env:"CACHE_BREAKER_OPEN" envDefault:"5s"`
+	// TTL is how long an untouched stamp lives. A subject whose stamp
+	// expired gets a new one, which invalidates its copies: safe, only
+	// colder.
+	TTL time.Duration `env:"CACHE_STAMP_TTL" envDefault:"24h"`
+}
+
+// Stamps keeps stamps in a Dapr state store shared by every app (its key
+// prefix must be the same for all apps: keyPrefix "none").
+type Stamps struct {
+	client  dapr.Client
+	store   string
+	cfg     StampsConfig
+	breaker *Breaker
+	logger  *zap.Logger
+	// repairs holds subjects whose stamp could not be renewed after a
+	// change, with the pending mark it left (none when the store was out of
+	// reach before the change).
+	mu      sync.Mutex
+	repairs map[string]Stamp
+	kick    chan struct{}
+	epoch   atomic.Uint64
+}
+
+// NewStamps returns stamps on the state store named store.
+func NewStamps(client dapr.Client, store string, cfg StampsConfig, logger *zap.Logger) *Stamps {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 250 * time.Millisecond
+	}
+	if cfg.TTL <= 0 {
+		cfg.TTL = 24 * time.Hour
+	}
+	return &Stamps{client: client, store: store, cfg: cfg, breaker: NewBreaker(cfg.BreakerFailures, cfg.BreakerOpen),
+		logger: logger.Named("stamps"), repairs: map[string]Stamp{}, kick: make(chan struct{}, 1)}
+}
+
+func stampKey(subject string) string { return "stamp:" + subject }
+
+func (s *Stamps) meta() map[string]string { return ttlMeta(s.cfg.TTL) }
+
+// pendingTTL bounds how long a pending mark outlives a writer that died
+// between marking and cleaning: longer than any transaction, after which
+// the subject gets a fresh stamp (its change, if any, is committed by
+// then).
+const pendingTTL = time.Minute
+
+func ttlMeta(ttl time.Duration) map[string]string {
+	return map[string]string{"ttlInSeconds": strconv.Itoa(int(ttl / time.Second)), "contentType": "text/plain"}
+}
+
+// call runs f with the store timeout, through the breaker. A failure
+// moves the epoch on.
+func (s *Stamps) call(ctx context.Context, f func(ctx context.Context) error) error {
+	if !s.breaker.Allow() {
+		s.epoch.Add(1)
+		return errBreakerOpen
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	err := f(ctx)
+	ok := err == nil || isETagMismatch(err)
+	s.breaker.Record(ok)
+	if !ok {
+		s.epoch.Add(1)
+	}
+	return err
+}
+
+// Epoch implements StampStore.
+func (s *Stamps) Epoch() uint64 { return s.epoch.Load() }
+
+var errBreakerOpen = errors.New("state store breaker open")
+
+// Read implements StampStore. A subject seen for the first time gets its
+// first stamp here (written only if none exists, so a concurrent change's
+// pending mark is never overwritten).
+func (s *Stamps) Read(ctx context.Context, subjects []string) map[string]Stamp {
+	out := make(map[string]Stamp, len(subjects))
+	if len(subjects) == 0 {
+		return out
+	}
+	keys := make([]string, len(subjects))
+	for i, sub := range subjects {
+		keys[i] = stampKey(sub)
+	}
+	var items []*dapr.BulkStateItem
+	err := s.call(ctx, func(ctx context.Context) error {
+		var err error
+		items, err = s.client.GetBulkState(ctx, s.store, keys, nil, 0)
+		return err
+	})
+	if err != nil {
+		if !errors.Is(err, errBreakerOpen) {
+			s.logger.Warn("stamps unreadable; checking with the owners", zap.Error(err))
+		}
+		return out
+	}
+	for _, it := range items {
+		if it.Error != "" {
+			continue
+		}
+		sub := strings.TrimPrefix(it.Key, "stamp:")
+		if len(it.Value) == 0 {
+			out[sub] = s.create(ctx, sub)
+			continue
+		}
+		out[sub] = Stamp(it.Value)
+	}
+	return out
+}
+
+// create gives a subject without a stamp its first one.
+func (s *Stamps) create(ctx context.Context, subject string) Stamp {
+	st := newStamp(false)
+	err := s.call(ctx, func(ctx context.Context) error {
+		return s.client.SaveState(ctx, s.store, stampKey(subject), []byte(st), s.meta(),
+			dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
+	})
+	if err != nil {
+		// Someone else wrote one first (or the store failed): use nothing
+		// this time; the next request reads it.
+		return ""
+	}
+	return st
+}
+
+// Change implements StampStore.
+func (s *Stamps) Change(ctx context.Context, subjects []string, write func() error) error {
+	if len(subjects) == 0 {
+		return write()
+	}
+	pending := newStamp(true)
+	items := make([]*dapr.SetStateItem, len(subjects))
+	for i, sub := range subjects {
+		items[i] = &dapr.SetStateItem{Key: stampKey(sub), Value: []byte(pending), Metadata: ttlMeta(pendingTTL)}
+	}
+	err := s.call(ctx, func(ctx context.Context) error { return s.client.SaveBulkState(ctx, s.store, items...) })
+	if err != nil {
+		// The store is out of reach: the change goes ahead (the data's
+		// owner is its database, not the cache), and its stamps are renewed
+		// once the store answers again. Every process that cannot reach the
+		// store meanwhile serves nothing it cached before (Epoch).
+		s.logger.Warn("stamps out of reach; the change is made and its stamps renewed later", zap.Error(err))
+		werr := write()
+		for _, sub := range subjects {
+			s.scheduleRepair(sub, "")
+		}
+		return werr
+	}
+	werr := write()
+	// Clean stamps, whether or not write committed: a failed write changed
+	// nothing, and a clean stamp then only costs a cache miss.
+	for _, sub := range subjects {
+		if err := s.finish(context.WithoutCancel(ctx), sub, pending); err != nil {
+			s.logger.Warn("stamp not renewed after a change; the subject stays uncached until it is",
+				zap.String("subject", sub), zap.Error(err))
+			s.scheduleRepair(sub, pending)
+		}
+	}
+	return werr
+}
+
+// finish gives subject a new clean stamp unless another change marked it
+// pending meanwhile (that change cleans it after its own commit, which
+// comes after ours).
+func (s *Stamps) finish(ctx context.Context, subject string, pending Stamp) error {
+	for attempt := 0; attempt < 5; attempt++ {
+		var item *dapr.StateItem
+		err := s.call(ctx, func(ctx context.Context) error {
+			var err error
+			item, err = s.client.GetState(ctx, s.store, stampKey(subject), nil)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		cur := Stamp(item.Value)
+		if cur != pending && !cur.Usable() && cur != "" {
+			return nil // another change is in flight: it renews after its commit, which follows ours
+		}
+		next := newStamp(false)
+		opt := dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite)
+		err = s.call(ctx, func(ctx context.Context) error {
+			return s.client.SaveStateWithETag(ctx, s.store, stampKey(subject), []byte(next), item.Etag, s.meta(), opt)
+		})
+		if err == nil || !isETagMismatch(err) {
+			return err
+		}
+		// Changed under us: look again.
+	}
+	return fmt.Errorf("stamp of %s kept changing", subject)
+}
+
+func (s *Stamps) scheduleRepair(subject string, pending Stamp) {
+	s.mu.Lock()
+	s.repairs[subject] = pending
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run renews the stamps that could not be renewed after a change, and
+// keeps in touch with the store while the process is idle (so the epoch
+// moves on an outage nobody's request saw), until ctx ends. A subject
+// still pending stays uncached until it is renewed: the cost of a failed
+// renewal is speed, never staleness.
+func (s *Stamps) Run(ctx context.Context) {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	beat := time.NewTicker(time.Second)
+	defer beat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-beat.C:
+			_ = s.call(ctx, func(ctx context.Context) error {
+				_, err := s.client.GetState(ctx, s.store, "stamp:heartbeat", nil)
+				return err
+			})
+			continue
+		case <-tick.C:
+		case <-s.kick:
+		}
+		s.mu.Lock()
+		todo := make(map[string]Stamp, len(s.repairs))
+		for k, v := range s.repairs {
+			todo[k] = v
+		}
+		s.mu.Unlock()
+		for sub, pending := range todo {
+			if err := s.finish(ctx, sub, pending); err != nil {
+				continue
+			}
+			s.mu.Lock()
+			if s.repairs[sub] == pending {
+				delete(s.repairs, sub)
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+func isETagMismatch(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "etag") || strings.Contains(msg, "ETag") || strings.Contains(msg, "Aborted")
+}
