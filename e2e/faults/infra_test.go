@@ -61,6 +61,8 @@ spec:
       value: 200ms
     - name: readTimeout
       value: 200ms
+    - name: keyPrefix
+      value: none
 `, port)
 }
 
@@ -68,8 +70,7 @@ spec:
 // reads are still served (from the databases) and nothing answers 5xx.
 func TestCacheDown(t *testing.T) {
 	port, stopRedis := privateRedis(t)
-	cached := map[string]string{"POST_CACHE_TTL": "30s", "GRAPH_CACHE_TTL": "5s", "AUTH_CACHE_TTL": "10s", "SEARCH_CACHE_TTL": "5s"}
-	s := start(t, options{cache: redisCache(port), env: map[string]map[string]string{"*": cached}})
+	s := start(t, options{cache: redisCache(port)})
 	alice, bob := s.client(), s.client()
 	aliceID := alice.Register("alice")
 	bob.Register("bob")

@@ -84,10 +84,14 @@ func start(t *testing.T, opts options) *stack {
 func (s *stack) startApp(id string, extra map[string]map[string]string) *daprtest.App {
 	s.t.Helper()
 	e := map[string]string{
-		// Caches and limits would hide what the faults do; the reconciler
-		// runs often so a lost message is re-sent within the test.
-		"GRAPH_CACHE_TTL": "0s", "AUTH_CACHE_TTL": "0s", "AUTH_LOCAL_CACHE_TTL": "0s", "POST_CACHE_TTL": "0s",
-		"SEARCH_CACHE_TTL": "0s", "RATE_LIMIT_ENABLED": "false", "ARGON2_MEMORY_KIB": "8192", "ARGON2_ITERATIONS": "1",
+		// The defaults users run, caches and limits on. The scenarios upload
+		// about a hundred pictures as a handful of users from one address,
+		// so the upload limits are raised (documented settings, never
+		// turned off); the reconciler runs often so a lost message is
+		// re-sent within the test, and hashing is cheap.
+		"RATE_LIMIT_UPLOAD_ACCOUNT": "1000/1m", "RATE_LIMIT_UPLOAD_CLIENT": "1000/1m",
+		"RATE_LIMIT_REGISTER": "100/1m", "RATE_LIMIT_LOGIN_CLIENT": "200/1m",
+		"ARGON2_MEMORY_KIB": "8192", "ARGON2_ITERATIONS": "1",
 		"RECONCILE_INTERVAL": "1s", "RECONCILE_AFTER": "5s", "OUTBOX_MAX_BACKOFF": "1s", "LOG_LEVEL": "info",
 	}
 	if id == "search" || id == "indexer" {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -86,4 +87,34 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestEverySettingIsDocumented keeps the README's configuration table
+// true: every environment variable an app reads is named there.
+func TestEverySettingIsDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	envTag := regexp.MustCompile("env:\"([A-Z0-9_]+)\"")
+	for _, mod := range []string{"platform", "contracts", "user", "post", "comment", "search", "workers", "gateway"} {
+		err := filepath.WalkDir(filepath.Join("../..", mod), func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, m := range envTag.FindAllStringSubmatch(string(src), -1) {
+				if !strings.Contains(string(readme), "`"+m[1]+"`") {
+					t.Errorf("%s reads %s, which the README's configuration table does not name", path, m[1])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }
