@@ -57,3 +57,47 @@ func (c *Checked[T]) Get(ctx context.Context, key string, subjects []string, loa
 
 // Drop forgets key on this replica (others notice by the stamps).
 func (c *Checked[T]) Drop(key string) { c.local.Delete(key) }
+
+// GetMany is Get for many keys at once: keys[i] depends on subjects[i].
+// Every stamp is read in one call (the request's ledger), and every miss
+// is loaded with one call of load, whose answer may leave keys out (they
+// are then absent from the result too).
+func (c *Checked[T]) GetMany(ctx context.Context, keys, subjects []string,
+	load func(ctx context.Context, missing []string) (map[string]T, error)) (map[string]T, error) {
+	epoch := c.store.Epoch()
+	stamps := Current(ctx, c.store, subjects...)
+	fresh := epoch == c.store.Epoch()
+	out := make(map[string]T, len(keys))
+	var missing []string
+	for i, key := range keys {
+		if fresh && stamps[i].Usable() {
+			if e, ok := c.local.Get(key); ok && e.epoch == epoch && len(e.stamps) == 1 && e.stamps[0] == stamps[i] {
+				out[key] = e.v
+				continue
+			}
+		}
+		missing = append(missing, key)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	loaded, err := load(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	index := make(map[string]int, len(keys))
+	for i, k := range keys {
+		index[k] = i
+	}
+	for key, v := range loaded {
+		i, ok := index[key]
+		if !ok {
+			continue
+		}
+		out[key] = v
+		if fresh && stamps[i].Usable() {
+			c.local.Set(key, checked[T]{v: v, epoch: epoch, stamps: []Stamp{stamps[i]}}, c.maxAge)
+		}
+	}
+	return out, nil
+}

@@ -205,11 +205,12 @@ func (s *Stamps) Change(ctx context.Context, subjects []string, write func() err
 		return write()
 	}
 	pending := newStamp(true)
-	items := make([]*dapr.SetStateItem, len(subjects))
-	for i, sub := range subjects {
-		items[i] = &dapr.SetStateItem{Key: stampKey(sub), Value: []byte(pending), Metadata: ttlMeta(pendingTTL)}
+	var err error
+	for _, sub := range subjects {
+		if err = s.mark(ctx, sub, pending); err != nil {
+			break
+		}
 	}
-	err := s.call(ctx, func(ctx context.Context) error { return s.client.SaveBulkState(ctx, s.store, items...) })
 	if err != nil {
 		// The store is out of reach: the change goes ahead (the data's
 		// owner is its database, not the cache), and its stamps are renewed
@@ -233,6 +234,33 @@ func (s *Stamps) Change(ctx context.Context, subjects []string, write func() err
 		}
 	}
 	return werr
+}
+
+// mark makes subject pending. Every write of a stamp names the ETag it
+// replaces (or, for a subject without a stamp, asks for an insert): some
+// stores (Redis) refuse a blind write to a key once it was written with
+// first-write concurrency, and this way no concurrent write is lost
+// unnoticed either.
+func (s *Stamps) mark(ctx context.Context, subject string, pending Stamp) error {
+	for attempt := 0; attempt < 5; attempt++ {
+		var item *dapr.StateItem
+		err := s.call(ctx, func(ctx context.Context) error {
+			var err error
+			item, err = s.client.GetState(ctx, s.store, stampKey(subject), nil)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		opt := dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite)
+		err = s.call(ctx, func(ctx context.Context) error {
+			return s.client.SaveStateWithETag(ctx, s.store, stampKey(subject), []byte(pending), item.Etag, ttlMeta(pendingTTL), opt)
+		})
+		if err == nil || !isETagMismatch(err) {
+			return err
+		}
+	}
+	return fmt.Errorf("stamp of %s kept changing", subject)
 }
 
 // finish gives subject a new clean stamp unless another change marked it
@@ -323,5 +351,7 @@ func isETagMismatch(err error) bool {
 		return false
 	}
 	msg := err.Error()
-	return strings.Contains(msg, "etag") || strings.Contains(msg, "ETag") || strings.Contains(msg, "Aborted")
+	// Redis answers a lost first-write race with "failed to set key".
+	return strings.Contains(msg, "etag") || strings.Contains(msg, "ETag") || strings.Contains(msg, "Aborted") ||
+		strings.Contains(msg, "failed to set key")
 }
