@@ -20,16 +20,13 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # PROFILE=redis|rabbitmq|nats|mqtt runs on that broker instead of the
-# embedded one (see deploy/README.md).
+# embedded one (see deploy/README.md). The launcher picks components/$(PROFILE)
+# itself: dapr.yaml names the redis profile, for `dapr run -f .`.
 PROFILE ?= local
 
 .PHONY: run
 run: build daprd ## Run the whole stack at http://127.0.0.1:8080 (PROFILE=local by default: SQLite + embedded broker)
-ifeq ($(PROFILE),local)
-	@exec $(BIN)/stack -f dapr.yaml
-else
-	@exec $(BIN)/stack -f dapr.yaml -nats-port 0 -resources components/$(PROFILE) -config components/$(PROFILE)/config.yaml
-endif
+	@exec $(BIN)/stack -f dapr.yaml -profile $(PROFILE)
 
 .PHONY: build
 build: ## Build every app and the launcher into bin/

@@ -83,7 +83,7 @@ func Start(t *testing.T, opts Options) *Stack {
 	if profile == "" {
 		profile = "local"
 	}
-	text := strings.ReplaceAll(string(runFile), "./components/local", "./components/"+profile)
+	text := string(runFile)
 	// Every port of the run file moves to a free one, so the suite runs
 	// beside a developer's `make run` (and beside other stacks).
 	text = remapPorts(t, text)
@@ -113,7 +113,7 @@ func Start(t *testing.T, opts Options) *Stack {
 	stackBin := daprtest.Binary(t, "pixshare/tools/stack")
 
 	s := &Stack{Root: root, out: &lines{}, done: make(chan struct{})}
-	args := []string{"-f", filepath.Join(root, "dapr.yaml"), "-daprd", daprd}
+	args := []string{"-f", filepath.Join(root, "dapr.yaml"), "-daprd", daprd, "-profile", profile}
 	if opts.NoBroker {
 		args = append(args, "-nats-port", "0")
 	} else {

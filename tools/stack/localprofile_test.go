@@ -65,7 +65,7 @@ func TestRealDaprdWithLocalProfile(t *testing.T) {
 	for _, c := range meta.Components {
 		loaded[c.Name] = c.Type
 	}
-	for name, typ := range map[string]string{"pubsub": "pubsub.jetstream", "secrets": "secretstores.local.file", "cache": "state.in-memory"} {
+	for name, typ := range map[string]string{"pubsub": "pubsub.jetstream", "secrets": "secretstores.local.file", "cache": "state.sqlite"} {
 		if loaded[name] != typ {
 			t.Errorf("component %s: loaded as %q, want %q (all: %v)", name, loaded[name], typ, loaded)
 		}

@@ -1,6 +1,7 @@
 // Command stack runs the whole Pixshare stack on one machine with nothing but
-// Go installed: it reads the same dapr.yaml as `dapr run -f .`, embeds a NATS
-// JetStream broker, starts every app beside its own daprd sidecar, prefixes
+// Go installed: it reads the same dapr.yaml as `dapr run -f .`, replaces its
+// resources with a profile (components/local by default, whose NATS JetStream
+// broker it embeds), starts every app beside its own daprd sidecar, prefixes
 // their logs, waits until all are ready and stops everything on Ctrl-C.
 // `make run` starts it.
 package main
@@ -13,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,6 +26,7 @@ import (
 // options are the command-line settings; see newFlagSet for their meaning.
 type options struct {
 	runFile        string
+	profile        string
 	daprd          string
 	natsPort       int
 	dataDir        string
@@ -41,13 +44,14 @@ func newFlagSet(opts *options, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("stack", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&opts.runFile, "f", "dapr.yaml", "Dapr multi-app run file")
+	fs.StringVar(&opts.profile, "profile", defaultProfile, "folder of components/ (next to the run file) every app loads, with its config.yaml; \"\" = the run file's own resources and configuration, as `dapr run -f` loads them")
 	fs.StringVar(&opts.daprd, "daprd", "", "daprd binary (default: $PIXSHARE_DAPRD, <run file dir>/bin/daprd, daprd on PATH, ~/.dapr/bin/daprd)")
-	fs.IntVar(&opts.natsPort, "nats-port", 4223, "port of the embedded NATS JetStream broker; 0 = no embedded broker (the profile brings its own)")
+	fs.IntVar(&opts.natsPort, "nats-port", 4223, "port of the embedded NATS JetStream broker, started for the local profile only; 0 = none")
 	fs.StringVar(&opts.dataDir, "data", ".data", "data directory, relative to the run file's directory")
 	fs.DurationVar(&opts.readyTimeout, "ready-timeout", 3*time.Minute, "how long every app may take to become ready")
 	fs.Func("apps", "comma-separated app ids to run (default: all)", listFlag(&opts.apps))
-	fs.Func("resources", "comma-separated resources paths replacing every app's (profile switch, e.g. components/redis)", listFlag(&opts.resources))
-	fs.StringVar(&opts.config, "config", "", "configuration file replacing every app's configFilePath")
+	fs.Func("resources", "comma-separated resources paths replacing every app's (relative to the current directory; wins over -profile)", listFlag(&opts.resources))
+	fs.StringVar(&opts.config, "config", "", "configuration file replacing every app's configFilePath (wins over -profile)")
 	opts.topics = append([]string(nil), events.Topics...)
 	fs.Func("topics", "comma-separated subjects of the stream (default: "+strings.Join(opts.topics, ",")+")", listFlag(&opts.topics))
 	fs.Func("replicas", "instances per app id, e.g. post=2,user=2: each extra one gets its own ports and sidecar, and the gateway balances over them", replicasFlag(&opts.replicas))
@@ -61,11 +65,13 @@ func (o options) validate(args []string) error {
 	switch {
 	case len(args) > 0:
 		return fmt.Errorf("unexpected arguments %q", args)
+	case o.profile != "" && (o.profile != filepath.Base(o.profile) || o.profile == "." || o.profile == ".."):
+		return fmt.Errorf("-profile %q: a folder name under components/, e.g. local or redis", o.profile)
 	case o.natsPort < 0 || o.natsPort > 65535:
 		return fmt.Errorf("-nats-port %d: not a port", o.natsPort)
 	case o.readyTimeout <= 0:
 		return fmt.Errorf("-ready-timeout %v: must be positive", o.readyTimeout)
-	case o.natsPort != 0 && len(o.topics) == 0:
+	case o.embedsBroker() && len(o.topics) == 0:
 		return errors.New("-topics: the stream needs at least one subject")
 	case o.streamMaxAge < 0 || o.streamMaxBytes <= 0:
 		return errors.New("-stream-max-age must not be negative and -stream-max-bytes must be positive")
@@ -91,6 +97,19 @@ func replicasFlag(dst *map[string]int) func(string) error {
 		}
 		return nil
 	}
+}
+
+// defaultProfile is what `make run` runs on: SQLite (databases and cache) and
+// the broker this launcher embeds, so nothing but Go is needed. dapr.yaml
+// itself names the redis profile, which `dapr run -f .` finds after
+// `dapr init`.
+const defaultProfile = "local"
+
+// embedsBroker reports whether the launcher runs its own NATS JetStream:
+// only components/local points at it (127.0.0.1:4223); every other profile
+// brings its broker.
+func (o options) embedsBroker() bool {
+	return o.natsPort != 0 && o.profile == defaultProfile
 }
 
 // listFlag parses "a, b,c" into a list, replacing any default.

@@ -17,7 +17,7 @@ func TestFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := options{
-		runFile: "dapr.yaml", natsPort: 4223, dataDir: ".data", readyTimeout: 3 * time.Minute,
+		runFile: "dapr.yaml", profile: "local", natsPort: 4223, dataDir: ".data", readyTimeout: 3 * time.Minute,
 		topics:       []string{"thumbnails", "search-index", "domain-events", "dead-letters"},
 		streamMaxAge: 72 * time.Hour, streamMaxBytes: 1 << 30,
 	}
@@ -30,14 +30,14 @@ func TestFlags(t *testing.T) {
 
 	opts = options{}
 	fs = newFlagSet(&opts, io.Discard)
-	err := fs.Parse([]string{"-f", "x.yaml", "-apps", "user, gateway,", "-resources", "components/redis",
+	err := fs.Parse([]string{"-f", "x.yaml", "-profile", "redis", "-apps", "user, gateway,", "-resources", "components/redis",
 		"-nats-port", "0", "-topics", "a,b", "-ready-timeout", "10s", "-config", "c.yaml", "-daprd", "/d"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(opts.apps, []string{"user", "gateway"}) || !reflect.DeepEqual(opts.resources, []string{"components/redis"}) ||
 		!reflect.DeepEqual(opts.topics, []string{"a", "b"}) || opts.natsPort != 0 || opts.readyTimeout != 10*time.Second ||
-		opts.runFile != "x.yaml" || opts.config != "c.yaml" || opts.daprd != "/d" {
+		opts.runFile != "x.yaml" || opts.profile != "redis" || opts.config != "c.yaml" || opts.daprd != "/d" {
 		t.Errorf("parsed %+v", opts)
 	}
 
@@ -48,6 +48,8 @@ func TestFlags(t *testing.T) {
 	}{
 		{func(o *options) {}, []string{"extra"}, "unexpected arguments"},
 		{func(o *options) { o.natsPort = 70000 }, nil, "not a port"},
+		{func(o *options) { o.profile = "../redis" }, nil, "a folder name under components/"},
+		{func(o *options) { o.profile = ".." }, nil, "a folder name under components/"},
 		{func(o *options) { o.readyTimeout = 0 }, nil, "must be positive"},
 		{func(o *options) { o.topics = nil }, nil, "at least one subject"},
 		{func(o *options) { o.streamMaxBytes = 0 }, nil, "-stream-max-bytes must be positive"},
@@ -56,6 +58,18 @@ func TestFlags(t *testing.T) {
 		tt.mutate(&o)
 		if err := o.validate(tt.args); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("validate = %v, want %q", err, tt.want)
+		}
+	}
+
+	// The broker is embedded for the local profile only: every other profile
+	// names a broker of its own.
+	for _, tt := range []struct {
+		profile  string
+		natsPort int
+		want     bool
+	}{{"local", 4223, true}, {"local", 0, false}, {"redis", 4223, false}, {"", 4223, false}} {
+		if got := (options{profile: tt.profile, natsPort: tt.natsPort}).embedsBroker(); got != tt.want {
+			t.Errorf("profile %q nats-port %d: embedsBroker = %v, want %v", tt.profile, tt.natsPort, got, tt.want)
 		}
 	}
 }

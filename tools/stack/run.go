@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -47,7 +48,7 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	s.out.Printf("starting %d apps with daprd %s (%s)%s", len(s.apps), daprd.Version, s.daprd, s.brokerNote())
+	s.out.Printf("starting %d apps with daprd %s (%s)%s%s", len(s.apps), daprd.Version, s.daprd, s.resourcesNote(), s.brokerNote())
 
 	readyCtx, cancelReady := context.WithTimeout(ctx, opts.readyTimeout)
 	defer cancelReady()
@@ -108,6 +109,22 @@ func (s *stack) shutdown() {
 		s.broker.Shutdown()
 		s.broker = nil
 	}
+}
+
+// resourcesNote names the first app's resources, relative to the run file:
+// which profile this run is on.
+func (s *stack) resourcesNote() string {
+	if len(s.apps) == 0 || len(s.apps[0].ResourcesPaths) == 0 {
+		return ""
+	}
+	var rel []string
+	for _, p := range s.apps[0].ResourcesPaths {
+		if r, err := filepath.Rel(s.runDir, p); err == nil && !strings.HasPrefix(r, "..") {
+			p = r
+		}
+		rel = append(rel, p)
+	}
+	return ", resources " + strings.Join(rel, ",")
 }
 
 func (s *stack) brokerNote() string {

@@ -88,7 +88,11 @@ func (s *stack) prepare(ctx context.Context) error {
 	if err := preflight.AssignFreePorts(s.apps); err != nil {
 		return err
 	}
-	ports, err := preflight.PlannedPorts(s.apps, s.opts.natsPort)
+	natsPort := 0
+	if s.opts.embedsBroker() {
+		natsPort = s.opts.natsPort
+	}
+	ports, err := preflight.PlannedPorts(s.apps, natsPort)
 	if err != nil {
 		return err
 	}
@@ -105,20 +109,34 @@ func (s *stack) prepare(ctx context.Context) error {
 	return nil
 }
 
-// applyOverrides resolves -resources and -config against the current
-// directory, like any other command-line path, and applies them.
+// applyOverrides chooses every app's resources and configuration: the
+// profile's folder components/<profile> next to the run file and its
+// config.yaml, unless -resources or -config (resolved against the current
+// directory, like any other command-line path) name others. With neither a
+// profile nor flags, the run file's own choice stands, as for `dapr run -f`.
 func (s *stack) applyOverrides(apps []runfile.App) error {
 	var resources []string
-	for _, p := range s.opts.resources {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return fmt.Errorf("-resources: %w", err)
+	config := ""
+	if p := s.opts.profile; p != "" {
+		dir := filepath.Join(s.runDir, "components", p)
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+			return fmt.Errorf("-profile %s: no folder %s (the profiles are the folders of components/)", p, dir)
 		}
-		resources = append(resources, abs)
+		resources = []string{dir}
+		config = filepath.Join(dir, "config.yaml")
 	}
-	config := s.opts.config
-	if config != "" {
-		abs, err := filepath.Abs(config)
+	if len(s.opts.resources) > 0 {
+		resources = nil
+		for _, p := range s.opts.resources {
+			abs, err := filepath.Abs(p)
+			if err != nil {
+				return fmt.Errorf("-resources: %w", err)
+			}
+			resources = append(resources, abs)
+		}
+	}
+	if s.opts.config != "" {
+		abs, err := filepath.Abs(s.opts.config)
 		if err != nil {
 			return fmt.Errorf("-config: %w", err)
 		}
@@ -132,7 +150,7 @@ func (s *stack) applyOverrides(apps []runfile.App) error {
 
 // startBroker runs the embedded NATS and makes sure the stream exists.
 func (s *stack) startBroker(ctx context.Context) error {
-	if s.opts.natsPort == 0 {
+	if !s.opts.embedsBroker() {
 		return nil
 	}
 	log := s.out.Stream("nats", console.Style{Colour: len(s.apps)}, 40)
@@ -156,7 +174,7 @@ func (s *stack) startBroker(ctx context.Context) error {
 // consoleNames lists every prefix that will be printed, for alignment.
 func (s *stack) consoleNames() []string {
 	var names []string
-	if s.opts.natsPort != 0 {
+	if s.opts.embedsBroker() {
 		names = append(names, "nats")
 	}
 	for _, a := range s.apps {

@@ -62,8 +62,15 @@ func newFixture(t *testing.T, apps ...fakeAppSpec) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{dir: dir, events: filepath.Join(dir, "events.log")}
-	for _, sub := range []string{"bin", "components", "tools"} {
+	// components/own is what the run file names (as dapr.yaml names redis);
+	// components/local and components/other are profiles to choose instead.
+	for _, sub := range []string{"bin", "components/own", "components/local", "components/other", "tools"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{"own", "local", "other"} {
+		if err := os.WriteFile(filepath.Join(dir, "components", p, "config.yaml"), []byte("# "+p+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -72,7 +79,7 @@ func newFixture(t *testing.T, apps ...fakeAppSpec) *fixture {
 		t.Fatal(err)
 	}
 	var yaml strings.Builder
-	yaml.WriteString("version: 1\ncommon:\n  resourcesPath: ./components\n  appProtocol: grpc\n  logLevel: warn\n  env:\n    COMMON: yes\napps:\n")
+	yaml.WriteString("version: 1\ncommon:\n  resourcesPath: ./components/own\n  configFilePath: ./components/own/config.yaml\n  appProtocol: grpc\n  logLevel: warn\n  env:\n    COMMON: yes\napps:\n")
 	for i := range apps {
 		a := &apps[i]
 		a.ports = freePorts(t, 6)
@@ -99,6 +106,7 @@ func newFixture(t *testing.T, apps ...fakeAppSpec) *fixture {
 	f.apps = apps
 	f.opts = options{
 		runFile:        filepath.Join(dir, "dapr.yaml"),
+		profile:        "local",
 		daprd:          f.daprd,
 		natsPort:       freePorts(t, 1)[0],
 		dataDir:        ".data",
@@ -369,4 +377,72 @@ func zombie(pid int) bool {
 	}
 	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
 	return len(f) > 0 && f[0] == "Z"
+}
+
+// TestStackProfileChoosesResources: the launcher replaces the run file's
+// resources with a profile's folder (components/local unless told), embeds
+// the broker for that profile only, and leaves the run file's own choice
+// when the profile is empty, as `dapr run -f` would load it.
+func TestStackProfileChoosesResources(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		profile   string
+		resources []string // -resources, relative to the fixture
+		want      string   // folder of components/ the sidecar loads
+		broker    bool
+	}{
+		{name: "default local", profile: "local", want: "local", broker: true},
+		{name: "another profile", profile: "other", want: "other"},
+		{name: "the run file's own", profile: "", want: "own"},
+		{name: "-resources wins", profile: "local", resources: []string{"components/other"}, want: "other", broker: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, fakeAppSpec{id: "user", httpAddr: true})
+			f.opts.profile = tt.profile
+			for _, r := range tt.resources {
+				f.opts.resources = append(f.opts.resources, filepath.Join(f.dir, r))
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			stdout, stderr, wait := f.start(ctx)
+			line := waitFor(t, stdout, regexp.MustCompile(`(?m)^ready: .*$`))
+			cancel()
+			if code := wait(); code != 0 {
+				t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
+			}
+			events := f.eventLines(t)
+			i := indexOf(events, "start user.dapr ")
+			if i < 0 {
+				t.Fatalf("no sidecar started:\n%s", strings.Join(events, "\n"))
+			}
+			dir := filepath.Join(f.dir, "components", tt.want)
+			wantArgs := "--resources-path " + dir + " --config "
+			if !strings.Contains(events[i], wantArgs) {
+				t.Errorf("sidecar args lack %q:\n%s", wantArgs, events[i])
+			}
+			wantConfig := filepath.Join(f.dir, "components", "own", "config.yaml")
+			if tt.profile != "" {
+				wantConfig = filepath.Join(f.dir, "components", tt.profile, "config.yaml")
+			}
+			if !strings.Contains(events[i], "--config "+wantConfig+" ") {
+				t.Errorf("sidecar args lack --config %s:\n%s", wantConfig, events[i])
+			}
+			if got := strings.Contains(line, " nats="); got != tt.broker {
+				t.Errorf("embedded broker = %v, want %v: %s", got, tt.broker, line)
+			}
+			if !strings.Contains(stdout.String(), ", resources components/"+tt.want) {
+				t.Errorf("start line does not name components/%s:\n%s", tt.want, stdout.String())
+			}
+		})
+	}
+
+	t.Run("unknown profile", func(t *testing.T) {
+		f := newFixture(t, fakeAppSpec{id: "user"})
+		f.opts.profile = "nope"
+		_, stderr, wait := f.start(context.Background())
+		want := "-profile nope: no folder " + filepath.Join(f.dir, "components", "nope")
+		if code := wait(); code != 1 || !strings.Contains(stderr.String(), want) {
+			t.Errorf("code %d, stderr lacks %q:\n%s", code, want, stderr.String())
+		}
+	})
 }

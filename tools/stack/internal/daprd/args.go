@@ -29,7 +29,11 @@ func Args(app runfile.App) []string {
 		a.str("--resources-path", p)
 	}
 	a.str("--config", app.ConfigFile)
+	// Both spellings are passed when both are set, as the two CLI
+	// generations would each pass theirs; daprd prefers the newer one.
+	a.port("--dapr-http-max-request-size", app.MaxRequestSizeMB)
 	a.str("--max-body-size", app.MaxBodySize)
+	a.port("--dapr-http-read-buffer-size", app.ReadBufferSizeKB)
 	a.str("--read-buffer-size", app.ReadBufferSize)
 	a.str("--log-level", app.LogLevel)
 	a.flag("--enable-app-health-check", app.EnableAppHealth)

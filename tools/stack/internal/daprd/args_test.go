@@ -24,7 +24,8 @@ func TestArgs(t *testing.T) {
 				Shared: runfile.Shared{
 					AppProtocol: "grpc", APIListenAddresses: "127.0.0.1",
 					ResourcesPaths: []string{"/r/one", "/r/two"}, ConfigFile: "/r/config.yaml",
-					MaxBodySize: "32Mi", ReadBufferSize: "4Ki", LogLevel: "warn",
+					MaxRequestSizeMB: 32, MaxBodySize: "32Mi", ReadBufferSizeKB: 4, ReadBufferSize: "4Ki",
+					LogLevel: "warn",
 				},
 			},
 			want: []string{
@@ -36,7 +37,8 @@ func TestArgs(t *testing.T) {
 				"--dapr-listen-addresses", "127.0.0.1",
 				"--resources-path", "/r/one", "--resources-path", "/r/two",
 				"--config", "/r/config.yaml",
-				"--max-body-size", "32Mi", "--read-buffer-size", "4Ki", "--log-level", "warn",
+				"--dapr-http-max-request-size", "32", "--max-body-size", "32Mi",
+				"--dapr-http-read-buffer-size", "4", "--read-buffer-size", "4Ki", "--log-level", "warn",
 			},
 		},
 		{

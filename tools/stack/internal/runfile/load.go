@@ -91,7 +91,7 @@ func (f *File) resolve(baseDir string) ([]App, error) {
 	}
 	common := f.Common
 	// Relative paths in common mean "from the run file's directory".
-	if err := absPaths(baseDir, "common", &common.ConfigFile, &common.ResourcesPath); err != nil {
+	if err := absPaths(baseDir, "common", &common.ConfigFile, &common.ResourcesPath, &common.DaprdInstallPath); err != nil {
 		return nil, err
 	}
 	common.ResourcesPaths = append([]string(nil), common.ResourcesPaths...)
@@ -135,7 +135,7 @@ func resolveApp(baseDir string, common Shared, app App) (App, error) {
 		return app, err
 	}
 	// An app's own relative paths mean "from its appDirPath".
-	if err := absPaths(app.AppDirPath, "app", &app.ConfigFile, &app.ResourcesPath); err != nil {
+	if err := absPaths(app.AppDirPath, "app", &app.ConfigFile, &app.ResourcesPath, &app.DaprdInstallPath); err != nil {
 		return app, err
 	}
 	app.ResourcesPaths = append([]string(nil), app.ResourcesPaths...)
@@ -150,6 +150,9 @@ func resolveApp(baseDir string, common Shared, app App) (App, error) {
 	mergeShared(&app.Shared, common)
 	mergeEnv(&app, common.Env)
 	applyDefaults(&app)
+	if err := checkLogDestinations(app.Shared); err != nil {
+		return app, err
+	}
 	if len(app.Command) > 0 && strings.TrimSpace(app.Command[0]) == "" {
 		return app, errors.New("'command' starts with an empty string")
 	}
@@ -230,10 +233,18 @@ func applyDefaults(app *App) {
 	if app.AppProtocol == "" {
 		app.AppProtocol = DefaultAppProtocol
 	}
-	if app.MaxBodySize == "" {
-		app.MaxBodySize = DefaultMaxBodySize
+}
+
+// checkLogDestinations rejects what the Dapr CLI rejects: a log destination
+// other than console, file or fileAndConsole. The launcher itself always logs
+// to its console, whatever they say.
+func checkLogDestinations(s Shared) error {
+	for _, d := range [][2]string{{"appLogDestination", s.AppLogDestination}, {"daprdLogDestination", s.DaprdLogDestination}} {
+		switch d[1] {
+		case "", "console", "file", "fileAndConsole":
+		default:
+			return fmt.Errorf("%s %q: the Dapr CLI accepts console, file or fileAndConsole", d[0], d[1])
+		}
 	}
-	if app.ReadBufferSize == "" {
-		app.ReadBufferSize = DefaultReadBufferSize
-	}
+	return nil
 }

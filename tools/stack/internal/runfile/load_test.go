@@ -48,8 +48,13 @@ func TestLoadMergesLikeTheDaprCLI(t *testing.T) {
 		{"one body size from common", byID["one"].MaxBodySize, "32Mi"},
 		{"one listen from common", byID["one"].APIListenAddresses, "127.0.0.1"},
 		{"one api logging from common", byID["one"].EnableAPILogging, true},
-		// …and CLI defaults fill what is still empty.
-		{"one read buffer default", byID["one"].ReadBufferSize, DefaultReadBufferSize},
+		// Both spellings of the body limit are read (CLI 1.14 and 1.15+).
+		{"one request size (CLI 1.14) from common", byID["one"].MaxRequestSizeMB, 32},
+		{"one read buffer (CLI 1.14) kept", byID["one"].ReadBufferSizeKB, 8},
+		// …and no size default is invented: daprd's own apply.
+		{"one read buffer left to daprd", byID["one"].ReadBufferSize, ""},
+		// runtimePath resolves like the other common paths.
+		{"one runtimePath from common", byID["one"].DaprdInstallPath, filepath.Join(dir, "other")},
 		// App env overrides common env; other keys are merged.
 		{"one env", byID["one"].Env, map[string]string{"A": "common", "B": "app", "C": "app"}},
 		// …but never overwrite what the app set.
@@ -88,8 +93,12 @@ func TestLoadWithoutCommon(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	a := apps[0]
-	if a.AppProtocol != "http" || a.MaxBodySize != "4Mi" || a.ReadBufferSize != "4Ki" {
-		t.Errorf("defaults not applied: %+v", a.Shared)
+	if a.AppProtocol != "http" {
+		t.Errorf("default app protocol not applied: %+v", a.Shared)
+	}
+	// The CLI's size defaults are daprd's: nothing to pass.
+	if a.MaxBodySize != "" || a.ReadBufferSize != "" || a.MaxRequestSizeMB != 0 || a.ReadBufferSizeKB != 0 {
+		t.Errorf("size defaults invented: %+v", a.Shared)
 	}
 	if len(a.ResourcesPaths) != 0 || a.ConfigFile != "" {
 		t.Errorf("no resources or config expected without ~/.dapr, got %q %q", a.ResourcesPaths, a.ConfigFile)
@@ -125,6 +134,8 @@ func TestLoadRejects(t *testing.T) {
 		{"noappdir.yaml", "apps[0] (one): required field 'appDirPath' not found"},
 		{"dup.yaml", `duplicate appID "one" (apps[0] and apps[1])`},
 		{"badpath.yaml", `app path "./does-not-exist"`},
+		{"badruntime.yaml", `common path "./no-dapr-here"`},
+		{"badlogdest.yaml", `apps[0] (one): appLogDestination "stdout": the Dapr CLI accepts console, file or fileAndConsole`},
 		{"noapps.yaml", "no apps listed"},
 		{"badtype.yaml", "cannot unmarshal"},
 		{"missing.yaml", "no such file"},
@@ -182,23 +193,5 @@ func TestOverride(t *testing.T) {
 	}
 	if err := Override(apps, []string{"/nonexistent/profile"}, ""); err == nil {
 		t.Error("missing resources path accepted")
-	}
-}
-
-func TestLoadRealRunFile(t *testing.T) {
-	// The repository's own dapr.yaml must always parse; skip when this module
-	// is used outside the repository.
-	path := filepath.Join("..", "..", "..", "..", "dapr.yaml")
-	apps, _, err := Load(path)
-	if err != nil {
-		if strings.Contains(err.Error(), "no such file") {
-			t.Skip("repository dapr.yaml not found")
-		}
-		t.Fatalf("Load(dapr.yaml): %v", err)
-	}
-	for _, a := range apps {
-		if a.AppID == "" || a.HTTPPort == 0 || len(a.Command) == 0 {
-			t.Errorf("incomplete app %+v", a)
-		}
 	}
 }

@@ -16,16 +16,28 @@ type File struct {
 // CLI copies a common value into an app only where the app leaves that field
 // at its zero value; fields outside this struct (ports, appID, command…) are
 // per app and ignored in `common`, by the CLI and therefore here too.
+//
+// The field names are those of the Dapr CLI 1.14 (pkg/standalone.RunConfig,
+// the CLI released with daprd 1.14), plus the two body and buffer sizes the
+// CLI renamed in 1.15 (maxBodySize, readBufferSize), so that a run file may
+// carry both spellings and mean the same to either CLI.
 type Shared struct {
-	ConfigFile         string            `yaml:"configFilePath"`
-	AppProtocol        string            `yaml:"appProtocol"`
-	APIListenAddresses string            `yaml:"apiListenAddresses"`
-	EnableProfiling    bool              `yaml:"enableProfiling"`
-	LogLevel           string            `yaml:"logLevel"`
-	MaxConcurrency     int               `yaml:"appMaxConcurrency"`
-	PlacementHostAddr  *string           `yaml:"placementHostAddress"`
-	ResourcesPath      string            `yaml:"resourcesPath"`
-	ResourcesPaths     []string          `yaml:"resourcesPaths"`
+	ConfigFile         string   `yaml:"configFilePath"`
+	AppProtocol        string   `yaml:"appProtocol"`
+	APIListenAddresses string   `yaml:"apiListenAddresses"`
+	EnableProfiling    bool     `yaml:"enableProfiling"`
+	LogLevel           string   `yaml:"logLevel"`
+	MaxConcurrency     int      `yaml:"appMaxConcurrency"`
+	PlacementHostAddr  *string  `yaml:"placementHostAddress"`
+	ResourcesPath      string   `yaml:"resourcesPath"`
+	ResourcesPaths     []string `yaml:"resourcesPaths"`
+	// Dapr CLI 1.14: megabytes and kilobytes, passed as daprd's deprecated
+	// --dapr-http-max-request-size and --dapr-http-read-buffer-size.
+	MaxRequestSizeMB int `yaml:"daprHTTPMaxRequestSize"`
+	ReadBufferSizeKB int `yaml:"daprHTTPReadBufferSize"`
+	// Dapr CLI 1.15 and later: resource quantities (32Mi), passed as
+	// --max-body-size and --read-buffer-size, which daprd prefers when both
+	// spellings are given.
 	MaxBodySize        string            `yaml:"maxBodySize"`
 	ReadBufferSize     string            `yaml:"readBufferSize"`
 	EnableAppHealth    bool              `yaml:"enableAppHealthCheck"`
@@ -74,10 +86,8 @@ func (a App) Instance() string {
 	return a.AppID
 }
 
-// Defaults the Dapr CLI applies (its `default` struct tags) when a field is
-// still empty after merging.
-const (
-	DefaultAppProtocol    = "http"
-	DefaultMaxBodySize    = "4Mi"
-	DefaultReadBufferSize = "4Ki"
-)
+// DefaultAppProtocol is what the Dapr CLI applies (its `default` struct tag)
+// when appProtocol is still empty after merging. The CLI's other defaults
+// are daprd's own (4 MiB bodies, 4 KiB read buffer, no concurrency limit),
+// so leaving those flags out means the same.
+const DefaultAppProtocol = "http"
