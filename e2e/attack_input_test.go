@@ -95,7 +95,7 @@ func TestAttackInput(t *testing.T) {
 	t.Run("mass assignment: PATCH /v1/users/me", func(t *testing.T) {
 		before := getMe(t)
 		for field, v := range map[string]any{
-			"id": bob.id, "username": "inroot", "email": "root@example.com", "follower_count": 1000000,
+			"id": bob.id, "username": "inroot", "follower_count": 1000000,
 			"following_count": 5, "status": "suspended", "token_version": 0, "password_hash": "x",
 			"created_at": "2000-01-01T00:00:00Z", "deleted_at": nil, "role": "admin", "is_admin": true,
 		} {
@@ -103,6 +103,11 @@ func TestAttackInput(t *testing.T) {
 			wantProblem(t, "PATCH me {display_name, "+field+"}", alice.c.do(t, "PATCH", "/v1/users/me",
 				map[string]any{"display_name": "Hacked", field: v}), 400)
 		}
+		// The email may change, but a token alone does not do it.
+		wantProblem(t, "PATCH me {email} without current_password", alice.c.do(t, "PATCH", "/v1/users/me",
+			map[string]any{"email": "root@example.com"}), 403)
+		wantProblem(t, "PATCH me {email} with a wrong current_password", alice.c.do(t, "PATCH", "/v1/users/me",
+			map[string]any{"email": "root@example.com", "current_password": "not the password"}), 403)
 		unchanged(t, "the account", before, getMe(t))
 		wantProblem(t, "login as the name alice tried to take", c.do(t, "POST", "/v1/users/login",
 			map[string]string{"username": "inroot", "password": attackPassword}), 401)
