@@ -116,8 +116,10 @@ func TestAttackAccessMatrix(t *testing.T) {
 			blocked: {404, nil}, blocker: {404, nil},
 			anon:    {200, func(t *testing.T, r resp) { contains(ownerComment)(t, r); lacks(deletedComment)(t, r) }},
 			deleted: {401, nil}}},
+		// The blocker still sees whom they block (to unblock them); the
+		// blocked user does not see the blocker.
 		{"GET profile", "GET", "/v1/users/" + al.id, nil, map[string]expect{
-			owner: {200, nil}, other: {200, nil}, blocked: {404, nil}, blocker: {404, nil}, anon: {200, nil}, deleted: {401, nil}}},
+			owner: {200, nil}, other: {200, nil}, blocked: {404, nil}, blocker: {200, nil}, anon: {200, nil}, deleted: {401, nil}}},
 		{"GET followers", "GET", "/v1/users/" + al.id + "/followers", nil, map[string]expect{
 			owner: {200, lacks(bo.id, da.id, ev.id)}, other: {200, contains(ca.id)}, blocked: {404, nil}, blocker: {404, nil},
 			anon: {200, lacks(bo.id, da.id, ev.id)}, deleted: {401, nil}}},

@@ -31,6 +31,7 @@ type IndexUpsert struct {
 	PostID    string    `json:"post_id"`
 	AuthorID  string    `json:"author_id"`
 	Caption   string    `json:"caption"`
+	AltText   string    `json:"alt_text,omitempty"`
 	Tags      []string  `json:"tags"`
 	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"created_at"`

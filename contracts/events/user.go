@@ -29,3 +29,27 @@ func ParseUserDeleted(data []byte) (UserDeleted, error) {
 	}
 	return e, nil
 }
+
+// TypeAvatarRequested asks the thumbnailer (on the thumbnails topic) to make
+// every avatar size of a user's new avatar and report to the user service.
+const TypeAvatarRequested = "user.avatar.requested"
+
+// AvatarRequested is the payload of TypeAvatarRequested.
+type AvatarRequested struct {
+	UserID      string `json:"user_id"`
+	Version     int64  `json:"version"`
+	OriginalKey string `json:"original_key"`
+}
+
+// ParseAvatarRequested decodes an avatar request; anything unusable is
+// poison.
+func ParseAvatarRequested(data []byte) (AvatarRequested, error) {
+	var e AvatarRequested
+	if err := pubsub.Decode(data, &e); err != nil {
+		return e, err
+	}
+	if e.UserID == "" || e.Version < 1 || e.OriginalKey == "" {
+		return e, pubsub.Poison(errors.New("avatar request lacks user_id, version or original_key"))
+	}
+	return e, nil
+}

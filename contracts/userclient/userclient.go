@@ -1,6 +1,7 @@
 // Package userclient is the typed client of the user service (user.v1
 // through the local sidecar) for the other services: authenticating bearer
-// tokens (Auth) and asking who follows and who blocks whom (Graph).
+// tokens (Auth), asking who follows and who blocks whom (Graph), and what
+// each author's summary is (Profiles).
 package userclient
 
 import (
@@ -29,6 +30,9 @@ var Module = fx.Module("userclient",
 		},
 		func(conn *grpc.ClientConn, s cache.StampStore, cfg GraphConfig) *Graph {
 			return NewGraph(userv1.NewGraphServiceClient(sidecar.NewAppConn(conn, AppID)), s, cfg)
+		},
+		func(conn *grpc.ClientConn, s cache.StampStore) *Profiles {
+			return NewProfiles(userv1.NewProfileServiceClient(sidecar.NewAppConn(conn, AppID)), s)
 		},
 	),
 	auth.MiddlewareModule,

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"pixshare/comment/internal/domain"
+	"pixshare/contracts/userclient"
 	"pixshare/platform/apperror"
 )
 
@@ -50,16 +51,79 @@ type Blocks interface {
 	IsBlocked(ctx context.Context, a, b string) (bool, error)
 }
 
+// Author is what a comment shows of its author (the user service\'s summary).
+type Author = userclient.Summary
+
+// Authors looks authors up in the user service, one call per page.
+type Authors interface {
+	// Get returns the live users among ids; deleted ones are left out.
+	Get(ctx context.Context, ids []string) (map[string]Author, error)
+}
+
 // Service is the comment use cases.
 type Service struct {
-	repo   Repository
-	posts  Posts
-	blocks Blocks
+	repo    Repository
+	posts   Posts
+	blocks  Blocks
+	authors Authors
 }
 
 // NewService returns the use cases.
-func NewService(repo Repository, posts Posts, blocks Blocks) *Service {
-	return &Service{repo: repo, posts: posts, blocks: blocks}
+func NewService(repo Repository, posts Posts, blocks Blocks, authors Authors) *Service {
+	return &Service{repo: repo, posts: posts, blocks: blocks, authors: authors}
+}
+
+// Get returns one comment of a post the viewer can see; a comment by a
+// user in a block relationship with the viewer is NotFound.
+func (s *Service) Get(ctx context.Context, viewer, postID, id string) (domain.Comment, error) {
+	if _, err := s.visiblePost(ctx, postID, viewer); err != nil {
+		return domain.Comment{}, err
+	}
+	c, err := s.repo.ByID(ctx, postID, id)
+	if err != nil {
+		return domain.Comment{}, err
+	}
+	if viewer != "" && viewer != c.AuthorID {
+		blocked, err := s.blocks.IsBlocked(ctx, viewer, c.AuthorID)
+		if err != nil {
+			return domain.Comment{}, err
+		}
+		if blocked {
+			return domain.Comment{}, apperror.NotFoundf("comment not found")
+		}
+	}
+	return c, nil
+}
+
+// CommentView is a comment with its author.
+type CommentView struct {
+	domain.Comment
+	Author Author
+}
+
+// Present adds authors to comments (one call to the user service).
+func (s *Service) Present(ctx context.Context, comments []domain.Comment) ([]CommentView, error) {
+	var ids []string
+	seen := map[string]bool{}
+	for _, c := range comments {
+		if !seen[c.AuthorID] {
+			seen[c.AuthorID] = true
+			ids = append(ids, c.AuthorID)
+		}
+	}
+	authors, err := s.authors.Get(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]CommentView, len(comments))
+	for i, c := range comments {
+		a, ok := authors[c.AuthorID]
+		if !ok {
+			a = Author{ID: c.AuthorID}
+		}
+		out[i] = CommentView{Comment: c, Author: a}
+	}
+	return out, nil
 }
 
 // ErrNoPost is what a viewer gets for a post that is missing, deleted or

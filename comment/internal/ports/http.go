@@ -40,6 +40,7 @@ func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, 
 	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
 	m.Handle("/v1/posts/{id}/comments", wantPost(mw.Optional(httpserver.Handle(h.list)))).Methods(http.MethodGet)
 	m.Handle("/v1/posts/{id}/comments", wantPost(mw.Required(httpserver.Handle(h.create)))).Methods(http.MethodPost)
+	m.Handle("/v1/posts/{id}/comments/{cid}", wantPost(mw.Optional(httpserver.Handle(h.get)))).Methods(http.MethodGet)
 	m.Handle("/v1/posts/{id}/comments/{cid}", wantPost(mw.Required(httpserver.Handle(h.edit)))).Methods(http.MethodPatch)
 	m.Handle("/v1/posts/{id}/comments/{cid}", wantPost(mw.Required(httpserver.Handle(h.delete)))).Methods(http.MethodDelete)
 }
@@ -53,17 +54,37 @@ func wantPost(next http.Handler) http.Handler {
 	})
 }
 
-type commentBody struct {
-	ID        string    `json:"id"`
-	PostID    string    `json:"post_id"`
-	AuthorID  string    `json:"author_id"`
-	Body      string    `json:"body"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+type authorBody struct {
+	ID          string `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	AvatarURL   string `json:"avatar_url"`
 }
 
-func toBody(c domain.Comment) commentBody {
-	return commentBody{ID: c.ID, PostID: c.PostID, AuthorID: c.AuthorID, Body: c.Body, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+type commentBody struct {
+	ID        string     `json:"id"`
+	PostID    string     `json:"post_id"`
+	AuthorID  string     `json:"author_id"`
+	Author    authorBody `json:"author"`
+	Body      string     `json:"body"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+func toBody(v app.CommentView) commentBody {
+	c, a := v.Comment, v.Author
+	return commentBody{ID: c.ID, PostID: c.PostID, AuthorID: c.AuthorID, Body: c.Body, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Author: authorBody{ID: a.ID, Username: a.Username, DisplayName: a.DisplayName, AvatarURL: a.AvatarURL}}
+}
+
+// write renders comments for the response.
+func (h *HTTP) write(w http.ResponseWriter, r *http.Request, status int, c domain.Comment) error {
+	views, err := h.svc.Present(r.Context(), []domain.Comment{c})
+	if err != nil {
+		return err
+	}
+	httpserver.WriteJSON(w, status, toBody(views[0]))
+	return nil
 }
 
 func (h *HTTP) list(w http.ResponseWriter, r *http.Request) error {
@@ -75,8 +96,21 @@ func (h *HTTP) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpserver.WriteJSON(w, http.StatusOK, page.Make(comments, limit, func(c domain.Comment) string { return c.ID }, toBody))
+	views, err := h.svc.Present(r.Context(), comments)
+	if err != nil {
+		return err
+	}
+	httpserver.WriteJSON(w, http.StatusOK, page.Make(views, limit, func(c app.CommentView) string { return c.ID }, toBody))
 	return nil
+}
+
+func (h *HTTP) get(w http.ResponseWriter, r *http.Request) error {
+	vars := mux.Vars(r)
+	c, err := h.svc.Get(r.Context(), auth.ViewerID(r.Context()), vars["id"], vars["cid"])
+	if err != nil {
+		return err
+	}
+	return h.write(w, r, http.StatusOK, c)
 }
 
 type bodyRequest struct {
@@ -116,8 +150,7 @@ func (h *HTTP) create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/v1/posts/"+c.PostID+"/comments/"+c.ID)
-	httpserver.WriteJSON(w, http.StatusCreated, toBody(c))
-	return nil
+	return h.write(w, r, http.StatusCreated, c)
 }
 
 func (h *HTTP) edit(w http.ResponseWriter, r *http.Request) error {
@@ -134,8 +167,7 @@ func (h *HTTP) edit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpserver.WriteJSON(w, http.StatusOK, toBody(c))
-	return nil
+	return h.write(w, r, http.StatusOK, c)
 }
 
 func (h *HTTP) delete(w http.ResponseWriter, r *http.Request) error {

@@ -51,6 +51,7 @@ var Module = fx.Options(
 			return adapters.NewPosts(postclient.NewThroughSidecar(conn), s)
 		},
 		func(g *userclient.Graph) app.Blocks { return g },
+		func(p *userclient.Profiles) app.Authors { return p },
 		app.NewService,
 		func(cfg Config) ports.Limits {
 			return ports.Limits{PerAccount: cfg.CommentPerAccount, PerClient: cfg.CommentPerClient}

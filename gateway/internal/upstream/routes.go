@@ -22,13 +22,15 @@ type Route struct {
 }
 
 // Routes is the routing table. Order matters: the first match wins, so
-// comments (under /v1/posts/{id}/) come before posts, and the upload route
-// (its own body limit) before the rest of /v1/posts.
+// comments (under /v1/posts/{id}/) come before posts, and the upload routes
+// (their own body limit) before the rest of /v1/posts and /v1/users.
 var Routes = []Route{
 	{Service: Comment, Path: "/v1/posts/{id}/comments", Prefix: true},
 	{Service: Post, Path: "/v1/posts", Method: http.MethodPost, Upload: true},
 	{Service: Post, Path: "/v1/posts", Prefix: true},
 	{Service: Post, Path: "/v1/feed"},
+	{Service: Post, Path: "/v1/timelines", Prefix: true},
+	{Service: User, Path: "/v1/users/me/avatar", Method: http.MethodPut, Upload: true},
 	{Service: User, Path: "/v1/users", Prefix: true},
 	{Service: Search, Path: "/v1/search", Prefix: true},
 }

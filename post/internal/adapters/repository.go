@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"pixshare/contracts/events"
@@ -25,6 +26,7 @@ type postRow struct {
 	ID       string `gorm:"primaryKey;size:36"`
 	AuthorID string `gorm:"size:36;not null;index:ix_posts_author,priority:1"`
 	Caption  string `gorm:"size:10000;not null;default:''"`
+	AltText  string `gorm:"size:6000;not null;default:''"`
 	// Tags are normalised ([a-z0-9_]) so a comma-joined list is exact.
 	Tags           string `gorm:"size:2000;not null;default:''"`
 	Status         string `gorm:"size:16;not null;index:ix_posts_stale,priority:1"`
@@ -39,6 +41,7 @@ type postRow struct {
 	Width          int    `gorm:"not null;default:0"`
 	Height         int    `gorm:"not null;default:0"`
 	CommentCount   int64  `gorm:"not null;default:0"`
+	LikeCount      int64  `gorm:"not null;default:0"`
 	FailedReason   string `gorm:"size:500;not null;default:''"`
 	// RequestedAt is when the thumbnail and index requests were last sent;
 	// the reconciler re-sends them for posts stuck past a bound.
@@ -56,19 +59,19 @@ func (r postRow) toDomain() domain.Post {
 		tags = strings.Split(r.Tags, ",")
 	}
 	return domain.Post{
-		ID: r.ID, AuthorID: r.AuthorID, Caption: r.Caption, Tags: tags, Status: domain.Status(r.Status),
+		ID: r.ID, AuthorID: r.AuthorID, Caption: r.Caption, AltText: r.AltText, Tags: tags, Status: domain.Status(r.Status),
 		ThumbnailReady: r.ThumbnailReady, IndexedVersion: r.IndexedVersion, Version: r.Version,
 		OriginalKey: r.OriginalKey, Format: r.Format, Width: r.Width, Height: r.Height, IdempotencyKey: r.IdempotencyKey,
-		CommentCount: r.CommentCount, FailedReason: r.FailedReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		CommentCount: r.CommentCount, LikeCount: r.LikeCount, FailedReason: r.FailedReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 }
 
 func fromDomain(p domain.Post) postRow {
 	return postRow{
-		ID: p.ID, AuthorID: p.AuthorID, Caption: p.Caption, Tags: strings.Join(p.Tags, ","), Status: string(p.Status),
+		ID: p.ID, AuthorID: p.AuthorID, Caption: p.Caption, AltText: p.AltText, Tags: strings.Join(p.Tags, ","), Status: string(p.Status),
 		ThumbnailReady: p.ThumbnailReady, IndexedVersion: p.IndexedVersion, Version: p.Version,
 		OriginalKey: p.OriginalKey, Format: p.Format, Width: p.Width, Height: p.Height, IdempotencyKey: p.IdempotencyKey,
-		CommentCount: p.CommentCount, FailedReason: p.FailedReason, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		CommentCount: p.CommentCount, LikeCount: p.LikeCount, FailedReason: p.FailedReason, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
 }
 
@@ -82,7 +85,7 @@ func NewRepository(db *gorm.DB) *Repository { return &Repository{db: db} }
 
 // Migrate creates or updates the schema.
 func Migrate(db *gorm.DB) error {
-	if err := db.AutoMigrate(&postRow{}, &commentRef{}); err != nil {
+	if err := db.AutoMigrate(&postRow{}, &commentRef{}, &likeRow{}, &postTagRow{}); err != nil {
 		return fmt.Errorf("migrate post schema: %w", err)
 	}
 	// A partial composite index, which GORM's tags cannot express exactly;
@@ -91,7 +94,14 @@ func Migrate(db *gorm.DB) error {
 		ON posts (author_id, idempotency_key) WHERE idempotency_key <> ''`).Error; err != nil {
 		return fmt.Errorf("migrate post schema: %w", err)
 	}
+	if err := backfillTags(db); err != nil {
+		return fmt.Errorf("migrate post schema: tag index: %w", err)
+	}
 	return outbox.Migrate(db)
+}
+
+func newID() string {
+	return uuid.Must(uuid.NewV7()).String()
 }
 
 func thumbnailRequest(p domain.Post) events.ThumbnailRequested {
@@ -99,7 +109,7 @@ func thumbnailRequest(p domain.Post) events.ThumbnailRequested {
 }
 
 func indexUpsert(p domain.Post) events.IndexUpsert {
-	return events.IndexUpsert{PostID: p.ID, AuthorID: p.AuthorID, Caption: p.Caption, Tags: p.Tags,
+	return events.IndexUpsert{PostID: p.ID, AuthorID: p.AuthorID, Caption: p.Caption, AltText: p.AltText, Tags: p.Tags,
 		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
@@ -114,6 +124,9 @@ func (r *Repository) Create(ctx context.Context, p *domain.Post) error {
 	row.RequestedAt = r.db.NowFunc()
 	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		if err := setTags(tx, row.ID, row.Tags); err != nil {
 			return err
 		}
 		created := row.toDomain()
@@ -176,9 +189,14 @@ func lockPost(tx *gorm.DB, id string) (postRow, error) {
 	return row, err
 }
 
+// save writes a locked post back. The counters are kept by their own
+// statements (likes, comment events), never from a copy.
 func save(tx *gorm.DB, row *postRow) error {
 	row.UpdatedAt = tx.NowFunc()
-	return tx.Select("*").Omit("created_at", "deleted_at").Updates(row).Error
+	if err := tx.Select("*").Omit("created_at", "deleted_at", "like_count", "comment_count").Updates(row).Error; err != nil {
+		return err
+	}
+	return setTags(tx, row.ID, row.Tags)
 }
 
 // Update implements app.Repository.

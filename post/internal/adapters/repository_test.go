@@ -115,7 +115,7 @@ func TestRepository(t *testing.T) {
 		t.Run("edit publishes the new version", func(t *testing.T) {
 			p := mkPost(t, r, "alice")
 			caption := "edited"
-			edit, _ := domain.NewEdit(&caption, nil)
+			edit, _ := domain.NewEdit(&caption, nil, nil)
 			got, err := r.Update(ctx, p.ID, func(q *domain.Post) error { edit.Apply(q); return nil }, true)
 			if err != nil || got.Version != 2 || got.Caption != "edited" {
 				t.Fatalf("edit: %+v %v", got, err)

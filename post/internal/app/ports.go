@@ -7,6 +7,7 @@ import (
 	"errors"
 	"time"
 
+	"pixshare/contracts/userclient"
 	"pixshare/post/internal/domain"
 )
 
@@ -44,6 +45,19 @@ type Repository interface {
 	Stale(ctx context.Context, olderThan time.Time, limit int) ([]domain.Post, error)
 	// Rerequest enqueues again what a stale post is missing.
 	Rerequest(ctx context.Context, p domain.Post) error
+	// Like and Unlike add or remove a user's like of a live post and its
+	// count, in one transaction; both are idempotent.
+	Like(ctx context.Context, postID, userID string) error
+	Unlike(ctx context.Context, postID, userID string) error
+	// RemoveLikesBy takes a deleted account's likes out of every count.
+	RemoveLikesBy(ctx context.Context, userID string) (int, error)
+	// LikedBy says which of postIDs userID likes.
+	LikedBy(ctx context.Context, userID string, postIDs []string) (map[string]bool, error)
+	// Likers pages who liked a post, newest first, leaving out exclude.
+	Likers(ctx context.Context, postID string, exclude []string, before string, limit int) ([]domain.Like, error)
+	// Timeline pages ready posts newest first (of one tag when tag is
+	// set), leaving out the posts of exclude.
+	Timeline(ctx context.Context, tag string, exclude []string, before string, limit int) ([]domain.Post, error)
 	// CountComment counts a comment in (or, deleted, out of) a post's
 	// comment_count exactly once, whatever the order of the events.
 	CountComment(ctx context.Context, postID, commentID string, deleted bool) (bool, error)
@@ -58,6 +72,15 @@ type Images interface {
 	Put(ctx context.Context, key string, data []byte) error
 	Get(ctx context.Context, key string) ([]byte, error)
 	Delete(ctx context.Context, key string) error
+}
+
+// Author is what a post shows of its author (the user service\'s summary).
+type Author = userclient.Summary
+
+// Authors looks authors up in the user service, one call per page at most.
+type Authors interface {
+	// Get returns the live users among ids; deleted ones are left out.
+	Get(ctx context.Context, ids []string) (map[string]Author, error)
 }
 
 // Graph answers questions about follows and blocks (the user service).

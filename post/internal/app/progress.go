@@ -51,6 +51,9 @@ func (s *Service) OnUserDeleted(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := s.repo.RemoveLikesBy(ctx, userID); err != nil {
+		return err
+	}
 	if len(ids) > 0 {
 		// The posts are gone already; a new stamp each tells the others'
 		// caches so. (This follows an event, not a client's request: there

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,9 +28,10 @@ type Config struct {
 // database, their owner, on every request: no copy of a post can outlive
 // its edit or deletion on any replica.
 type Service struct {
-	repo   Repository
-	images Images
-	graph  Graph
+	repo    Repository
+	images  Images
+	graph   Graph
+	authors Authors
 	// stamps tell other services' caches that a post is gone.
 	stamps cache.StampStore
 	cfg    Config
@@ -39,14 +39,15 @@ type Service struct {
 }
 
 // NewService returns the use cases over the given ports.
-func NewService(repo Repository, images Images, graph Graph, s cache.StampStore, cfg Config, logger *zap.Logger) *Service {
-	return &Service{repo: repo, images: images, graph: graph, stamps: s, cfg: cfg, logger: logger}
+func NewService(repo Repository, images Images, graph Graph, authors Authors, s cache.StampStore, cfg Config, logger *zap.Logger) *Service {
+	return &Service{repo: repo, images: images, graph: graph, authors: authors, stamps: s, cfg: cfg, logger: logger}
 }
 
 // Upload is a new post as received.
 type Upload struct {
 	Image   []byte
 	Caption string
+	AltText string
 	Tags    []string
 	// IdempotencyKey, when set, makes a retried upload return the post the
 	// first attempt created instead of a second one.
@@ -83,13 +84,17 @@ func (s *Service) create(ctx context.Context, author string, up Upload) (domain.
 	if err != nil {
 		return domain.Post{}, err
 	}
+	alt, err := domain.CheckAltText(up.AltText)
+	if err != nil {
+		return domain.Post{}, err
+	}
 	info, err := media.Inspect(bytes.NewReader(up.Image), s.cfg.MaxPixels)
 	if err != nil {
-		return domain.Post{}, mediaError(err, s.cfg.MaxPixels)
+		return domain.Post{}, media.Problem(err, s.cfg.MaxPixels)
 	}
 	id := uuid.Must(uuid.NewV7()).String()
 	p := domain.Post{
-		ID: id, AuthorID: author, Caption: caption, Tags: tags, Status: domain.StatusProcessing,
+		ID: id, AuthorID: author, Caption: caption, AltText: alt, Tags: tags, Status: domain.StatusProcessing,
 		Version: 1, OriginalKey: media.OriginalKey(id), Format: string(info.Format), Width: info.Width, Height: info.Height,
 		IdempotencyKey: up.IdempotencyKey,
 	}
@@ -105,20 +110,6 @@ func (s *Service) create(ctx context.Context, author string, up Upload) (domain.
 		return domain.Post{}, err
 	}
 	return p, nil
-}
-
-func mediaError(err error, maxPixels int64) error {
-	switch {
-	case errors.Is(err, media.ErrUnsupportedFormat):
-		return apperror.Wrap(apperror.UnsupportedMedia, err, "image must be JPEG, PNG, GIF or WebP").
-			WithFields(apperror.FieldError{Field: "image", Message: "unsupported format"})
-	case errors.Is(err, media.ErrTooManyPixels):
-		return apperror.Wrap(apperror.Unprocessable, err, fmt.Sprintf("image has more than %d pixels", maxPixels)).
-			WithFields(apperror.FieldError{Field: "image", Message: "too many pixels"})
-	default:
-		return apperror.Wrap(apperror.Unprocessable, err, "image is corrupt or truncated").
-			WithFields(apperror.FieldError{Field: "image", Message: "unreadable"})
-	}
 }
 
 // load returns a live post.

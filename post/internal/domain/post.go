@@ -22,9 +22,11 @@ const (
 
 // Post is an uploaded picture with its caption and tags.
 type Post struct {
-	ID             string
-	AuthorID       string
-	Caption        string
+	ID       string
+	AuthorID string
+	Caption  string
+	// AltText describes the picture for people who cannot see it.
+	AltText        string
 	Tags           []string
 	Status         Status
 	ThumbnailReady bool
@@ -39,9 +41,17 @@ type Post struct {
 	Width          int
 	Height         int
 	CommentCount   int64
+	LikeCount      int64
 	FailedReason   string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+}
+
+// Like is one user's like of a post.
+type Like struct {
+	ID        string
+	UserID    string
+	CreatedAt time.Time
 }
 
 // Indexed reports whether the search index holds the current version.
@@ -111,6 +121,7 @@ func (p *Post) Fail(reason string) {
 // Limits of captions and tags.
 const (
 	CaptionMax = 2200
+	AltTextMax = 1500
 	TagsMax    = 30
 )
 
@@ -127,6 +138,22 @@ func CheckCaption(caption string) (string, error) {
 		return "", unprocessable("caption", "must not contain NUL characters")
 	}
 	return caption, nil
+}
+
+// CheckAltText enforces the alt text limit (1,500 characters, printable
+// text).
+func CheckAltText(alt string) (string, error) {
+	if !utf8.ValidString(alt) {
+		return "", unprocessable("alt_text", "must be valid UTF-8")
+	}
+	alt = strings.TrimSpace(alt)
+	if utf8.RuneCountInString(alt) > AltTextMax {
+		return "", unprocessable("alt_text", "must be at most 1500 characters")
+	}
+	if strings.ContainsRune(alt, 0) {
+		return "", unprocessable("alt_text", "must not contain NUL characters")
+	}
+	return alt, nil
 }
 
 // ParseTags normalises tags (see package tags) given as repeated values
@@ -156,14 +183,22 @@ var (
 // Edit is a validated change of caption and/or tags; nil fields stay.
 type Edit struct {
 	Caption *string
+	AltText *string
 	Tags    *[]string
 }
 
 // NewEdit validates an edit.
-func NewEdit(caption *string, tags *[]string) (Edit, error) {
+func NewEdit(caption, altText *string, tags *[]string) (Edit, error) {
 	var e Edit
-	if caption == nil && tags == nil {
-		return e, apperror.Invalidf("nothing to change: send caption and/or tags")
+	if caption == nil && altText == nil && tags == nil {
+		return e, apperror.Invalidf("nothing to change: send caption, alt_text and/or tags")
+	}
+	if altText != nil {
+		a, err := CheckAltText(*altText)
+		if err != nil {
+			return e, err
+		}
+		e.AltText = &a
 	}
 	if caption != nil {
 		c, err := CheckCaption(*caption)
@@ -186,6 +221,9 @@ func NewEdit(caption *string, tags *[]string) (Edit, error) {
 func (e Edit) Apply(p *Post) {
 	if e.Caption != nil {
 		p.Caption = *e.Caption
+	}
+	if e.AltText != nil {
+		p.AltText = *e.AltText
 	}
 	if e.Tags != nil {
 		p.Tags = *e.Tags

@@ -107,7 +107,7 @@ func TestSettleAndEdit(t *testing.T) {
 		t.Fatal("not ready after both reports")
 	}
 	caption := "new"
-	e, err := NewEdit(&caption, nil)
+	e, err := NewEdit(&caption, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestSettleAndEdit(t *testing.T) {
 	if p.Version != 2 || p.Status != StatusProcessing || p.Indexed() {
 		t.Fatalf("after edit: %+v", p)
 	}
-	if _, err := NewEdit(nil, nil); !apperror.Is(err, apperror.Invalid) {
+	if _, err := NewEdit(nil, nil, nil); !apperror.Is(err, apperror.Invalid) {
 		t.Fatal("empty edit accepted")
 	}
 	failed := Post{Status: StatusFailed, ThumbnailReady: true, IndexedVersion: 1, Version: 1}

@@ -24,7 +24,7 @@ func toProto(p domain.Post) *postv1.Post {
 		Id: p.ID, AuthorId: p.AuthorID, Caption: p.Caption, Tags: p.Tags, Status: string(p.Status),
 		ThumbnailReady: p.ThumbnailReady, Indexed: p.Indexed(), Version: p.Version,
 		CreatedAt: p.CreatedAt.UnixMilli(), UpdatedAt: p.UpdatedAt.UnixMilli(), OriginalKey: p.OriginalKey,
-		CommentCount: max(p.CommentCount, 0),
+		CommentCount: max(p.CommentCount, 0), AltText: p.AltText, LikeCount: max(p.LikeCount, 0),
 	}
 }
 

@@ -6,10 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -17,8 +14,10 @@ import (
 	"github.com/gorilla/mux"
 
 	"pixshare/contracts/media"
+	"pixshare/contracts/stamps"
 	"pixshare/platform/apperror"
 	"pixshare/platform/auth"
+	"pixshare/platform/cache"
 	"pixshare/platform/httpserver"
 	"pixshare/platform/openapi"
 	"pixshare/platform/page"
@@ -44,28 +43,62 @@ type HTTP struct {
 	svc     *app.Service
 	cfg     HTTPConfig
 	limiter *ratelimit.Limiter
+	// authors remembers who wrote the posts this replica served (a fact
+	// that never changes), to name the author's stamp up front.
+	authors *cache.Local[string]
 }
 
 // RegisterHTTP adds the post routes to rt.
 func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, limiter *ratelimit.Limiter, cfg HTTPConfig) {
-	h := &HTTP{svc: svc, cfg: cfg, limiter: limiter}
+	h := &HTTP{svc: svc, cfg: cfg, limiter: limiter, authors: cache.NewLocal[string](50000)}
 	m := rt.Mux
 	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
 	// The multipart envelope adds a little to the image part's size.
 	rt.HandleWithLimit("/v1/posts", cfg.MaxUploadBytes+64<<10, mw.Required(httpserver.Handle(h.upload))).Methods(http.MethodPost)
 	m.Handle("/v1/posts", mw.Optional(httpserver.Handle(h.byAuthor))).Methods(http.MethodGet)
 	m.Handle("/v1/feed", mw.Required(httpserver.Handle(h.feed))).Methods(http.MethodGet)
-	m.Handle("/v1/posts/{id}", mw.Optional(httpserver.Handle(h.get))).Methods(http.MethodGet)
+	m.Handle("/v1/posts/{id}", h.wantAuthor(mw.Optional(httpserver.Handle(h.get)))).Methods(http.MethodGet)
 	m.Handle("/v1/posts/{id}", mw.Required(httpserver.Handle(h.edit))).Methods(http.MethodPatch)
 	m.Handle("/v1/posts/{id}", mw.Required(httpserver.Handle(h.delete))).Methods(http.MethodDelete)
 	m.Handle("/v1/posts/{id}/image", mw.Optional(httpserver.Handle(h.image))).Methods(http.MethodGet, http.MethodHead)
+	m.Handle("/v1/posts/{id}/like", h.wantAuthor(mw.Required(httpserver.Handle(h.like)))).Methods(http.MethodPut)
+	m.Handle("/v1/posts/{id}/like", h.wantAuthor(mw.Required(httpserver.Handle(h.unlike)))).Methods(http.MethodDelete)
+	m.Handle("/v1/posts/{id}/likes", mw.Optional(httpserver.Handle(h.likes))).Methods(http.MethodGet)
+	m.Handle("/v1/timelines/public", mw.Optional(httpserver.Handle(h.timeline))).Methods(http.MethodGet)
+	m.Handle("/v1/timelines/tag/{tag}", mw.Optional(httpserver.Handle(h.timeline))).Methods(http.MethodGet)
+}
+
+// wantAuthor has the request's one read of stamps include the post's
+// author (cache.Want) when this replica has seen the post before: the
+// author never changes, and the author's summary is checked against it.
+func (h *HTTP) wantAuthor(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if author, ok := h.authors.Get(mux.Vars(r)["id"]); ok {
+			cache.Want(r.Context(), stamps.User(author))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authorBody is what every item shows of its author.
+type authorBody struct {
+	ID          string `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	AvatarURL   string `json:"avatar_url"`
+}
+
+func toAuthor(a app.Author) authorBody {
+	return authorBody{ID: a.ID, Username: a.Username, DisplayName: a.DisplayName, AvatarURL: a.AvatarURL}
 }
 
 // postBody is a post as clients see it.
 type postBody struct {
 	ID             string            `json:"id"`
 	AuthorID       string            `json:"author_id"`
+	Author         authorBody        `json:"author"`
 	Caption        string            `json:"caption"`
+	AltText        string            `json:"alt_text"`
 	Tags           []string          `json:"tags"`
 	Status         string            `json:"status"`
 	ThumbnailReady bool              `json:"thumbnail_ready"`
@@ -74,6 +107,8 @@ type postBody struct {
 	Width          int               `json:"width"`
 	Height         int               `json:"height"`
 	CommentCount   int64             `json:"comment_count"`
+	LikeCount      int64             `json:"like_count"`
+	Liked          bool              `json:"liked"`
 	Images         map[string]string `json:"images"`
 	CreatedAt      time.Time         `json:"created_at"`
 	UpdatedAt      time.Time         `json:"updated_at"`
@@ -81,16 +116,29 @@ type postBody struct {
 
 // toBody renders a post. Width and height are the upload's until the
 // thumbnailer reports the upright (EXIF-oriented) dimensions.
-func toBody(p domain.Post) postBody {
+func toBody(v app.PostView) postBody {
+	p := v.Post
 	images := make(map[string]string, len(media.Sizes()))
 	for _, s := range media.Sizes() {
 		images[s] = "/v1/posts/" + p.ID + "/image?size=" + s
 	}
 	return postBody{
-		ID: p.ID, AuthorID: p.AuthorID, Caption: p.Caption, Tags: p.Tags, Status: string(p.Status),
-		ThumbnailReady: p.ThumbnailReady, Indexed: p.Indexed(), Version: p.Version, Width: p.Width, Height: p.Height,
-		CommentCount: max(p.CommentCount, 0), Images: images, CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC(),
+		ID: p.ID, AuthorID: p.AuthorID, Author: toAuthor(v.Author), Caption: p.Caption, AltText: p.AltText, Tags: p.Tags,
+		Status: string(p.Status), ThumbnailReady: p.ThumbnailReady, Indexed: p.Indexed(), Version: p.Version,
+		Width: p.Width, Height: p.Height, CommentCount: max(p.CommentCount, 0), LikeCount: max(p.LikeCount, 0),
+		Liked: v.Liked, Images: images, CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC(),
 	}
+}
+
+// writePost renders one post for the request's viewer.
+func (h *HTTP) writePost(w http.ResponseWriter, r *http.Request, status int, p domain.Post) error {
+	h.authors.Set(p.ID, p.AuthorID, 24*time.Hour)
+	views, err := h.svc.Present(r.Context(), auth.ViewerID(r.Context()), []domain.Post{p})
+	if err != nil {
+		return err
+	}
+	httpserver.WriteJSON(w, status, toBody(views[0]))
+	return nil
 }
 
 func principal(r *http.Request) (auth.Principal, error) { return auth.Require(r.Context()) }
@@ -126,11 +174,8 @@ func (h *HTTP) upload(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	w.Header().Set("Location", "/v1/posts/"+post.ID)
-	httpserver.WriteJSON(w, http.StatusAccepted, toBody(post))
-	return nil
+	return h.writePost(w, r, http.StatusAccepted, post)
 }
-
-const maxFieldBytes = 16 << 10
 
 // validIdempotencyKey accepts an absent key or a short token.
 func validIdempotencyKey(k string) bool {
@@ -146,94 +191,13 @@ func validIdempotencyKey(k string) bool {
 }
 
 func (h *HTTP) readUpload(r *http.Request) (app.Upload, error) {
-	var up app.Upload
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/form-data" {
-		return up, apperror.New(apperror.UnsupportedMedia, "upload must be multipart/form-data with an image part")
-	}
-	mr, err := r.MultipartReader()
+	form, err := httpserver.ReadForm(r, httpserver.FormLimits{
+		FileField: "image", MaxFileBytes: h.cfg.MaxUploadBytes, MaxParts: h.cfg.MaxParts, MaxFieldBytes: 16 << 10,
+	}, "caption", "tags", "alt_text")
 	if err != nil {
-		return up, apperror.Wrap(apperror.Invalid, err, "malformed multipart body")
+		return app.Upload{}, err
 	}
-	var gotImage bool
-	for parts := 0; ; parts++ {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return up, bodyError(err, "malformed multipart body")
-		}
-		if parts >= h.cfg.MaxParts {
-			return up, apperror.Invalidf("too many multipart parts (at most %d)", h.cfg.MaxParts)
-		}
-		switch part.FormName() {
-		case "image":
-			if gotImage {
-				return up, apperror.Invalidf("send exactly one image part")
-			}
-			gotImage = true
-			// The file name and the part's Content-Type are ignored: the
-			// format is read from the bytes, and the key is ours.
-			data, err := io.ReadAll(io.LimitReader(part, h.cfg.MaxUploadBytes+1))
-			if err != nil {
-				return up, bodyError(err, "could not read the image part")
-			}
-			if int64(len(data)) > h.cfg.MaxUploadBytes {
-				return up, apperror.Newf(apperror.TooLarge, "image exceeds %d bytes", h.cfg.MaxUploadBytes)
-			}
-			up.Image = data
-		case "caption":
-			v, err := readField(part)
-			if err != nil {
-				return up, err
-			}
-			up.Caption = v
-		case "tags":
-			v, err := readField(part)
-			if err != nil {
-				return up, err
-			}
-			up.Tags = append(up.Tags, v)
-		default:
-			// Unknown parts are drained and ignored (bounded by MaxParts
-			// and the body limit).
-			if _, err := io.Copy(io.Discard, part); err != nil {
-				return up, bodyError(err, "malformed multipart body")
-			}
-		}
-	}
-	// Read the body to its end: a body cut short after the last part (a
-	// client that declared more than it sent and hung up) is refused before
-	// anything is stored.
-	if _, err := io.Copy(io.Discard, r.Body); err != nil {
-		return up, bodyError(err, "the request body ended before its declared length")
-	}
-	if !gotImage || len(up.Image) == 0 {
-		return up, apperror.New(apperror.Unprocessable, "an image part is required").
-			WithFields(apperror.FieldError{Field: "image", Message: "required"})
-	}
-	return up, nil
-}
-
-func readField(part io.Reader) (string, error) {
-	b, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
-	if err != nil {
-		return "", bodyError(err, "could not read a form field")
-	}
-	if len(b) > maxFieldBytes {
-		return "", apperror.Newf(apperror.Unprocessable, "form fields are limited to %d bytes", maxFieldBytes)
-	}
-	return string(b), nil
-}
-
-// bodyError keeps the body limit's 413 and calls everything else malformed.
-func bodyError(err error, msg string) error {
-	var maxBytes *http.MaxBytesError
-	if errors.As(err, &maxBytes) {
-		return apperror.Newf(apperror.TooLarge, "request body exceeds %d bytes", maxBytes.Limit)
-	}
-	return apperror.Wrap(apperror.Invalid, err, msg)
+	return app.Upload{Image: form.File, Caption: form.Field("caption"), AltText: form.Field("alt_text"), Tags: form.Fields["tags"]}, nil
 }
 
 func (h *HTTP) get(w http.ResponseWriter, r *http.Request) error {
@@ -241,8 +205,7 @@ func (h *HTTP) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpserver.WriteJSON(w, http.StatusOK, toBody(p))
-	return nil
+	return h.writePost(w, r, http.StatusOK, p)
 }
 
 func (h *HTTP) edit(w http.ResponseWriter, r *http.Request) error {
@@ -252,12 +215,13 @@ func (h *HTTP) edit(w http.ResponseWriter, r *http.Request) error {
 	}
 	var body struct {
 		Caption *string   `json:"caption"`
+		AltText *string   `json:"alt_text"`
 		Tags    *[]string `json:"tags"`
 	}
 	if err := httpserver.DecodeJSON(r, &body); err != nil {
 		return err
 	}
-	edit, err := domain.NewEdit(body.Caption, body.Tags)
+	edit, err := domain.NewEdit(body.Caption, body.AltText, body.Tags)
 	if err != nil {
 		return err
 	}
@@ -265,8 +229,7 @@ func (h *HTTP) edit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpserver.WriteJSON(w, http.StatusOK, toBody(post))
-	return nil
+	return h.writePost(w, r, http.StatusOK, post)
 }
 
 func (h *HTTP) delete(w http.ResponseWriter, r *http.Request) error {
@@ -342,6 +305,84 @@ func (h *HTTP) list(w http.ResponseWriter, r *http.Request, fetch func(ctx conte
 	if err != nil {
 		return err
 	}
-	httpserver.WriteJSON(w, http.StatusOK, page.Make(posts, limit, func(p domain.Post) string { return p.ID }, toBody))
+	more := len(posts) > limit
+	if more {
+		posts = posts[:limit]
+	}
+	views, err := h.svc.Present(r.Context(), auth.ViewerID(r.Context()), posts)
+	if err != nil {
+		return err
+	}
+	if more {
+		// page.Make sees one more item than it shows and cuts it off.
+		views = append(views, app.PostView{Post: posts[len(posts)-1]})
+	}
+	httpserver.WriteJSON(w, http.StatusOK, page.Make(views, limit, func(v app.PostView) string { return v.ID }, toBody))
 	return nil
+}
+
+func (h *HTTP) like(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err == nil {
+		err = h.svc.Like(r.Context(), p.UserID, mux.Vars(r)["id"])
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *HTTP) unlike(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err == nil {
+		err = h.svc.Unlike(r.Context(), p.UserID, mux.Vars(r)["id"])
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// likes lists who liked a post, as author summaries.
+func (h *HTTP) likes(w http.ResponseWriter, r *http.Request) error {
+	limit, before, err := page.Parse(r)
+	if err != nil {
+		return err
+	}
+	likes, err := h.svc.Likes(r.Context(), auth.ViewerID(r.Context()), mux.Vars(r)["id"], before, limit+1)
+	if err != nil {
+		return err
+	}
+	shown := likes[:min(len(likes), limit)]
+	authors, err := h.svc.LikerViews(r.Context(), shown)
+	if err != nil {
+		return err
+	}
+	type liker struct {
+		like   domain.Like
+		author app.Author
+	}
+	items := make([]liker, len(likes))
+	for i, l := range likes {
+		items[i] = liker{like: l}
+		if i < len(authors) {
+			items[i].author = authors[i]
+		}
+	}
+	httpserver.WriteJSON(w, http.StatusOK, page.Make(items, limit, func(l liker) string { return l.like.ID },
+		func(l liker) authorBody { return toAuthor(l.author) }))
+	return nil
+}
+
+// timeline serves the public timeline and, with {tag}, a tag's.
+func (h *HTTP) timeline(w http.ResponseWriter, r *http.Request) error {
+	tag, tagged := mux.Vars(r)["tag"]
+	if tagged && tag == "" {
+		return apperror.Invalidf("tag is required")
+	}
+	return h.list(w, r, func(ctx context.Context, before string, limit int) ([]domain.Post, error) {
+		return h.svc.Timeline(ctx, auth.ViewerID(ctx), tag, before, limit)
+	})
 }

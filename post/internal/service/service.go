@@ -80,6 +80,7 @@ var Module = fx.Options(
 		fx.Annotate(adapters.NewRepository, fx.As(new(app.Repository))),
 		func(cfg Config, client dapr.Client) app.Images { return blob.NewDapr(client, cfg.ImagesBinding) },
 		func(g *userclient.Graph) app.Graph { return g },
+		func(p *userclient.Profiles) app.Authors { return p },
 		func(cfg Config) app.Config {
 			return app.Config{MaxPixels: cfg.UploadMaxPixels, RetryAfter: cfg.ImageRetryAfter}
 		},

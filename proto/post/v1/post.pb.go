@@ -39,8 +39,11 @@ type Post struct {
 	CreatedAt int64 `protobuf:"varint,9,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	UpdatedAt int64 `protobuf:"varint,10,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
 	// Key of the uploaded original in the images binding.
-	OriginalKey   string `protobuf:"bytes,11,opt,name=original_key,json=originalKey,proto3" json:"original_key,omitempty"`
-	CommentCount  int64  `protobuf:"varint,12,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
+	OriginalKey  string `protobuf:"bytes,11,opt,name=original_key,json=originalKey,proto3" json:"original_key,omitempty"`
+	CommentCount int64  `protobuf:"varint,12,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
+	// A description of the picture for people who cannot see it.
+	AltText       string `protobuf:"bytes,13,opt,name=alt_text,json=altText,proto3" json:"alt_text,omitempty"`
+	LikeCount     int64  `protobuf:"varint,14,opt,name=like_count,json=likeCount,proto3" json:"like_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -155,6 +158,20 @@ func (x *Post) GetOriginalKey() string {
 func (x *Post) GetCommentCount() int64 {
 	if x != nil {
 		return x.CommentCount
+	}
+	return 0
+}
+
+func (x *Post) GetAltText() string {
+	if x != nil {
+		return x.AltText
+	}
+	return ""
+}
+
+func (x *Post) GetLikeCount() int64 {
+	if x != nil {
+		return x.LikeCount
 	}
 	return 0
 }
@@ -783,7 +800,7 @@ var File_post_v1_post_proto protoreflect.FileDescriptor
 
 const file_post_v1_post_proto_rawDesc = "" +
 	"\n" +
-	"\x12post/v1/post.proto\x12\apost.v1\"\xdc\x02\n" +
+	"\x12post/v1/post.proto\x12\apost.v1\"\x96\x03\n" +
 	"\x04Post\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tauthor_id\x18\x02 \x01(\tR\bauthorId\x12\x18\n" +
@@ -799,7 +816,10 @@ const file_post_v1_post_proto_rawDesc = "" +
 	"updated_at\x18\n" +
 	" \x01(\x03R\tupdatedAt\x12!\n" +
 	"\foriginal_key\x18\v \x01(\tR\voriginalKey\x12#\n" +
-	"\rcomment_count\x18\f \x01(\x03R\fcommentCount\"F\n" +
+	"\rcomment_count\x18\f \x01(\x03R\fcommentCount\x12\x19\n" +
+	"\balt_text\x18\r \x01(\tR\aaltText\x12\x1d\n" +
+	"\n" +
+	"like_count\x18\x0e \x01(\x03R\tlikeCount\"F\n" +
 	"\x0eGetPostRequest\x12\x17\n" +
 	"\apost_id\x18\x01 \x01(\tR\x06postId\x12\x1b\n" +
 	"\tviewer_id\x18\x02 \x01(\tR\bviewerId\"J\n" +

@@ -498,6 +498,364 @@ func (x *IsBlockedResponse) GetBlocked() bool {
 	return false
 }
 
+type GetProfilesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserIds       []string               `protobuf:"bytes,1,rep,name=user_ids,json=userIds,proto3" json:"user_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProfilesRequest) Reset() {
+	*x = GetProfilesRequest{}
+	mi := &file_user_v1_user_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProfilesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProfilesRequest) ProtoMessage() {}
+
+func (x *GetProfilesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_user_v1_user_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProfilesRequest.ProtoReflect.Descriptor instead.
+func (*GetProfilesRequest) Descriptor() ([]byte, []int) {
+	return file_user_v1_user_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetProfilesRequest) GetUserIds() []string {
+	if x != nil {
+		return x.UserIds
+	}
+	return nil
+}
+
+type Profile struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Username    string                 `protobuf:"bytes,2,opt,name=username,proto3" json:"username,omitempty"`
+	DisplayName string                 `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// avatar_url is empty without an avatar; it changes with every new one,
+	// so clients may cache the image behind it for good.
+	AvatarUrl     string `protobuf:"bytes,4,opt,name=avatar_url,json=avatarUrl,proto3" json:"avatar_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Profile) Reset() {
+	*x = Profile{}
+	mi := &file_user_v1_user_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Profile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Profile) ProtoMessage() {}
+
+func (x *Profile) ProtoReflect() protoreflect.Message {
+	mi := &file_user_v1_user_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Profile.ProtoReflect.Descriptor instead.
+func (*Profile) Descriptor() ([]byte, []int) {
+	return file_user_v1_user_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Profile) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Profile) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *Profile) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Profile) GetAvatarUrl() string {
+	if x != nil {
+		return x.AvatarUrl
+	}
+	return ""
+}
+
+type GetProfilesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Profiles      []*Profile             `protobuf:"bytes,1,rep,name=profiles,proto3" json:"profiles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProfilesResponse) Reset() {
+	*x = GetProfilesResponse{}
+	mi := &file_user_v1_user_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProfilesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProfilesResponse) ProtoMessage() {}
+
+func (x *GetProfilesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_user_v1_user_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProfilesResponse.ProtoReflect.Descriptor instead.
+func (*GetProfilesResponse) Descriptor() ([]byte, []int) {
+	return file_user_v1_user_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GetProfilesResponse) GetProfiles() []*Profile {
+	if x != nil {
+		return x.Profiles
+	}
+	return nil
+}
+
+type MarkAvatarReadyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Version       int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkAvatarReadyRequest) Reset() {
+	*x = MarkAvatarReadyRequest{}
+	mi := &file_user_v1_user_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkAvatarReadyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkAvatarReadyRequest) ProtoMessage() {}
+
+func (x *MarkAvatarReadyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_user_v1_user_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkAvatarReadyRequest.ProtoReflect.Descriptor instead.
+func (*MarkAvatarReadyRequest) Descriptor() ([]byte, []int) {
+	return file_user_v1_user_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *MarkAvatarReadyRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *MarkAvatarReadyRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type MarkAvatarFailedRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Version       int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkAvatarFailedRequest) Reset() {
+	*x = MarkAvatarFailedRequest{}
+	mi := &file_user_v1_user_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkAvatarFailedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkAvatarFailedRequest) ProtoMessage() {}
+
+func (x *MarkAvatarFailedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_user_v1_user_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkAvatarFailedRequest.ProtoReflect.Descriptor instead.
+func (*MarkAvatarFailedRequest) Descriptor() ([]byte, []int) {
+	return file_user_v1_user_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *MarkAvatarFailedRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *MarkAvatarFailedRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *MarkAvatarFailedRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type MarkAvatarReadyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        string                 `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkAvatarReadyResponse) Reset() {
+	*x = MarkAvatarReadyResponse{}
+	mi := &file_user_v1_user_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkAvatarReadyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkAvatarReadyResponse) ProtoMessage() {}
+
+func (x *MarkAvatarReadyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_user_v1_user_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkAvatarReadyResponse.ProtoReflect.Descriptor instead.
+func (*MarkAvatarReadyResponse) Descriptor() ([]byte, []int) {
+	return file_user_v1_user_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *MarkAvatarReadyResponse) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+type MarkAvatarFailedResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        string                 `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkAvatarFailedResponse) Reset() {
+	*x = MarkAvatarFailedResponse{}
+	mi := &file_user_v1_user_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkAvatarFailedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkAvatarFailedResponse) ProtoMessage() {}
+
+func (x *MarkAvatarFailedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_user_v1_user_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkAvatarFailedResponse.ProtoReflect.Descriptor instead.
+func (*MarkAvatarFailedResponse) Descriptor() ([]byte, []int) {
+	return file_user_v1_user_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *MarkAvatarFailedResponse) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
 var File_user_v1_user_proto protoreflect.FileDescriptor
 
 const file_user_v1_user_proto_rawDesc = "" +
@@ -527,7 +885,28 @@ const file_user_v1_user_proto_rawDesc = "" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\"\n" +
 	"\rother_user_id\x18\x02 \x01(\tR\votherUserId\"-\n" +
 	"\x11IsBlockedResponse\x12\x18\n" +
-	"\ablocked\x18\x01 \x01(\bR\ablocked*\xad\x01\n" +
+	"\ablocked\x18\x01 \x01(\bR\ablocked\"/\n" +
+	"\x12GetProfilesRequest\x12\x19\n" +
+	"\buser_ids\x18\x01 \x03(\tR\auserIds\"w\n" +
+	"\aProfile\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\busername\x18\x02 \x01(\tR\busername\x12!\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12\x1d\n" +
+	"\n" +
+	"avatar_url\x18\x04 \x01(\tR\tavatarUrl\"C\n" +
+	"\x13GetProfilesResponse\x12,\n" +
+	"\bprofiles\x18\x01 \x03(\v2\x10.user.v1.ProfileR\bprofiles\"K\n" +
+	"\x16MarkAvatarReadyRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"d\n" +
+	"\x17MarkAvatarFailedRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"1\n" +
+	"\x17MarkAvatarReadyResponse\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status\"2\n" +
+	"\x18MarkAvatarFailedResponse\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status*\xad\x01\n" +
 	"\n" +
 	"UserStatus\x12\x1b\n" +
 	"\x17USER_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
@@ -541,7 +920,12 @@ const file_user_v1_user_proto_rawDesc = "" +
 	"\fGraphService\x12N\n" +
 	"\rListFollowing\x12\x1d.user.v1.ListFollowingRequest\x1a\x1e.user.v1.ListFollowingResponse\x12H\n" +
 	"\vListBlocked\x12\x1b.user.v1.ListBlockedRequest\x1a\x1c.user.v1.ListBlockedResponse\x12B\n" +
-	"\tIsBlocked\x12\x19.user.v1.IsBlockedRequest\x1a\x1a.user.v1.IsBlockedResponseB\x1fZ\x1dpixshare/proto/user/v1;userv1b\x06proto3"
+	"\tIsBlocked\x12\x19.user.v1.IsBlockedRequest\x1a\x1a.user.v1.IsBlockedResponse2Z\n" +
+	"\x0eProfileService\x12H\n" +
+	"\vGetProfiles\x12\x1b.user.v1.GetProfilesRequest\x1a\x1c.user.v1.GetProfilesResponse2\xbe\x01\n" +
+	"\rAvatarService\x12T\n" +
+	"\x0fMarkAvatarReady\x12\x1f.user.v1.MarkAvatarReadyRequest\x1a .user.v1.MarkAvatarReadyResponse\x12W\n" +
+	"\x10MarkAvatarFailed\x12 .user.v1.MarkAvatarFailedRequest\x1a!.user.v1.MarkAvatarFailedResponseB\x1fZ\x1dpixshare/proto/user/v1;userv1b\x06proto3"
 
 var (
 	file_user_v1_user_proto_rawDescOnce sync.Once
@@ -556,33 +940,47 @@ func file_user_v1_user_proto_rawDescGZIP() []byte {
 }
 
 var file_user_v1_user_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_user_v1_user_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_user_v1_user_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_user_v1_user_proto_goTypes = []any{
-	(UserStatus)(0),               // 0: user.v1.UserStatus
-	(*AuthenticateRequest)(nil),   // 1: user.v1.AuthenticateRequest
-	(*AuthenticateResponse)(nil),  // 2: user.v1.AuthenticateResponse
-	(*ListFollowingRequest)(nil),  // 3: user.v1.ListFollowingRequest
-	(*ListFollowingResponse)(nil), // 4: user.v1.ListFollowingResponse
-	(*ListBlockedRequest)(nil),    // 5: user.v1.ListBlockedRequest
-	(*ListBlockedResponse)(nil),   // 6: user.v1.ListBlockedResponse
-	(*IsBlockedRequest)(nil),      // 7: user.v1.IsBlockedRequest
-	(*IsBlockedResponse)(nil),     // 8: user.v1.IsBlockedResponse
+	(UserStatus)(0),                  // 0: user.v1.UserStatus
+	(*AuthenticateRequest)(nil),      // 1: user.v1.AuthenticateRequest
+	(*AuthenticateResponse)(nil),     // 2: user.v1.AuthenticateResponse
+	(*ListFollowingRequest)(nil),     // 3: user.v1.ListFollowingRequest
+	(*ListFollowingResponse)(nil),    // 4: user.v1.ListFollowingResponse
+	(*ListBlockedRequest)(nil),       // 5: user.v1.ListBlockedRequest
+	(*ListBlockedResponse)(nil),      // 6: user.v1.ListBlockedResponse
+	(*IsBlockedRequest)(nil),         // 7: user.v1.IsBlockedRequest
+	(*IsBlockedResponse)(nil),        // 8: user.v1.IsBlockedResponse
+	(*GetProfilesRequest)(nil),       // 9: user.v1.GetProfilesRequest
+	(*Profile)(nil),                  // 10: user.v1.Profile
+	(*GetProfilesResponse)(nil),      // 11: user.v1.GetProfilesResponse
+	(*MarkAvatarReadyRequest)(nil),   // 12: user.v1.MarkAvatarReadyRequest
+	(*MarkAvatarFailedRequest)(nil),  // 13: user.v1.MarkAvatarFailedRequest
+	(*MarkAvatarReadyResponse)(nil),  // 14: user.v1.MarkAvatarReadyResponse
+	(*MarkAvatarFailedResponse)(nil), // 15: user.v1.MarkAvatarFailedResponse
 }
 var file_user_v1_user_proto_depIdxs = []int32{
-	0, // 0: user.v1.AuthenticateResponse.status:type_name -> user.v1.UserStatus
-	1, // 1: user.v1.AuthService.Authenticate:input_type -> user.v1.AuthenticateRequest
-	3, // 2: user.v1.GraphService.ListFollowing:input_type -> user.v1.ListFollowingRequest
-	5, // 3: user.v1.GraphService.ListBlocked:input_type -> user.v1.ListBlockedRequest
-	7, // 4: user.v1.GraphService.IsBlocked:input_type -> user.v1.IsBlockedRequest
-	2, // 5: user.v1.AuthService.Authenticate:output_type -> user.v1.AuthenticateResponse
-	4, // 6: user.v1.GraphService.ListFollowing:output_type -> user.v1.ListFollowingResponse
-	6, // 7: user.v1.GraphService.ListBlocked:output_type -> user.v1.ListBlockedResponse
-	8, // 8: user.v1.GraphService.IsBlocked:output_type -> user.v1.IsBlockedResponse
-	5, // [5:9] is the sub-list for method output_type
-	1, // [1:5] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	0,  // 0: user.v1.AuthenticateResponse.status:type_name -> user.v1.UserStatus
+	10, // 1: user.v1.GetProfilesResponse.profiles:type_name -> user.v1.Profile
+	1,  // 2: user.v1.AuthService.Authenticate:input_type -> user.v1.AuthenticateRequest
+	3,  // 3: user.v1.GraphService.ListFollowing:input_type -> user.v1.ListFollowingRequest
+	5,  // 4: user.v1.GraphService.ListBlocked:input_type -> user.v1.ListBlockedRequest
+	7,  // 5: user.v1.GraphService.IsBlocked:input_type -> user.v1.IsBlockedRequest
+	9,  // 6: user.v1.ProfileService.GetProfiles:input_type -> user.v1.GetProfilesRequest
+	12, // 7: user.v1.AvatarService.MarkAvatarReady:input_type -> user.v1.MarkAvatarReadyRequest
+	13, // 8: user.v1.AvatarService.MarkAvatarFailed:input_type -> user.v1.MarkAvatarFailedRequest
+	2,  // 9: user.v1.AuthService.Authenticate:output_type -> user.v1.AuthenticateResponse
+	4,  // 10: user.v1.GraphService.ListFollowing:output_type -> user.v1.ListFollowingResponse
+	6,  // 11: user.v1.GraphService.ListBlocked:output_type -> user.v1.ListBlockedResponse
+	8,  // 12: user.v1.GraphService.IsBlocked:output_type -> user.v1.IsBlockedResponse
+	11, // 13: user.v1.ProfileService.GetProfiles:output_type -> user.v1.GetProfilesResponse
+	14, // 14: user.v1.AvatarService.MarkAvatarReady:output_type -> user.v1.MarkAvatarReadyResponse
+	15, // 15: user.v1.AvatarService.MarkAvatarFailed:output_type -> user.v1.MarkAvatarFailedResponse
+	9,  // [9:16] is the sub-list for method output_type
+	2,  // [2:9] is the sub-list for method input_type
+	2,  // [2:2] is the sub-list for extension type_name
+	2,  // [2:2] is the sub-list for extension extendee
+	0,  // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_user_v1_user_proto_init() }
@@ -596,9 +994,9 @@ func file_user_v1_user_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_user_v1_user_proto_rawDesc), len(file_user_v1_user_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   8,
+			NumMessages:   15,
 			NumExtensions: 0,
-			NumServices:   2,
+			NumServices:   4,
 		},
 		GoTypes:           file_user_v1_user_proto_goTypes,
 		DependencyIndexes: file_user_v1_user_proto_depIdxs,

@@ -333,3 +333,269 @@ var GraphService_ServiceDesc = grpc.ServiceDesc{
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "user/v1/user.proto",
 }
+
+const (
+	ProfileService_GetProfiles_FullMethodName = "/user.v1.ProfileService/GetProfiles"
+)
+
+// ProfileServiceClient is the client API for ProfileService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// ProfileService answers what every item of every list shows of its author.
+type ProfileServiceClient interface {
+	// GetProfiles returns the public summaries of the live users among
+	// user_ids (at most 100), in no particular order; unknown or deleted ids
+	// are left out.
+	GetProfiles(ctx context.Context, in *GetProfilesRequest, opts ...grpc.CallOption) (*GetProfilesResponse, error)
+}
+
+type profileServiceClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewProfileServiceClient(cc grpc.ClientConnInterface) ProfileServiceClient {
+	return &profileServiceClient{cc}
+}
+
+func (c *profileServiceClient) GetProfiles(ctx context.Context, in *GetProfilesRequest, opts ...grpc.CallOption) (*GetProfilesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetProfilesResponse)
+	err := c.cc.Invoke(ctx, ProfileService_GetProfiles_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ProfileServiceServer is the server API for ProfileService service.
+// All implementations must embed UnimplementedProfileServiceServer
+// for forward compatibility.
+//
+// ProfileService answers what every item of every list shows of its author.
+type ProfileServiceServer interface {
+	// GetProfiles returns the public summaries of the live users among
+	// user_ids (at most 100), in no particular order; unknown or deleted ids
+	// are left out.
+	GetProfiles(context.Context, *GetProfilesRequest) (*GetProfilesResponse, error)
+	mustEmbedUnimplementedProfileServiceServer()
+}
+
+// UnimplementedProfileServiceServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedProfileServiceServer struct{}
+
+func (UnimplementedProfileServiceServer) GetProfiles(context.Context, *GetProfilesRequest) (*GetProfilesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetProfiles not implemented")
+}
+func (UnimplementedProfileServiceServer) mustEmbedUnimplementedProfileServiceServer() {}
+func (UnimplementedProfileServiceServer) testEmbeddedByValue()                        {}
+
+// UnsafeProfileServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to ProfileServiceServer will
+// result in compilation errors.
+type UnsafeProfileServiceServer interface {
+	mustEmbedUnimplementedProfileServiceServer()
+}
+
+func RegisterProfileServiceServer(s grpc.ServiceRegistrar, srv ProfileServiceServer) {
+	// If the following call pancis, it indicates UnimplementedProfileServiceServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&ProfileService_ServiceDesc, srv)
+}
+
+func _ProfileService_GetProfiles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetProfilesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProfileServiceServer).GetProfiles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProfileService_GetProfiles_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProfileServiceServer).GetProfiles(ctx, req.(*GetProfilesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// ProfileService_ServiceDesc is the grpc.ServiceDesc for ProfileService service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var ProfileService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "user.v1.ProfileService",
+	HandlerType: (*ProfileServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "GetProfiles",
+			Handler:    _ProfileService_GetProfiles_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "user/v1/user.proto",
+}
+
+const (
+	AvatarService_MarkAvatarReady_FullMethodName  = "/user.v1.AvatarService/MarkAvatarReady"
+	AvatarService_MarkAvatarFailed_FullMethodName = "/user.v1.AvatarService/MarkAvatarFailed"
+)
+
+// AvatarServiceClient is the client API for AvatarService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// AvatarService takes the thumbnailer's reports about avatars.
+type AvatarServiceClient interface {
+	// MarkAvatarReady reports that every size of the user's avatar `version`
+	// exists. Idempotent; a report about a replaced or removed avatar, or a
+	// deleted user, is ignored (status "stale").
+	MarkAvatarReady(ctx context.Context, in *MarkAvatarReadyRequest, opts ...grpc.CallOption) (*MarkAvatarReadyResponse, error)
+	// MarkAvatarFailed reports that the picture could not be made into an
+	// avatar; the previous avatar (if any) stays.
+	MarkAvatarFailed(ctx context.Context, in *MarkAvatarFailedRequest, opts ...grpc.CallOption) (*MarkAvatarFailedResponse, error)
+}
+
+type avatarServiceClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewAvatarServiceClient(cc grpc.ClientConnInterface) AvatarServiceClient {
+	return &avatarServiceClient{cc}
+}
+
+func (c *avatarServiceClient) MarkAvatarReady(ctx context.Context, in *MarkAvatarReadyRequest, opts ...grpc.CallOption) (*MarkAvatarReadyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MarkAvatarReadyResponse)
+	err := c.cc.Invoke(ctx, AvatarService_MarkAvatarReady_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *avatarServiceClient) MarkAvatarFailed(ctx context.Context, in *MarkAvatarFailedRequest, opts ...grpc.CallOption) (*MarkAvatarFailedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MarkAvatarFailedResponse)
+	err := c.cc.Invoke(ctx, AvatarService_MarkAvatarFailed_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AvatarServiceServer is the server API for AvatarService service.
+// All implementations must embed UnimplementedAvatarServiceServer
+// for forward compatibility.
+//
+// AvatarService takes the thumbnailer's reports about avatars.
+type AvatarServiceServer interface {
+	// MarkAvatarReady reports that every size of the user's avatar `version`
+	// exists. Idempotent; a report about a replaced or removed avatar, or a
+	// deleted user, is ignored (status "stale").
+	MarkAvatarReady(context.Context, *MarkAvatarReadyRequest) (*MarkAvatarReadyResponse, error)
+	// MarkAvatarFailed reports that the picture could not be made into an
+	// avatar; the previous avatar (if any) stays.
+	MarkAvatarFailed(context.Context, *MarkAvatarFailedRequest) (*MarkAvatarFailedResponse, error)
+	mustEmbedUnimplementedAvatarServiceServer()
+}
+
+// UnimplementedAvatarServiceServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedAvatarServiceServer struct{}
+
+func (UnimplementedAvatarServiceServer) MarkAvatarReady(context.Context, *MarkAvatarReadyRequest) (*MarkAvatarReadyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method MarkAvatarReady not implemented")
+}
+func (UnimplementedAvatarServiceServer) MarkAvatarFailed(context.Context, *MarkAvatarFailedRequest) (*MarkAvatarFailedResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method MarkAvatarFailed not implemented")
+}
+func (UnimplementedAvatarServiceServer) mustEmbedUnimplementedAvatarServiceServer() {}
+func (UnimplementedAvatarServiceServer) testEmbeddedByValue()                       {}
+
+// UnsafeAvatarServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to AvatarServiceServer will
+// result in compilation errors.
+type UnsafeAvatarServiceServer interface {
+	mustEmbedUnimplementedAvatarServiceServer()
+}
+
+func RegisterAvatarServiceServer(s grpc.ServiceRegistrar, srv AvatarServiceServer) {
+	// If the following call pancis, it indicates UnimplementedAvatarServiceServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&AvatarService_ServiceDesc, srv)
+}
+
+func _AvatarService_MarkAvatarReady_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MarkAvatarReadyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AvatarServiceServer).MarkAvatarReady(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AvatarService_MarkAvatarReady_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AvatarServiceServer).MarkAvatarReady(ctx, req.(*MarkAvatarReadyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AvatarService_MarkAvatarFailed_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MarkAvatarFailedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AvatarServiceServer).MarkAvatarFailed(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AvatarService_MarkAvatarFailed_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AvatarServiceServer).MarkAvatarFailed(ctx, req.(*MarkAvatarFailedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// AvatarService_ServiceDesc is the grpc.ServiceDesc for AvatarService service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var AvatarService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "user.v1.AvatarService",
+	HandlerType: (*AvatarServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "MarkAvatarReady",
+			Handler:    _AvatarService_MarkAvatarReady_Handler,
+		},
+		{
+			MethodName: "MarkAvatarFailed",
+			Handler:    _AvatarService_MarkAvatarFailed_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "user/v1/user.proto",
+}

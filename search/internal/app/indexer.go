@@ -83,7 +83,7 @@ func (ix *Indexer) Reindex(ctx context.Context) (int, error) {
 		token, done = next, next == ""
 		docs := make([]domain.Doc, len(posts))
 		for i, p := range posts {
-			docs[i] = domain.Doc{PostID: p.GetId(), AuthorID: p.GetAuthorId(), Caption: p.GetCaption(), Tags: p.GetTags(),
+			docs[i] = domain.Doc{PostID: p.GetId(), AuthorID: p.GetAuthorId(), Caption: domain.SearchText(p.GetCaption(), p.GetAltText()), Tags: p.GetTags(),
 				Version: p.GetVersion(), CreatedAt: time.UnixMilli(p.GetCreatedAt()).UTC(), UpdatedAt: time.UnixMilli(p.GetUpdatedAt()).UTC()}
 		}
 		return docs, nil

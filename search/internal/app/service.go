@@ -13,6 +13,7 @@ import (
 
 	"pixshare/contracts/stamps"
 	"pixshare/contracts/tags"
+	"pixshare/contracts/userclient"
 	"pixshare/platform/apperror"
 	"pixshare/platform/cache"
 	"pixshare/search/internal/domain"
@@ -21,6 +22,21 @@ import (
 // Blocks returns the users in a block relationship with a user.
 type Blocks interface {
 	Blocked(ctx context.Context, userID string) ([]string, error)
+}
+
+// Author is what a search hit shows of its author (the user service's
+// summary).
+type Author = userclient.Summary
+
+// Authors looks authors up in the user service, one call per page.
+type Authors interface {
+	Get(ctx context.Context, ids []string) (map[string]Author, error)
+}
+
+// Hits is a page of search results with their authors.
+type Hits struct {
+	domain.Result
+	Authors map[string]Author
 }
 
 // LivePosts looks posts up in the post service, their owner: what a hit
@@ -41,17 +57,18 @@ const (
 
 // Service answers searches.
 type Service struct {
-	engine Engine
-	blocks Blocks
-	posts  LivePosts
-	cache  cache.Cache
-	stamps cache.StampStore
-	ttl    time.Duration
+	engine  Engine
+	blocks  Blocks
+	posts   LivePosts
+	authors Authors
+	cache   cache.Cache
+	stamps  cache.StampStore
+	ttl     time.Duration
 }
 
 // NewService returns the queries over engine; ttl 0 disables caching.
-func NewService(engine Engine, blocks Blocks, posts LivePosts, c cache.Cache, s cache.StampStore, ttl time.Duration) *Service {
-	return &Service{engine: engine, blocks: blocks, posts: posts, cache: c, stamps: s, ttl: ttl}
+func NewService(engine Engine, blocks Blocks, posts LivePosts, authors Authors, c cache.Cache, s cache.StampStore, ttl time.Duration) *Service {
+	return &Service{engine: engine, blocks: blocks, posts: posts, authors: authors, cache: c, stamps: s, ttl: ttl}
 }
 
 // Request is a search as received.
@@ -64,21 +81,21 @@ type Request struct {
 }
 
 // Search finds posts with every tag and every caption word, newest first.
-func (s *Service) Search(ctx context.Context, req Request) (domain.Result, error) {
+func (s *Service) Search(ctx context.Context, req Request) (Hits, error) {
 	tagList, err := tags.Parse(req.Tags)
 	if err != nil {
-		return domain.Result{}, apperror.Invalidf("%s", err.Error()).
+		return Hits{}, apperror.Invalidf("%s", err.Error()).
 			WithFields(apperror.FieldError{Field: "tag", Message: "invalid tag"})
 	}
 	words := domain.Words(req.Text)
 	switch {
 	case len(tagList) == 0 && len(words) == 0:
-		return domain.Result{}, apperror.Invalidf("give at least one tag or a q with words").
+		return Hits{}, apperror.Invalidf("give at least one tag or a q with words").
 			WithFields(apperror.FieldError{Field: "tag", Message: "tag or q required"})
 	case len(tagList) > MaxTerms || len(words) > MaxTerms:
-		return domain.Result{}, apperror.Invalidf("at most %d tags and %d words", MaxTerms, MaxTerms)
+		return Hits{}, apperror.Invalidf("at most %d tags and %d words", MaxTerms, MaxTerms)
 	case req.Offset+req.Limit > MaxWindow:
-		return domain.Result{}, apperror.Invalidf("offset + limit may be at most %d; narrow the search instead", MaxWindow).
+		return Hits{}, apperror.Invalidf("offset + limit may be at most %d; narrow the search instead", MaxWindow).
 			WithFields(apperror.FieldError{Field: "offset", Message: "too deep"})
 	}
 	q := domain.Query{Tags: tagList, Words: words, Limit: req.Limit, Offset: req.Offset}
@@ -88,11 +105,11 @@ func (s *Service) Search(ctx context.Context, req Request) (domain.Result, error
 		return s.live(ctx, req.Viewer, res)
 	}
 	if q.ExcludeAuthors, err = s.excluded(ctx, req.Viewer); err != nil {
-		return domain.Result{}, err
+		return Hits{}, err
 	}
 	res, err = s.engine.Search(ctx, q)
 	if err != nil {
-		return domain.Result{}, err
+		return Hits{}, err
 	}
 	if cacheable {
 		s.cache.Set(ctx, key, res, s.ttl)
@@ -100,10 +117,11 @@ func (s *Service) Search(ctx context.Context, req Request) (domain.Result, error
 	return s.live(ctx, req.Viewer, res)
 }
 
-// live replaces the read model's copies of the hits by the live posts.
-func (s *Service) live(ctx context.Context, viewer string, res domain.Result) (domain.Result, error) {
+// live replaces the read model's copies of the hits by the live posts,
+// with their authors.
+func (s *Service) live(ctx context.Context, viewer string, res domain.Result) (Hits, error) {
 	if len(res.Docs) == 0 {
-		return res, nil
+		return Hits{Result: res, Authors: map[string]Author{}}, nil
 	}
 	ids := make([]string, len(res.Docs))
 	for i, d := range res.Docs {
@@ -111,9 +129,17 @@ func (s *Service) live(ctx context.Context, viewer string, res domain.Result) (d
 	}
 	docs, err := s.posts.Live(ctx, viewer, ids)
 	if err != nil {
-		return domain.Result{}, err
+		return Hits{}, err
 	}
-	return domain.Result{Docs: docs, Total: res.Total}, nil
+	authorIDs := make([]string, 0, len(docs))
+	for _, d := range docs {
+		authorIDs = append(authorIDs, d.AuthorID)
+	}
+	authors, err := s.authors.Get(ctx, authorIDs)
+	if err != nil {
+		return Hits{}, err
+	}
+	return Hits{Result: domain.Result{Docs: docs, Total: res.Total}, Authors: authors}, nil
 }
 
 // Autocomplete lists tags starting with prefix, most used first.

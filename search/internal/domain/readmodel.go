@@ -9,7 +9,16 @@ import (
 	"unicode"
 )
 
-// Doc is one post as the read model holds it.
+// SearchText is what a post's words are matched against: its caption and
+// its alt text. (A hit shows the live post's own fields, not this.)
+func SearchText(caption, altText string) string {
+	if altText == "" {
+		return caption
+	}
+	return caption + "\n" + altText
+}
+
+// Doc is one post as the read model holds it. Caption holds SearchText.
 type Doc struct {
 	PostID    string
 	AuthorID  string

@@ -30,12 +30,20 @@ func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware) 
 }
 
 type summary struct {
-	ID           string    `json:"id"`
-	AuthorID     string    `json:"author_id"`
-	Caption      string    `json:"caption"`
-	Tags         []string  `json:"tags"`
-	ThumbnailURL string    `json:"thumbnail_url"`
-	CreatedAt    time.Time `json:"created_at"`
+	ID           string     `json:"id"`
+	AuthorID     string     `json:"author_id"`
+	Author       authorBody `json:"author"`
+	Caption      string     `json:"caption"`
+	Tags         []string   `json:"tags"`
+	ThumbnailURL string     `json:"thumbnail_url"`
+	CreatedAt    time.Time  `json:"created_at"`
+}
+
+type authorBody struct {
+	ID          string `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	AvatarURL   string `json:"avatar_url"`
 }
 
 func (h *HTTP) search(w http.ResponseWriter, r *http.Request) error {
@@ -56,7 +64,9 @@ func (h *HTTP) search(w http.ResponseWriter, r *http.Request) error {
 	}
 	items := make([]summary, len(res.Docs))
 	for i, d := range res.Docs {
+		a := res.Authors[d.AuthorID]
 		items[i] = summary{ID: d.PostID, AuthorID: d.AuthorID, Caption: d.Caption, Tags: d.Tags,
+			Author:       authorBody{ID: d.AuthorID, Username: a.Username, DisplayName: a.DisplayName, AvatarURL: a.AvatarURL},
 			ThumbnailURL: "/v1/posts/" + d.PostID + "/image?size=" + media.SizeThumb, CreatedAt: d.CreatedAt.UTC()}
 	}
 	httpserver.WriteJSON(w, http.StatusOK, map[string]any{"items": items, "total": res.Total})

@@ -74,6 +74,18 @@ func (c *memCache) Delete(_ context.Context, k string) {}
 
 var _ cache.Cache = (*memCache)(nil)
 
+// authors is a hand-written app.Authors: every author is known, named
+// after their id.
+type authors struct{}
+
+func (authors) Get(_ context.Context, ids []string) (map[string]app.Author, error) {
+	out := map[string]app.Author{}
+	for _, id := range ids {
+		out[id] = app.Author{ID: id, Username: id}
+	}
+	return out, nil
+}
+
 // livePosts is a hand-written app.LivePosts: the read model's docs are the
 // live posts, except the ids in gone (deleted since they were indexed).
 type livePosts struct {
@@ -112,7 +124,7 @@ func newFixture(t *testing.T) *fixture {
 	engine := sqlengine.New(db)
 	c := &memCache{m: map[string]any{}}
 	live := &livePosts{engine: engine, gone: map[string]bool{}}
-	svc := app.NewService(engine, blocks{"bob": {"alice"}}, live, c, &cachetest.Stamps{}, time.Minute)
+	svc := app.NewService(engine, blocks{"bob": {"alice"}}, live, authors{}, c, &cachetest.Stamps{}, time.Minute)
 	rt := httpserver.NewRouter(httpserver.Config{MaxBodyBytes: 1 << 20, CORSOrigins: []string{"*"}}, zap.NewNop(), health.NewRegistry(health.Params{}))
 	RegisterHTTP(rt, svc, auth.NewMiddleware(tokens{}, zap.NewNop()))
 	srv := httptest.NewServer(rt.Handler())

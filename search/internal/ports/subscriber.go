@@ -19,7 +19,7 @@ func Subscribe(sub *pubsub.Subscriber, ix *app.Indexer) error {
 				return err
 			}
 			return ix.Upsert(ctx, domain.Doc{
-				PostID: e.PostID, AuthorID: e.AuthorID, Caption: e.Caption, Tags: e.Tags,
+				PostID: e.PostID, AuthorID: e.AuthorID, Caption: domain.SearchText(e.Caption, e.AltText), Tags: e.Tags,
 				Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 			})
 		},

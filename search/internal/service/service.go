@@ -43,8 +43,9 @@ var Module = fx.Options(
 		func(conn *grpc.ClientConn) app.LivePosts {
 			return adapters.NewLivePosts(postclient.NewThroughSidecar(conn))
 		},
-		func(cfg Config, e app.Engine, b app.Blocks, p app.LivePosts, c cache.Cache, s cache.StampStore) *app.Service {
-			return app.NewService(e, b, p, c, s, cfg.ResultCacheTTL)
+		func(p *userclient.Profiles) app.Authors { return p },
+		func(cfg Config, e app.Engine, b app.Blocks, p app.LivePosts, a app.Authors, c cache.Cache, s cache.StampStore) *app.Service {
+			return app.NewService(e, b, p, a, c, s, cfg.ResultCacheTTL)
 		},
 	),
 	fx.Invoke(ports.RegisterHTTP),

@@ -30,6 +30,11 @@ func Migrate(db *gorm.DB) error {
 	if err := db.AutoMigrate(&userRow{}, &followRow{}, &blockRow{}); err != nil {
 		return fmt.Errorf("migrate user schema: %w", err)
 	}
+	// People search matches display names without regard to case; the
+	// statement is the same on SQLite and PostgreSQL.
+	if err := db.Exec(`CREATE INDEX IF NOT EXISTS ix_users_display_lower ON users (lower(display_name))`).Error; err != nil {
+		return fmt.Errorf("migrate user schema: %w", err)
+	}
 	return outbox.Migrate(db)
 }
 
@@ -399,7 +404,7 @@ func (r *Repository) relations(ctx context.Context, userID, viewer, cursor strin
 		self, other = "f.followee_id", "f.follower_id"
 	}
 	q := r.read(ctx).Table("follows AS f").
-		Select("f.id AS cursor, u.id AS user_id, u.username, u.display_name, f.created_at AS since").
+		Select("f.id AS cursor, u.id AS user_id, u.username, u.display_name, u.avatar_version, f.created_at AS since").
 		Joins("JOIN users AS u ON u.id = "+other+" AND u.deleted_at IS NULL").
 		Where(self+" = ? AND f.deleted_at IS NULL", userID)
 	if cursor != "" {

@@ -321,3 +321,29 @@ func TestCountersUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+func TestSearchUsers(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		r := newRepo(t, db)
+		for _, name := range []string{"ann_a", "anna", "annb", "bob"} {
+			mkUser(t, r, name)
+		}
+		hits, err := r.SearchUsers(ctx, "ann_", "", "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// '_' is taken literally, not as LIKE's one-character wildcard.
+		if len(hits) != 1 || hits[0].Username != "ann_a" {
+			t.Fatalf("search ann_ = %+v", hits)
+		}
+		hits, err = r.SearchUsers(ctx, "ann", "", "", 2)
+		if err != nil || len(hits) != 2 {
+			t.Fatalf("first page: %+v %v", hits, err)
+		}
+		rest, err := r.SearchUsers(ctx, "ann", "", hits[1].Cursor, 10)
+		if err != nil || len(rest) != 1 || rest[0].Username != "annb" {
+			t.Fatalf("second page after %q: %+v %v", hits[1].Cursor, rest, err)
+		}
+	})
+}

@@ -24,6 +24,8 @@ type userRow struct {
 	TokenVersion   int    `gorm:"not null;default:0"`
 	FollowerCount  int64  `gorm:"not null;default:0"`
 	FollowingCount int64  `gorm:"not null;default:0"`
+	AvatarVersion  int64  `gorm:"not null;default:0"`
+	AvatarPending  int64  `gorm:"not null;default:0"`
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	DeletedAt      gorm.DeletedAt `gorm:"index"`
@@ -58,7 +60,8 @@ func (r userRow) toDomain() domain.User {
 	return domain.User{
 		ID: r.ID, Username: r.Username, Email: r.Email, PasswordHash: r.PasswordHash,
 		DisplayName: r.DisplayName, Bio: r.Bio, Status: domain.Status(r.Status), TokenVersion: r.TokenVersion,
-		FollowerCount: r.FollowerCount, FollowingCount: r.FollowingCount, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		FollowerCount: r.FollowerCount, FollowingCount: r.FollowingCount, AvatarVersion: r.AvatarVersion,
+		AvatarPending: r.AvatarPending, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 }
 
@@ -66,6 +69,7 @@ func fromDomain(u domain.User) userRow {
 	return userRow{
 		ID: u.ID, Username: u.Username, Email: u.Email, PasswordHash: u.PasswordHash,
 		DisplayName: u.DisplayName, Bio: u.Bio, Status: string(u.Status), TokenVersion: u.TokenVersion,
-		FollowerCount: u.FollowerCount, FollowingCount: u.FollowingCount, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+		FollowerCount: u.FollowerCount, FollowingCount: u.FollowingCount, AvatarVersion: u.AvatarVersion,
+		AvatarPending: u.AvatarPending, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}
 }

@@ -20,6 +20,26 @@ type Repository interface {
 	// ByIDIncludingDeleted also returns deleted users (found=false when
 	// no user ever had the id).
 	ByIDIncludingDeleted(ctx context.Context, id string) (u domain.User, found bool, err error)
+	// ByUsername returns the live user with this (normalised) username.
+	ByUsername(ctx context.Context, username string) (domain.User, error)
+	// ByIDs returns the live users among ids, in no particular order.
+	ByIDs(ctx context.Context, ids []string) ([]domain.User, error)
+	// SearchUsers pages users whose username or display name starts with
+	// prefix (lower case), best matches first, leaving out users in a
+	// block relationship with viewer; after is a hit's Cursor.
+	SearchUsers(ctx context.Context, prefix, viewer, after string, limit int) ([]domain.UserHit, error)
+	// Relationship says how viewer stands to id.
+	Relationship(ctx context.Context, viewer, id string) (domain.Relationship, error)
+	// Blocks pages whom userID blocks, newest first.
+	Blocks(ctx context.Context, userID, cursor string, limit int) ([]domain.Relation, error)
+	// NewAvatar makes version the user's pending avatar and enqueues its
+	// request to the thumbnailer, in one transaction.
+	NewAvatar(ctx context.Context, id string, version int64) error
+	// SetAvatar serves version if it is the pending one (reporting whether
+	// it was); 0 removes the avatar.
+	SetAvatar(ctx context.Context, id string, version int64) (bool, error)
+	// DropPendingAvatar forgets version if it is the pending avatar.
+	DropPendingAvatar(ctx context.Context, id string, version int64) error
 	// ByLogin returns the live user with this username or email.
 	ByLogin(ctx context.Context, login string) (domain.User, error)
 	// UpdateProfile applies change to a live user in a transaction.
@@ -51,6 +71,13 @@ type Repository interface {
 	BlockedIDs(ctx context.Context, userID string) ([]string, error)
 	// IsBlocked reports whether either user blocks the other.
 	IsBlocked(ctx context.Context, a, b string) (bool, error)
+}
+
+// Images stores avatar pictures (the images binding).
+type Images interface {
+	Put(ctx context.Context, key string, data []byte) error
+	Get(ctx context.Context, key string) ([]byte, error)
+	Delete(ctx context.Context, key string) error
 }
 
 // PasswordHasher hashes and verifies passwords.

@@ -3,9 +3,12 @@ package app
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"go.uber.org/zap"
 
 	"pixshare/contracts/stamps"
 	"pixshare/platform/apperror"
@@ -22,18 +25,21 @@ type Service struct {
 	// of a user's tokens, status, follows, blocks or profile replaces the
 	// user's stamp (contracts/stamps) before its response leaves.
 	stamps cache.StampStore
+	images Images
+	avatar AvatarConfig
+	logger *zap.Logger
 	// dummyHash makes a login for an unknown account cost as much as one
 	// for a known account, so timing does not reveal which exist.
 	dummyHash string
 }
 
 // NewService returns the use cases over the given ports.
-func NewService(repo Repository, hasher PasswordHasher, tokens Tokens, s cache.StampStore) (*Service, error) {
+func NewService(repo Repository, hasher PasswordHasher, tokens Tokens, s cache.StampStore, images Images, avatar AvatarConfig, logger *zap.Logger) (*Service, error) {
 	dummy, err := hasher.Hash("not-a-real-password-" + uuid.NewString())
 	if err != nil {
 		return nil, err
 	}
-	return &Service{repo: repo, hasher: hasher, tokens: tokens, stamps: s, dummyHash: dummy}, nil
+	return &Service{repo: repo, hasher: hasher, tokens: tokens, stamps: s, images: images, avatar: avatar, logger: logger, dummyHash: dummy}, nil
 }
 
 // Register creates an account.
@@ -216,6 +222,85 @@ func (s *Service) Profile(ctx context.Context, viewer, id string) (domain.User, 
 		}
 	}
 	return s.repo.ByID(ctx, id)
+}
+
+// ProfileView is a profile as a viewer sees it: with how the viewer stands
+// to the user (nil for an anonymous viewer or oneself).
+type ProfileView struct {
+	User         domain.User
+	Relationship *domain.Relationship
+}
+
+// View returns id's profile as viewer ("" for anonymous) sees it. A user
+// who blocks the viewer is NotFound to them; the viewer still sees whom
+// they block themselves (Blocking), so they can unblock.
+func (s *Service) View(ctx context.Context, viewer, id string) (ProfileView, error) {
+	u, err := s.repo.ByID(ctx, id)
+	if err != nil {
+		return ProfileView{}, err
+	}
+	return s.view(ctx, viewer, u)
+}
+
+// Lookup finds a user by username, ignoring case.
+func (s *Service) Lookup(ctx context.Context, viewer, username string) (ProfileView, error) {
+	name, err := domain.ParseUsername(username)
+	if err != nil {
+		return ProfileView{}, domain.ErrNoUser
+	}
+	u, err := s.repo.ByUsername(ctx, name)
+	if err != nil {
+		return ProfileView{}, err
+	}
+	return s.view(ctx, viewer, u)
+}
+
+func (s *Service) view(ctx context.Context, viewer string, u domain.User) (ProfileView, error) {
+	if viewer == "" || viewer == u.ID {
+		return ProfileView{User: u}, nil
+	}
+	rel, err := s.repo.Relationship(ctx, viewer, u.ID)
+	if err != nil {
+		return ProfileView{}, err
+	}
+	if rel.BlockedBy {
+		return ProfileView{}, domain.ErrNoUser
+	}
+	return ProfileView{User: u, Relationship: &rel}, nil
+}
+
+// MaxSearchPrefix bounds a people search's prefix.
+const MaxSearchPrefix = 50
+
+// SearchUsers pages the users whose username or display name starts with
+// q, best matches first (the exact username, then usernames, then display
+// names); users in a block relationship with the viewer are left out.
+func (s *Service) SearchUsers(ctx context.Context, viewer, q, cursor string, limit int) ([]domain.UserHit, error) {
+	q = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(q), "@"))
+	if q == "" || utf8.RuneCountInString(q) > MaxSearchPrefix || !utf8.ValidString(q) {
+		return nil, apperror.Invalidf("q must be 1 to %d characters", MaxSearchPrefix).
+			WithFields(apperror.FieldError{Field: "q", Message: "1 to 50 characters"})
+	}
+	return s.repo.SearchUsers(ctx, q, viewer, cursor, limit)
+}
+
+// Blocks pages the accounts userID blocks.
+func (s *Service) Blocks(ctx context.Context, userID, cursor string, limit int) ([]domain.Relation, error) {
+	return s.repo.Blocks(ctx, userID, cursor, limit)
+}
+
+// MaxProfiles bounds a GetProfiles batch.
+const MaxProfiles = 100
+
+// Profiles returns the live users among ids (author summaries of a page).
+func (s *Service) Profiles(ctx context.Context, ids []string) ([]domain.User, error) {
+	if len(ids) > MaxProfiles {
+		return nil, apperror.Invalidf("at most %d users at once", MaxProfiles)
+	}
+	if len(ids) == 0 {
+		return []domain.User{}, nil
+	}
+	return s.repo.ByIDs(ctx, ids)
 }
 
 // Follow makes actor follow target (actor's following list changes).

@@ -13,16 +13,30 @@ var (
 	ErrSelfBlock  = apperror.New(apperror.Unprocessable, "you cannot block yourself")
 	ErrBlocked    = apperror.New(apperror.Forbidden, "you cannot follow this user")
 	ErrNoUser     = apperror.New(apperror.NotFound, "user not found")
+	ErrBadCursor  = apperror.Invalidf("cursor is not one this list gave")
 )
 
 // Relation is one row of the follower/following lists.
 type Relation struct {
 	// Cursor orders the list (the relationship's id, newest first).
-	Cursor      string
-	UserID      string
-	Username    string
-	DisplayName string
-	Since       time.Time
+	Cursor        string
+	UserID        string
+	Username      string
+	DisplayName   string
+	AvatarVersion int64
+	Since         time.Time
+}
+
+// AvatarURL is the user's avatar, "" without one.
+func (r Relation) AvatarURL() string {
+	return User{ID: r.UserID, AvatarVersion: r.AvatarVersion}.AvatarURL()
+}
+
+// UserHit is one user found by a people search, with its place in the
+// ranking (the list's cursor).
+type UserHit struct {
+	User
+	Cursor string
 }
 
 // CheckFollow applies the rules that do not need the database.

@@ -2,6 +2,7 @@
 package domain
 
 import (
+	"fmt"
 	"net/mail"
 	"strings"
 	"time"
@@ -32,8 +33,31 @@ type User struct {
 	TokenVersion   int
 	FollowerCount  int64
 	FollowingCount int64
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// AvatarVersion is the avatar served (0: none); AvatarPending the one
+	// being made from a new upload (0: none).
+	AvatarVersion int64
+	AvatarPending int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// AvatarURL is where the user's avatar is served, "" without one. It
+// changes with every new avatar, so what is behind it never changes.
+func (u User) AvatarURL() string {
+	if u.AvatarVersion == 0 {
+		return ""
+	}
+	return fmt.Sprintf("/v1/users/%s/avatar?v=%d", u.ID, u.AvatarVersion)
+}
+
+// Relationship is how a viewer stands to another user.
+type Relationship struct {
+	// Following: the viewer follows the user; FollowedBy: the user follows
+	// the viewer; Blocking: the viewer blocks the user.
+	Following, FollowedBy, Blocking bool
+	// BlockedBy: the user blocks the viewer (never shown: the viewer does
+	// not see the user at all then).
+	BlockedBy bool
 }
 
 // Limits of the profile fields.

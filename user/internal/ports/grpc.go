@@ -13,6 +13,8 @@ import (
 type GRPC struct {
 	userv1.UnimplementedAuthServiceServer
 	userv1.UnimplementedGraphServiceServer
+	userv1.UnimplementedProfileServiceServer
+	userv1.UnimplementedAvatarServiceServer
 	svc *app.Service
 }
 
@@ -92,4 +94,47 @@ func (g *GRPC) IsBlocked(ctx context.Context, req *userv1.IsBlockedRequest) (*us
 		return nil, err
 	}
 	return &userv1.IsBlockedResponse{Blocked: blocked}, nil
+}
+
+// GetProfiles implements userv1.ProfileServiceServer.
+func (g *GRPC) GetProfiles(ctx context.Context, req *userv1.GetProfilesRequest) (*userv1.GetProfilesResponse, error) {
+	users, err := g.svc.Profiles(ctx, req.GetUserIds())
+	if err != nil {
+		return nil, err
+	}
+	out := &userv1.GetProfilesResponse{Profiles: make([]*userv1.Profile, len(users))}
+	for i, u := range users {
+		out.Profiles[i] = &userv1.Profile{Id: u.ID, Username: u.Username, DisplayName: u.DisplayName, AvatarUrl: u.AvatarURL()}
+	}
+	return out, nil
+}
+
+// avatarStale answers a report about an avatar that was replaced or
+// removed meanwhile, or a user who is gone: acknowledged, not an error.
+const avatarStale = "stale"
+
+// MarkAvatarReady implements userv1.AvatarServiceServer.
+func (g *GRPC) MarkAvatarReady(ctx context.Context, req *userv1.MarkAvatarReadyRequest) (*userv1.MarkAvatarReadyResponse, error) {
+	if req.GetUserId() == "" || req.GetVersion() < 1 {
+		return nil, apperror.Invalidf("user_id and a positive version are required")
+	}
+	applied, err := g.svc.AvatarReady(ctx, req.GetUserId(), req.GetVersion())
+	if err != nil {
+		return nil, err
+	}
+	if !applied {
+		return &userv1.MarkAvatarReadyResponse{Status: avatarStale}, nil
+	}
+	return &userv1.MarkAvatarReadyResponse{Status: "ready"}, nil
+}
+
+// MarkAvatarFailed implements userv1.AvatarServiceServer.
+func (g *GRPC) MarkAvatarFailed(ctx context.Context, req *userv1.MarkAvatarFailedRequest) (*userv1.MarkAvatarFailedResponse, error) {
+	if req.GetUserId() == "" || req.GetVersion() < 1 {
+		return nil, apperror.Invalidf("user_id and a positive version are required")
+	}
+	if err := g.svc.AvatarFailed(ctx, req.GetUserId(), req.GetVersion()); err != nil {
+		return nil, err
+	}
+	return &userv1.MarkAvatarFailedResponse{Status: "failed"}, nil
 }

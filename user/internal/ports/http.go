@@ -27,18 +27,20 @@ type Limits struct {
 	Register     ratelimit.Limit
 	LoginClient  ratelimit.Limit
 	LoginAccount ratelimit.Limit
+	Avatar       ratelimit.Limit
 }
 
 // HTTP serves the REST API.
 type HTTP struct {
+	avatars AvatarLimits
 	svc     *app.Service
 	limiter *ratelimit.Limiter
 	limits  Limits
 }
 
 // RegisterHTTP adds the user routes to rt.
-func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, limiter *ratelimit.Limiter, limits Limits) {
-	h := &HTTP{svc: svc, limiter: limiter, limits: limits}
+func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, limiter *ratelimit.Limiter, limits Limits, avatars AvatarLimits) {
+	h := &HTTP{svc: svc, limiter: limiter, limits: limits, avatars: avatars}
 	m := rt.Mux
 	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
 	m.Handle("/v1/users/register", httpserver.Handle(h.register)).Methods(http.MethodPost)
@@ -47,6 +49,12 @@ func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, 
 	m.Handle("/v1/users/me", mw.Required(httpserver.Handle(h.me))).Methods(http.MethodGet)
 	m.Handle("/v1/users/me", mw.Required(httpserver.Handle(h.updateMe))).Methods(http.MethodPatch)
 	m.Handle("/v1/users/me", mw.Required(httpserver.Handle(h.deleteMe))).Methods(http.MethodDelete)
+	m.Handle("/v1/users", mw.Optional(httpserver.Handle(h.search))).Methods(http.MethodGet)
+	m.Handle("/v1/users/lookup", mw.Optional(httpserver.Handle(h.lookup))).Methods(http.MethodGet)
+	m.Handle("/v1/users/me/blocks", mw.Required(httpserver.Handle(h.blocks))).Methods(http.MethodGet)
+	rt.HandleWithLimit("/v1/users/me/avatar", h.avatars.MaxBytes+64<<10, mw.Required(httpserver.Handle(h.putAvatar))).Methods(http.MethodPut)
+	m.Handle("/v1/users/me/avatar", mw.Required(httpserver.Handle(h.deleteAvatar))).Methods(http.MethodDelete)
+	m.Handle("/v1/users/{id}/avatar", mw.Optional(httpserver.Handle(h.avatar))).Methods(http.MethodGet, http.MethodHead)
 	m.Handle("/v1/users/{id}", mw.Optional(httpserver.Handle(h.profile))).Methods(http.MethodGet)
 	m.Handle("/v1/users/{id}/follow", mw.Required(h.relation(svc.Follow))).Methods(http.MethodPut)
 	m.Handle("/v1/users/{id}/follow", mw.Required(h.relation(svc.Unfollow))).Methods(http.MethodDelete)
@@ -58,30 +66,54 @@ func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, 
 
 // meBody is the caller's own account.
 type meBody struct {
-	ID             string    `json:"id"`
-	Username       string    `json:"username"`
-	Email          string    `json:"email"`
-	DisplayName    string    `json:"display_name"`
-	Bio            string    `json:"bio"`
-	FollowerCount  int64     `json:"follower_count"`
-	FollowingCount int64     `json:"following_count"`
-	CreatedAt      time.Time `json:"created_at"`
+	ID             string `json:"id"`
+	Username       string `json:"username"`
+	Email          string `json:"email"`
+	DisplayName    string `json:"display_name"`
+	Bio            string `json:"bio"`
+	FollowerCount  int64  `json:"follower_count"`
+	FollowingCount int64  `json:"following_count"`
+	AvatarURL      string `json:"avatar_url"`
+	// AvatarProcessing: a new avatar is being made (avatar_url still
+	// names the previous one, if any).
+	AvatarProcessing bool      `json:"avatar_processing"`
+	CreatedAt        time.Time `json:"created_at"`
 }
 
 func toMe(u domain.User) meBody {
 	return meBody{ID: u.ID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, Bio: u.Bio,
+		AvatarURL: u.AvatarURL(), AvatarProcessing: u.AvatarPending != 0,
 		FollowerCount: u.FollowerCount, FollowingCount: u.FollowingCount, CreatedAt: u.CreatedAt.UTC()}
 }
 
-// profileBody is what anyone may see.
+// profileBody is what anyone may see, and how the viewer stands to the
+// user (signed-in viewers, about others).
 type profileBody struct {
-	ID             string    `json:"id"`
-	Username       string    `json:"username"`
-	DisplayName    string    `json:"display_name"`
-	Bio            string    `json:"bio"`
-	FollowerCount  int64     `json:"follower_count"`
-	FollowingCount int64     `json:"following_count"`
-	CreatedAt      time.Time `json:"created_at"`
+	ID             string            `json:"id"`
+	Username       string            `json:"username"`
+	DisplayName    string            `json:"display_name"`
+	Bio            string            `json:"bio"`
+	AvatarURL      string            `json:"avatar_url"`
+	FollowerCount  int64             `json:"follower_count"`
+	FollowingCount int64             `json:"following_count"`
+	CreatedAt      time.Time         `json:"created_at"`
+	Relationship   *relationshipBody `json:"relationship,omitempty"`
+}
+
+type relationshipBody struct {
+	Following  bool `json:"following"`
+	FollowedBy bool `json:"followed_by"`
+	Blocking   bool `json:"blocking"`
+}
+
+func toProfile(v app.ProfileView) profileBody {
+	u := v.User
+	b := profileBody{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Bio: u.Bio, AvatarURL: u.AvatarURL(),
+		FollowerCount: u.FollowerCount, FollowingCount: u.FollowingCount, CreatedAt: u.CreatedAt.UTC()}
+	if rel := v.Relationship; rel != nil {
+		b.Relationship = &relationshipBody{Following: rel.Following, FollowedBy: rel.FollowedBy, Blocking: rel.Blocking}
+	}
+	return b
 }
 
 func (h *HTTP) register(w http.ResponseWriter, r *http.Request) error {
@@ -215,12 +247,58 @@ func (h *HTTP) deleteMe(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *HTTP) profile(w http.ResponseWriter, r *http.Request) error {
-	u, err := h.svc.Profile(r.Context(), auth.ViewerID(r.Context()), mux.Vars(r)["id"])
+	v, err := h.svc.View(r.Context(), auth.ViewerID(r.Context()), mux.Vars(r)["id"])
 	if err != nil {
 		return err
 	}
-	httpserver.WriteJSON(w, http.StatusOK, profileBody{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName,
-		Bio: u.Bio, FollowerCount: u.FollowerCount, FollowingCount: u.FollowingCount, CreatedAt: u.CreatedAt.UTC()})
+	httpserver.WriteJSON(w, http.StatusOK, toProfile(v))
+	return nil
+}
+
+// lookup finds a profile by username, ignoring case.
+func (h *HTTP) lookup(w http.ResponseWriter, r *http.Request) error {
+	name := r.URL.Query().Get("username")
+	if name == "" {
+		return apperror.Invalidf("username is required").WithFields(apperror.FieldError{Field: "username", Message: "required"})
+	}
+	v, err := h.svc.Lookup(r.Context(), auth.ViewerID(r.Context()), name)
+	if err != nil {
+		return err
+	}
+	httpserver.WriteJSON(w, http.StatusOK, toProfile(v))
+	return nil
+}
+
+// search pages the users whose username or display name starts with q.
+func (h *HTTP) search(w http.ResponseWriter, r *http.Request) error {
+	limit, after, err := page.Parse(r)
+	if err != nil {
+		return err
+	}
+	hits, err := h.svc.SearchUsers(r.Context(), auth.ViewerID(r.Context()), r.URL.Query().Get("q"), after, limit+1)
+	if err != nil {
+		return err
+	}
+	httpserver.WriteJSON(w, http.StatusOK, page.Make(hits, limit, func(u domain.UserHit) string { return u.Cursor },
+		func(u domain.UserHit) profileBody { return toProfile(app.ProfileView{User: u.User}) }))
+	return nil
+}
+
+// blocks pages the accounts the caller blocks.
+func (h *HTTP) blocks(w http.ResponseWriter, r *http.Request) error {
+	p, err := caller(r)
+	if err != nil {
+		return err
+	}
+	limit, before, err := page.Parse(r)
+	if err != nil {
+		return err
+	}
+	rels, err := h.svc.Blocks(r.Context(), p.UserID, before, limit+1)
+	if err != nil {
+		return err
+	}
+	httpserver.WriteJSON(w, http.StatusOK, page.Make(rels, limit, func(rel domain.Relation) string { return rel.Cursor }, toRelation))
 	return nil
 }
 
@@ -243,7 +321,12 @@ type relationBody struct {
 	ID          string    `json:"id"`
 	Username    string    `json:"username"`
 	DisplayName string    `json:"display_name"`
+	AvatarURL   string    `json:"avatar_url"`
 	Since       time.Time `json:"since"`
+}
+
+func toRelation(rel domain.Relation) relationBody {
+	return relationBody{ID: rel.UserID, Username: rel.Username, DisplayName: rel.DisplayName, AvatarURL: rel.AvatarURL(), Since: rel.Since.UTC()}
 }
 
 // list serves the follower and following lists.
@@ -257,11 +340,7 @@ func (h *HTTP) list(op func(ctx context.Context, viewer, id, cursor string, limi
 		if err != nil {
 			return err
 		}
-		httpserver.WriteJSON(w, http.StatusOK, page.Make(rels, limit,
-			func(rel domain.Relation) string { return rel.Cursor },
-			func(rel domain.Relation) relationBody {
-				return relationBody{ID: rel.UserID, Username: rel.Username, DisplayName: rel.DisplayName, Since: rel.Since.UTC()}
-			}))
+		httpserver.WriteJSON(w, http.StatusOK, page.Make(rels, limit, func(rel domain.Relation) string { return rel.Cursor }, toRelation))
 		return nil
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"pixshare/platform/auth"
+	"pixshare/platform/blob"
 	"pixshare/platform/cache"
 	"pixshare/platform/config"
 	"pixshare/platform/database"
@@ -41,6 +42,12 @@ type Config struct {
 	RegisterPerClient ratelimit.Limit `env:"RATE_LIMIT_REGISTER" envDefault:"10/1m"`
 	LoginPerClient    ratelimit.Limit `env:"RATE_LIMIT_LOGIN_CLIENT" envDefault:"30/1m"`
 	LoginPerAccount   ratelimit.Limit `env:"RATE_LIMIT_LOGIN_ACCOUNT" envDefault:"10/1m"`
+	AvatarPerAccount  ratelimit.Limit `env:"RATE_LIMIT_AVATAR" envDefault:"10/1m"`
+	// Avatars: the upload limit and the pixel limit checked from the
+	// header before anything is stored.
+	AvatarMaxBytes  int64  `env:"AVATAR_MAX_BYTES" envDefault:"5242880"`
+	AvatarMaxPixels int64  `env:"UPLOAD_MAX_PIXELS" envDefault:"40000000"`
+	ImagesBinding   string `env:"IMAGES_BINDING" envDefault:"images"`
 	// OWASP's argon2id recommendation: 19 MiB, 2 iterations.
 	Argon2MemoryKiB  uint32 `env:"ARGON2_MEMORY_KIB" envDefault:"19456"`
 	Argon2Iterations uint32 `env:"ARGON2_ITERATIONS" envDefault:"2"`
@@ -79,11 +86,15 @@ var Module = fx.Options(
 			return adapters.NewJWTTokens(cfg.JWTIssuer, cfg.JWTAudience, cfg.JWTTTL)
 		},
 		func(t *adapters.JWTTokens) app.Tokens { return t },
+		func(cfg Config, client dapr.Client) app.Images { return blob.NewDapr(client, cfg.ImagesBinding) },
+		func(cfg Config) app.AvatarConfig { return app.AvatarConfig{MaxPixels: cfg.AvatarMaxPixels} },
+		func(cfg Config) ports.AvatarLimits { return ports.AvatarLimits{MaxBytes: cfg.AvatarMaxBytes} },
 		app.NewService,
 		func(s *app.Service) auth.Authenticator { return app.LocalAuthenticator{S: s} },
 		ports.NewGRPC,
 		func(cfg Config) ports.Limits {
-			return ports.Limits{Register: cfg.RegisterPerClient, LoginClient: cfg.LoginPerClient, LoginAccount: cfg.LoginPerAccount}
+			return ports.Limits{Register: cfg.RegisterPerClient, LoginClient: cfg.LoginPerClient, LoginAccount: cfg.LoginPerAccount,
+				Avatar: cfg.AvatarPerAccount}
 		},
 	),
 	fx.Invoke(
@@ -91,6 +102,8 @@ var Module = fx.Options(
 		func(srv *grpcserver.Server, g *ports.GRPC) {
 			userv1.RegisterAuthServiceServer(srv.GRPC, g)
 			userv1.RegisterGraphServiceServer(srv.GRPC, g)
+			userv1.RegisterProfileServiceServer(srv.GRPC, g)
+			userv1.RegisterAvatarServiceServer(srv.GRPC, g)
 		},
 		ports.RegisterHTTP,
 		loadSigningKey,

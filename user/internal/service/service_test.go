@@ -213,8 +213,13 @@ func TestAccountJourney(t *testing.T) {
 	if profile["follower_count"] != float64(0) {
 		t.Fatalf("the block did not remove the follow (cache not invalidated?): %v", profile)
 	}
+	// The blocked user does not see the blocker; the blocker still sees
+	// whom they block (to unblock), with the relationship saying so.
 	h.expect(h.do("GET", "/v1/users/"+bobID, alice, nil), 404)
-	h.expect(h.do("GET", "/v1/users/"+aliceID, bob, nil), 404)
+	seen := h.expect(h.do("GET", "/v1/users/"+aliceID, bob, nil), 200).json(t)
+	if rel, _ := seen["relationship"].(map[string]any); rel["blocking"] != true || rel["following"] != false {
+		t.Fatalf("the blocker's view of the blocked profile: %v", seen["relationship"])
+	}
 	h.expect(h.do("PUT", "/v1/users/"+bobID+"/follow", alice, nil), 403)
 	h.expect(h.do("DELETE", "/v1/users/"+aliceID+"/block", bob, nil), 204)
 	h.expect(h.do("GET", "/v1/users/"+bobID, alice, nil), 200)
@@ -382,4 +387,88 @@ func TestRateLimits(t *testing.T) {
 	h.expect(h.do("POST", "/v1/users/register", "", map[string]string{
 		"username": "onemore", "email": "onemore@example.com", "password": "correct horse battery",
 	}), 429)
+}
+
+func TestFindingPeopleAndRelationships(t *testing.T) {
+	h := start(t)
+	annaID, anna := h.register("anna")
+	annikaID, _ := h.register("annika")
+	_, bart := h.register("bart")
+	bennyID, benny := h.register("benny")
+	h.expect(h.do("PATCH", "/v1/users/me", benny, map[string]string{"display_name": "Anna Bell"}), 200)
+
+	// Lookup ignores case; an unknown or malformed name is 404.
+	got := h.expect(h.do("GET", "/v1/users/lookup?username=ANNA", "", nil), 200).json(t)
+	if got["id"] != annaID || got["relationship"] != nil {
+		t.Fatalf("lookup: %v", got)
+	}
+	h.expect(h.do("GET", "/v1/users/lookup?username=nobody", "", nil), 404)
+	h.expect(h.do("GET", "/v1/users/lookup?username=%27%3B--", "", nil), 404)
+	h.expect(h.do("GET", "/v1/users/lookup", "", nil), 400)
+
+	// Ranking: the exact username, usernames by prefix, display names.
+	names := func(token, q string) []string {
+		var out []string
+		for _, it := range h.expect(h.do("GET", "/v1/users?q="+q, token, nil), 200).items(t) {
+			out = append(out, it["username"].(string))
+		}
+		return out
+	}
+	if got := names("", "ann"); strings.Join(got, ",") != "anna,annika,benny" {
+		t.Fatalf("search ann = %v, want anna, annika, then benny (display name)", got)
+	}
+	if got := names("", "ANNIKA"); strings.Join(got, ",") != "annika" {
+		t.Fatalf("search ANNIKA = %v, want the exact name", got)
+	}
+	// Cursor pages cover the same list in order, without repeats.
+	first := h.expect(h.do("GET", "/v1/users?q=ann&limit=2", "", nil), 200).json(t)
+	cursor, _ := first["next_cursor"].(string)
+	if cursor == "" {
+		t.Fatal("no next_cursor on a full first page")
+	}
+	rest := h.expect(h.do("GET", "/v1/users?q=ann&limit=2&cursor="+cursor, "", nil), 200).items(t)
+	if len(rest) != 1 || rest[0]["username"] != "benny" {
+		t.Fatalf("second page: %v", rest)
+	}
+	h.expect(h.do("GET", "/v1/users?q=", "", nil), 400)
+
+	// Relationships, as the viewer sees them.
+	h.expect(h.do("PUT", "/v1/users/"+annaID+"/follow", bart, nil), 204)
+	rel := func(token, id string) map[string]any {
+		return h.expect(h.do("GET", "/v1/users/"+id, token, nil), 200).json(t)["relationship"].(map[string]any)
+	}
+	if r := rel(bart, annaID); r["following"] != true || r["followed_by"] != false || r["blocking"] != false {
+		t.Fatalf("bart → anna: %v", r)
+	}
+	bartID := h.expect(h.do("GET", "/v1/users/lookup?username=bart", "", nil), 200).json(t)["id"].(string)
+	if r := rel(anna, bartID); r["following"] != false || r["followed_by"] != true {
+		t.Fatalf("anna → bart: %v", r)
+	}
+
+	// Blocked pairs never find each other; the blocker lists whom they
+	// block.
+	h.expect(h.do("PUT", "/v1/users/"+annikaID+"/block", anna, nil), 204)
+	if got := names(anna, "anni"); len(got) != 0 {
+		t.Fatalf("the blocker found the blocked: %v", got)
+	}
+	if got := names("", "anni"); len(got) != 1 {
+		t.Fatalf("anonymous search: %v", got)
+	}
+	blocks := h.expect(h.do("GET", "/v1/users/me/blocks", anna, nil), 200).items(t)
+	if len(blocks) != 1 || blocks[0]["id"] != annikaID {
+		t.Fatalf("anna's blocks: %v", blocks)
+	}
+	h.expect(h.do("GET", "/v1/users/me/blocks", "", nil), 401)
+	_ = bennyID
+}
+
+func (r response) items(t *testing.T) []map[string]any {
+	t.Helper()
+	var l struct {
+		Items []map[string]any `json:"items"`
+	}
+	if err := json.Unmarshal(r.body, &l); err != nil {
+		t.Fatalf("not a list: %s", r.body)
+	}
+	return l.Items
 }

@@ -45,9 +45,11 @@ var ErrPermanent = errors.New("cannot be processed")
 
 // Thumbnailer handles thumbnail requests.
 type Thumbnailer struct {
-	posts    Posts
-	images   Images
-	renderer Renderer
+	posts          Posts
+	avatars        Avatars
+	images         Images
+	renderer       Renderer
+	avatarRenderer AvatarRenderer
 	// slots bounds the images in flight (and so the memory used).
 	slots  chan struct{}
 	logger *zap.Logger
@@ -55,11 +57,12 @@ type Thumbnailer struct {
 
 // NewThumbnailer returns a thumbnailer processing at most concurrency
 // images at once.
-func NewThumbnailer(posts Posts, images Images, renderer Renderer, concurrency int, logger *zap.Logger) *Thumbnailer {
+func NewThumbnailer(posts Posts, avatars Avatars, images Images, renderer Renderer, avatarRenderer AvatarRenderer, concurrency int, logger *zap.Logger) *Thumbnailer {
 	if concurrency < 1 {
 		concurrency = 1
 	}
-	return &Thumbnailer{posts: posts, images: images, renderer: renderer, slots: make(chan struct{}, concurrency), logger: logger}
+	return &Thumbnailer{posts: posts, avatars: avatars, images: images, renderer: renderer, avatarRenderer: avatarRenderer,
+		slots: make(chan struct{}, concurrency), logger: logger}
 }
 
 // Make processes one request. It is safe to deliver twice (domain.Post.Skip);

@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image/jpeg"
 	"os"
 	"path/filepath"
 	"sync"
@@ -105,7 +107,7 @@ func setup(t *testing.T, images app.Images) (*app.Thumbnailer, *fakePosts, *memS
 		images = store
 	}
 	r := adapters.NewRenderer(thumbnail.Options{Quality: 85, MaxPixels: 40e6})
-	return app.NewThumbnailer(posts, images, r, 2, zap.NewNop()), posts, store
+	return app.NewThumbnailer(posts, nil, images, r, r, 2, zap.NewNop()), posts, store
 }
 
 func TestDuplicateDeliveryChangesNothing(t *testing.T) {
@@ -185,4 +187,54 @@ type failingStore struct{ memStore }
 
 func (*failingStore) Get(context.Context, string) ([]byte, error) {
 	return nil, apperror.Wrap(apperror.Unavailable, errors.New("connection refused"), "image storage unavailable")
+}
+
+// fakeAvatars is a hand-written app.Avatars.
+type fakeAvatars struct {
+	mu            sync.Mutex
+	ready, failed []int64
+}
+
+func (f *fakeAvatars) MarkReady(_ context.Context, _ string, v int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ready = append(f.ready, v)
+	return nil
+}
+
+func (f *fakeAvatars) MarkFailed(_ context.Context, _ string, v int64, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failed = append(f.failed, v)
+	return nil
+}
+
+func TestAvatarSizesAreSquareAndReported(t *testing.T) {
+	store := &memStore{blobs: map[string][]byte{}}
+	av := &fakeAvatars{}
+	r := adapters.NewRenderer(thumbnail.Options{Quality: 85, MaxPixels: 40e6})
+	w := app.NewThumbnailer(&fakePosts{posts: map[string]*domain.Post{}}, av, store, r, r, 2, zap.NewNop())
+	store.blobs[media.AvatarUploadKey("u1", 7)] = fixture(t, "portrait-exif6.jpg")
+	store.blobs[media.AvatarUploadKey("u1", 8)] = fixture(t, "corrupt.jpg")
+	ctx := context.Background()
+	if err := w.MakeAvatar(ctx, domain.AvatarRequest{UserID: "u1", Version: 7, OriginalKey: media.AvatarUploadKey("u1", 7)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range media.AvatarSizes() {
+		b, ok := store.blobs[media.AvatarKey("u1", 7, size)]
+		if !ok {
+			t.Fatalf("avatar size %s missing", size)
+		}
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+		if err != nil || cfg.Width != cfg.Height {
+			t.Fatalf("avatar %s is %dx%d (%v), want a square JPEG", size, cfg.Width, cfg.Height, err)
+		}
+	}
+	if len(av.ready) != 1 || av.ready[0] != 7 {
+		t.Fatalf("reports: %v", av.ready)
+	}
+	err := w.MakeAvatar(ctx, domain.AvatarRequest{UserID: "u1", Version: 8, OriginalKey: media.AvatarUploadKey("u1", 8)})
+	if !errors.Is(err, app.ErrPermanent) || len(av.failed) != 1 {
+		t.Fatalf("a corrupt avatar: %v, failures reported %v", err, av.failed)
+	}
 }

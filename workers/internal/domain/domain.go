@@ -43,3 +43,10 @@ type Rendition struct {
 	Width, Height int
 	JPEG          []byte
 }
+
+// AvatarRequest asks for every size of a user's new avatar.
+type AvatarRequest struct {
+	UserID      string
+	Version     int64
+	OriginalKey string
+}

@@ -31,6 +31,17 @@ func Subscribe(sub *pubsub.Subscriber, t *app.Thumbnailer) error {
 			}
 			return err
 		},
+		events.TypeAvatarRequested: func(ctx context.Context, ev pubsub.Event) error {
+			e, err := events.ParseAvatarRequested(ev.Data)
+			if err != nil {
+				return err
+			}
+			err = t.MakeAvatar(ctx, domain.AvatarRequest{UserID: e.UserID, Version: e.Version, OriginalKey: e.OriginalKey})
+			if errors.Is(err, app.ErrPermanent) {
+				return pubsub.Poison(err)
+			}
+			return err
+		},
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 
 	"pixshare/contracts/postclient"
+	"pixshare/contracts/userclient"
 	"pixshare/platform/blob"
 	"pixshare/platform/config"
 	"pixshare/platform/grpcserver"
@@ -45,15 +46,16 @@ var Module = fx.Options(
 		config.Load[Config],
 		func(conn *grpc.ClientConn) app.Posts { return adapters.NewPosts(postclient.NewThroughSidecar(conn)) },
 		func(cfg Config, client dapr.Client) app.Images { return blob.NewDapr(client, cfg.ImagesBinding) },
-		func(cfg Config) app.Renderer {
+		func(conn *grpc.ClientConn) app.Avatars { return userclient.NewAvatarsThroughSidecar(conn) },
+		func(cfg Config) adapters.Renderer {
 			return adapters.NewRenderer(thumbnail.Options{Quality: cfg.Quality, MaxPixels: cfg.MaxPixels})
 		},
-		func(cfg Config, posts app.Posts, images app.Images, r app.Renderer, logger *zap.Logger) *app.Thumbnailer {
+		func(cfg Config, posts app.Posts, avatars app.Avatars, images app.Images, r adapters.Renderer, logger *zap.Logger) *app.Thumbnailer {
 			n := cfg.Concurrency
 			if n <= 0 {
 				n = runtime.NumCPU()
 			}
-			return app.NewThumbnailer(posts, images, r, n, logger)
+			return app.NewThumbnailer(posts, avatars, images, r, r, n, logger)
 		},
 	),
 	fx.Invoke(ports.Subscribe),
