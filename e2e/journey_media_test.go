@@ -122,6 +122,8 @@ func journey(t *testing.T, s *Stack) {
 		return len(items) == 2 && items[0]["id"] == id2
 	})
 
+	clientComplete(t, s, alice, bob, carol, aliceID, bobID, id, id2)
+
 	// Block: hidden both ways, on every read path.
 	alice.Expect(204, "PUT", "/v1/users/"+bobID+"/block", nil)
 	apitest.Eventually(t, 30*time.Second, "the block to hide alice's posts from bob", func() bool {
@@ -151,4 +153,120 @@ func journey(t *testing.T, s *Stack) {
 	apitest.Eventually(t, 30*time.Second, "the deleted user's posts to disappear", func() bool {
 		return carol.Do("GET", "/v1/posts/"+id2, nil).Status == 404 && len(searchIDs(t, carol, "tag=sunset")) == 0
 	})
+}
+
+// clientComplete walks what a client app needs beyond the basics: finding
+// people, relationships, likes with exact counts, authors and avatars on
+// every item, timelines, single comments and alt text.
+func clientComplete(t *testing.T, s *Stack, alice, bob, carol *apitest.Client, aliceID, bobID, id, id2 string) {
+	t.Helper()
+	// Finding people.
+	if got := bob.Expect(200, "GET", "/v1/users/lookup?username=ALICE", nil).JSON(t); got["id"] != aliceID {
+		t.Fatalf("lookup ALICE = %v", got)
+	}
+	found := false
+	for _, u := range bob.Expect(200, "GET", "/v1/users?q=al", nil).Items(t) {
+		found = found || u["id"] == aliceID
+	}
+	if !found {
+		t.Fatal("people search for al did not find alice")
+	}
+
+	// Relationships, both ways (bob follows alice already).
+	rel := func(c *apitest.Client, id string) map[string]any {
+		return c.Expect(200, "GET", "/v1/users/"+id, nil).JSON(t)["relationship"].(map[string]any)
+	}
+	if r := rel(bob, aliceID); r["following"] != true || r["followed_by"] != false || r["blocking"] != false {
+		t.Fatalf("bob → alice: %v", r)
+	}
+	if r := rel(alice, bobID); r["following"] != false || r["followed_by"] != true {
+		t.Fatalf("alice → bob: %v", r)
+	}
+
+	// Likes, with exact counts at once.
+	likes := func(c *apitest.Client) (int, bool) {
+		p := c.Expect(200, "GET", "/v1/posts/"+id, nil).JSON(t)
+		return int(p["like_count"].(float64)), p["liked"].(bool)
+	}
+	bob.Expect(204, "PUT", "/v1/posts/"+id+"/like", nil)
+	bob.Expect(204, "PUT", "/v1/posts/"+id+"/like", nil)
+	carol.Expect(204, "PUT", "/v1/posts/"+id+"/like", nil)
+	if n, liked := likes(bob); n != 2 || !liked {
+		t.Fatalf("after two likers: %d, liked=%v", n, liked)
+	}
+	if n, liked := likes(alice); n != 2 || liked {
+		t.Fatalf("as the author: %d, liked=%v", n, liked)
+	}
+	who := alice.Expect(200, "GET", "/v1/posts/"+id+"/likes", nil).Items(t)
+	if len(who) != 2 || who[0]["username"] != "carol" || who[1]["username"] != "bob" {
+		t.Fatalf("likers = %v", who)
+	}
+	bob.Expect(204, "DELETE", "/v1/posts/"+id+"/like", nil)
+	if n, liked := likes(bob); n != 1 || liked {
+		t.Fatalf("after bob's unlike: %d, liked=%v", n, liked)
+	}
+
+	// Avatars: made square by the thumbnailer, then on every item.
+	alice.Multipart("PUT", "/v1/users/me/avatar", photo(t, "portrait-exif6.jpg"), nil)
+	var avatar string
+	apitest.Eventually(t, 60*time.Second, "alice's avatar to be made", func() bool {
+		avatar, _ = alice.Expect(200, "GET", "/v1/users/me", nil).JSON(t)["avatar_url"].(string)
+		return avatar != ""
+	})
+	img := bob.Expect(200, "GET", avatar+"&size=thumb", nil)
+	if img.Header.Get("Content-Type") != "image/jpeg" || img.Header.Get("ETag") == "" {
+		t.Fatalf("avatar: %v", img.Header)
+	}
+	// Authors on feed items, and a rename on the next read.
+	alice.Expect(200, "PATCH", "/v1/users/me", map[string]string{"display_name": "Alice Liddell"})
+	items := bob.Expect(200, "GET", "/v1/feed", nil).Items(t)
+	if len(items) == 0 {
+		t.Fatal("empty feed")
+	}
+	for _, it := range items {
+		a := it["author"].(map[string]any)
+		if a["username"] != "alice" || a["display_name"] != "Alice Liddell" || a["avatar_url"] != avatar {
+			t.Fatalf("feed item author = %v (avatar %s)", a, avatar)
+		}
+	}
+
+	// Timelines.
+	if ids := itemIDs(t, carol.Expect(200, "GET", "/v1/timelines/public", nil)); !has(ids, id) || !has(ids, id2) {
+		t.Fatalf("public timeline = %v", ids)
+	}
+	if ids := itemIDs(t, carol.Expect(200, "GET", "/v1/timelines/tag/sunset", nil)); !has(ids, id2) || has(ids, id) {
+		t.Fatalf("sunset timeline = %v (the first post was retagged dusk)", ids)
+	}
+
+	// A single comment, with its author.
+	comments := carol.Expect(200, "GET", "/v1/posts/"+id+"/comments", nil).Items(t)
+	one := carol.Expect(200, "GET", "/v1/posts/"+id+"/comments/"+comments[0]["id"].(string), nil).JSON(t)
+	if one["body"] != comments[0]["body"] || one["author"].(map[string]any)["username"] != "bob" {
+		t.Fatalf("single comment = %v", one)
+	}
+
+	// Alt text: kept on the post and found by search.
+	r := alice.Multipart("POST", "/v1/posts", photo(t, "small.png"), map[string]string{
+		"caption": "Afternoon", "tags": "lake", "alt_text": "A red kayak drifting on a calm lake"})
+	kayak := r.JSON(t)["id"].(string)
+	apitest.Eventually(t, 60*time.Second, "the alt text to be searchable", func() bool {
+		return has(searchIDs(t, carol, "q=kayak"), kayak)
+	})
+	if got := carol.Expect(200, "GET", "/v1/posts/"+kayak, nil).JSON(t)["alt_text"]; got != "A red kayak drifting on a calm lake" {
+		t.Fatalf("alt_text = %v", got)
+	}
+	hits := carol.Expect(200, "GET", "/v1/search?q=kayak", nil).Items(t)
+	if a := hits[0]["author"].(map[string]any); a["username"] != "alice" {
+		t.Fatalf("search hit author = %v", a)
+	}
+	_ = s
+}
+
+func itemIDs(t *testing.T, r apitest.Response) []string {
+	t.Helper()
+	var ids []string
+	for _, it := range r.Items(t) {
+		ids = append(ids, it["id"].(string))
+	}
+	return ids
 }

@@ -51,5 +51,9 @@ func ParseAvatarRequested(data []byte) (AvatarRequested, error) {
 	if e.UserID == "" || e.Version < 1 || e.OriginalKey == "" {
 		return e, pubsub.Poison(errors.New("avatar request lacks user_id, version or original_key"))
 	}
+	if e.Version >= 1<<53 {
+		// Not a version the user service makes (they are exact in JSON).
+		return e, pubsub.Poison(errors.New("avatar request version out of range"))
+	}
 	return e, nil
 }

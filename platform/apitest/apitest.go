@@ -157,14 +157,21 @@ func (c *Client) Expect(status int, method, path string, body any) Response {
 // Upload posts a picture with caption and tags.
 func (c *Client) Upload(image []byte, caption, tags string) Response {
 	c.t.Helper()
+	return c.Multipart("POST", "/v1/posts", image, map[string]string{"caption": caption, "tags": tags})
+}
+
+// Multipart sends image as the `image` part with text fields.
+func (c *Client) Multipart(method, path string, image []byte, fields map[string]string) Response {
+	c.t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
-	_ = mw.WriteField("caption", caption)
-	_ = mw.WriteField("tags", tags)
+	for k, v := range fields {
+		_ = mw.WriteField(k, v)
+	}
 	fw, _ := mw.CreateFormFile("image", "photo")
 	_, _ = fw.Write(image)
 	_ = mw.Close()
-	req, _ := http.NewRequest("POST", c.base+"/v1/posts", &buf)
+	req, _ := http.NewRequest(method, c.base+path, &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	return c.send(req)
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	dapr "github.com/dapr/go-sdk/client"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"pixshare/platform/apperror"
 )
@@ -67,7 +69,7 @@ func (d *Dapr) Get(ctx context.Context, key string) ([]byte, error) {
 		Metadata:  map[string]string{"fileName": key, "key": key},
 	})
 	if err != nil {
-		if isNotFound(err) {
+		if d.isNotFound(err) {
 			return nil, fmt.Errorf("get %s: %w", key, ErrNotFound)
 		}
 		return nil, apperror.Wrap(apperror.Unavailable, fmt.Errorf("get %s: %w", key, err), "image storage unavailable")
@@ -82,18 +84,42 @@ func (d *Dapr) Delete(ctx context.Context, key string) error {
 		Operation: "delete",
 		Metadata:  map[string]string{"fileName": key, "key": key},
 	})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !d.isNotFound(err) {
 		return apperror.Wrap(apperror.Unavailable, fmt.Errorf("delete %s: %w", key, err), "image storage unavailable")
 	}
 	return nil
 }
 
-// isNotFound recognises the bindings' "no such blob" errors, which reach us
-// only as text inside a gRPC Internal status.
-func isNotFound(err error) bool {
-	msg := strings.ToLower(err.Error())
-	for _, s := range []string{"file not found", "no such file", "nosuchkey", "blobnotfound", "object doesn't exist", "not found"} {
-		if strings.Contains(msg, s) {
+// isNotFound recognises a binding's "no such blob". Dapr 1.14 gives no
+// status code of its own for it: a failed output binding is always
+// codes.Internal, "error invoking output binding <name>: <the component's
+// error>". So the code, the prefix with this binding's name and the exact
+// phrase of each supported component (localstorage, S3, Azure Blob, GCS)
+// must all match: a sidecar or component that fails any other way (a
+// missing component, a network error) is an outage, not an absent blob.
+func (d *Dapr) isNotFound(err error) bool {
+	// The status is somewhere down the chain (the SDK and the sidecar
+	// connection wrap it).
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		s, ok := e.(interface{ GRPCStatus() *status.Status })
+		if !ok {
+			continue
+		}
+		st := s.GRPCStatus()
+		if st.Code() != codes.Internal {
+			continue
+		}
+		msg, found := strings.CutPrefix(st.Message(), "error invoking output binding "+d.binding+": ")
+		if !found {
+			continue
+		}
+		for _, phrase := range []string{"file not found: ", "object not found", "blob not found"} {
+			if strings.HasPrefix(msg, phrase) {
+				return true
+			}
+		}
+		// localstorage's delete of a missing file.
+		if strings.HasPrefix(msg, "error deleting file ") && strings.HasSuffix(msg, ": no such file or directory") {
 			return true
 		}
 	}

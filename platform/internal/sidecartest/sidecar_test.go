@@ -319,3 +319,15 @@ spec:
 		})
 	}
 }
+
+// TestBlobOutageIsNotNotFound: a binding that is not there is an outage
+// (Unavailable), never an absent blob.
+func TestBlobOutageIsNotNotFound(t *testing.T) {
+	env := daprtest.NewEnv(t, daprtest.LocalImages)
+	a := startApp(t, env, "delta", nil)
+	store := blob.NewDapr(a.client, "no-such-binding")
+	_, err := store.Get(context.Background(), "originals/x")
+	if errors.Is(err, blob.ErrNotFound) || !apperror.Is(err, apperror.Unavailable) {
+		t.Fatalf("a missing binding: want Unavailable, got %v", err)
+	}
+}

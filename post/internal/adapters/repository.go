@@ -90,9 +90,17 @@ func Migrate(db *gorm.DB) error {
 	}
 	// A partial composite index, which GORM's tags cannot express exactly;
 	// the statement is the same on SQLite and PostgreSQL.
-	if err := db.Exec(`CREATE UNIQUE INDEX IF NOT EXISTS ux_posts_idempotency
-		ON posts (author_id, idempotency_key) WHERE idempotency_key <> ''`).Error; err != nil {
-		return fmt.Errorf("migrate post schema: %w", err)
+	// Unique among live posts only: reusing a key after deleting its post
+	// makes a new post. (The first index of this name did not leave out
+	// deleted posts.)
+	for _, stmt := range []string{
+		`DROP INDEX IF EXISTS ux_posts_idempotency`,
+		`CREATE UNIQUE INDEX IF NOT EXISTS ux_posts_idempotency_live
+		ON posts (author_id, idempotency_key) WHERE idempotency_key <> '' AND deleted_at IS NULL`,
+	} {
+		if err := db.Exec(stmt).Error; err != nil {
+			return fmt.Errorf("migrate post schema: %w", err)
+		}
 	}
 	if err := backfillTags(db); err != nil {
 		return fmt.Errorf("migrate post schema: tag index: %w", err)

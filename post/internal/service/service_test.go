@@ -291,6 +291,13 @@ func TestOthersCannotChangePosts(t *testing.T) {
 		t.Fatalf("stored %d rows, %d blobs after an upload and its retry", rows, blobs)
 	}
 	expect(t, s.uploadWithKey(alice, "bad key!", s.photo("small.png"), nil), 400)
+	// The key is unique among live posts only: after the post is deleted,
+	// the same key makes a new post.
+	expect(t, s.do("DELETE", "/v1/posts/"+first.post(t)["id"].(string), alice, nil), 204)
+	reused := expect(t, s.uploadWithKey(alice, "retry-1", s.photo("small.png"), nil), 202)
+	if reused.post(t)["id"] == first.post(t)["id"] || reused.header.Get("Idempotent-Replayed") == "true" {
+		t.Fatalf("a key reused after its post was deleted answered the deleted post: %s", reused.body)
+	}
 
 	expect(t, s.do("PATCH", "/v1/posts/"+id, bob, map[string]any{"caption": "hacked"}), 403)
 	expect(t, s.do("DELETE", "/v1/posts/"+id, bob, nil), 403)

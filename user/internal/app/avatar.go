@@ -25,8 +25,10 @@ func (s *Service) PutAvatar(ctx context.Context, id string, image []byte) (domai
 	if _, err := media.Inspect(bytes.NewReader(image), s.avatar.MaxPixels); err != nil {
 		return domain.User{}, media.Problem(err, s.avatar.MaxPixels)
 	}
-	// Versions only grow: a time, so no read is needed to pick one.
-	version := time.Now().UnixNano()
+	// Versions only grow: a time, so no read is needed to pick one. In
+	// microseconds: the version travels in JSON events, and Dapr reads
+	// their numbers as float64, exact only below 2^53.
+	version := time.Now().UnixMicro()
 	key := media.AvatarUploadKey(id, version)
 	if err := s.images.Put(ctx, key, image); err != nil {
 		return domain.User{}, err
