@@ -2,14 +2,20 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-// Package jpegdec is Go's image/jpeg decoder (Go 1.26) with one change:
-// the inverse DCT and the storing of pixels run on other cores while the
-// Huffman decoding goes on, one MCU row behind, for sequential images; for
-// progressive images the final reconstruction is split across cores. On a
-// 24 MP photo that takes the decode from about 290 to about 170 ms on two
-// cores, and decoding is most of the time the thumbnailer spends. The
-// output is identical to image/jpeg's (the tests compare them pixel for
-// pixel), and so is every error.
+// Package jpegdec is Go's image/jpeg decoder (the release and files named
+// in UPSTREAM, the changes in upstream.patch) with two additions:
+//
+//   - DecodeScaled reconstructs every 8×8 block as 4×4, 2×2 or 1×1 pixels
+//     from its lowest frequencies only (the "DCT scaling" of libjpeg's
+//     scale_denom), so a thumbnailer gets a 1/2, 1/4 or 1/8 size picture
+//     without an inverse DCT or a store of the full one;
+//   - the inverse DCT and the storing of pixels run on other cores while
+//     the Huffman decoding goes on, one MCU row behind, for sequential
+//     images; for progressive images the final reconstruction is split
+//     across cores. Those goroutines turn a panic into a FormatError.
+//
+// At scale 1 the output is identical to image/jpeg's (the tests compare
+// them pixel for pixel), and so is every error.
 //
 // Differences from image/jpeg beyond that: no encoder, and no
 // image.RegisterFormat in init (callers call Decode directly).
@@ -121,6 +127,9 @@ type decoder struct {
 		nUnreadable int
 	}
 	width, height int
+	// scale is the denominator of DecodeScaled (1, 2, 4 or 8): each 8×8
+	// block becomes (8/scale)×(8/scale) pixels.
+	scale int
 
 	img1        *image.Gray
 	img3        *image.YCbCr
@@ -772,7 +781,22 @@ func (d *decoder) convertToRGB() (image.Image, error) {
 
 // Decode reads a JPEG image from r and returns it as an [image.Image].
 func Decode(r io.Reader) (image.Image, error) {
-	var d decoder
+	return DecodeScaled(r, 1)
+}
+
+// DecodeScaled is Decode at 1/denom of the size, where denom is 1, 2, 4 or
+// 8: the picture is ceil(width/denom)×ceil(height/denom), and each pixel
+// is what the inverse DCT of the block's lowest (8/denom)×(8/denom)
+// frequencies gives, about the mean of the denom×denom pixels it stands
+// for. The entropy decoding is the same as Decode's (all of it must be
+// read); what it saves is the inverse DCT and the memory of the pixels.
+func DecodeScaled(r io.Reader, denom int) (image.Image, error) {
+	switch denom {
+	case 1, 2, 4, 8:
+	default:
+		return nil, UnsupportedError("scale denominator")
+	}
+	d := decoder{scale: denom}
 	return d.decode(r, false)
 }
 
