@@ -8,22 +8,29 @@ import (
 	"pixshare/contracts/media"
 )
 
-// RenderPlanes runs Generate's decoding and resampling without the JPEG
-// encoder, so tests can judge the resampling alone. The planes are in
-// stored orientation.
-func RenderPlanes(data []byte, sizes []Size) ([]*image.YCbCr, error) {
+// RenderImages runs Generate's decoding, orientation and resizing without
+// the JPEG encoder, so tests can judge the geometry alone. The images are
+// upright.
+func RenderImages(data []byte, sizes []Size) ([]image.Image, error) {
 	info, err := media.Inspect(bytes.NewReader(data), DefaultMaxPixels)
 	if err != nil {
 		return nil, err
 	}
-	m, err := decode(data, info, 2)
+	o := readOrientation(data, info.Format)
+	uw, uh := upright(info.Width, info.Height, o)
+	targets := make([]target, len(sizes))
+	for i, s := range sizes {
+		targets[i] = plan(s, uw, uh)
+	}
+	scale := 1
+	if info.Format == media.JPEG {
+		scale = jpegScale(info.Width, info.Height, o, targets)
+	}
+	m, err := decode(data, info, scale)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*image.YCbCr, len(sizes))
-	err = renderSizes(context.Background(), m, readOrientation(data, info.Format), sizes, 2, func(i int, img *image.YCbCr) error {
-		out[i] = img
-		return nil
-	})
+	out := make([]image.Image, len(sizes))
+	err = renderSizes(context.Background(), orient(m, o), targets, func(i int, img image.Image) { out[i] = img })
 	return out, err
 }
