@@ -20,17 +20,19 @@ func RenderImages(data []byte, sizes []Size) ([]image.Image, error) {
 	uw, uh := upright(info.Width, info.Height, o)
 	targets := make([]target, len(sizes))
 	for i, s := range sizes {
-		targets[i] = plan(s, uw, uh)
+		t := plan(s, uw, uh)
+		t.w, t.h = upright(t.w, t.h, o)
+		targets[i] = t
 	}
 	scale := 1
 	if info.Format == media.JPEG {
-		scale = jpegScale(info.Width, info.Height, o, targets)
+		scale = jpegScale(info.Width, info.Height, targets)
 	}
 	m, err := decode(data, info, scale)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]image.Image, len(sizes))
-	err = renderSizes(context.Background(), orient(m, o), targets, func(i int, img image.Image) { out[i] = img })
+	err = renderSizes(context.Background(), m, targets, func(i int, img image.Image) { out[i] = orient(img, o) })
 	return out, err
 }

@@ -66,8 +66,8 @@ var jfifAPP0 = [...]byte{0xFF, mAPP0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 
 // orientationAPP1 returns an EXIF APP1 segment whose TIFF structure holds
 // one IFD with one entry, Orientation = o.
 func orientationAPP1(o int) []byte {
-	tiff := []byte("MM\x00\x2a\x00\x00\x00\x08") // big-endian, IFD0 at 8
-	tiff = binary.BigEndian.AppendUint16(tiff, 1)  // one entry
+	tiff := []byte("MM\x00\x2a\x00\x00\x00\x08")  // big-endian, IFD0 at 8
+	tiff = binary.BigEndian.AppendUint16(tiff, 1) // one entry
 	tiff = binary.BigEndian.AppendUint16(tiff, orientationTag)
 	tiff = binary.BigEndian.AppendUint16(tiff, 3) // SHORT
 	tiff = binary.BigEndian.AppendUint32(tiff, 1) // one value

@@ -367,7 +367,7 @@ func TestResamplingQuality(t *testing.T) {
 		// landscape.jpg decodes at 1/4 for both (1600→400 exactly, then
 		// Lanczos 400→100).
 		"quarter": {[]thumbnail.Size{{Name: "w400", Width: 400}, {Name: "w100", Width: 100}}, 40},
-		// 1/8 (200 wide) then Lanczos; 1/8 then Lanczos by 4.4.
+		// 1/4 (400 wide) then Lanczos by 4.4; 1/8 then Lanczos by 4.4.
 		"eighth": {[]thumbnail.Size{{Name: "w90", Width: 90}}, 40},
 		"tiny":   {[]thumbnail.Size{{Name: "w45", Width: 45}}, 40},
 		"crop":   {[]thumbnail.Size{{Name: "crop-half", Width: 700, Height: 233, Crop: true}}, 40},

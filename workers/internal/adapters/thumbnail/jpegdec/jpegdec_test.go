@@ -2,7 +2,6 @@ package jpegdec
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -11,8 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
-
-	"pixshare/workers/internal/adapters/thumbnail/jpegenc"
 )
 
 // testdata holds image/jpeg's own test pictures (same licence): every
@@ -32,8 +29,7 @@ func testFiles(tb testing.TB) map[string][]byte {
 		}
 		files[filepath.Base(p)] = data
 	}
-	// Bigger pictures, so that many MCU rows are in flight at once; one
-	// from our encoder has a restart marker after every MCU row.
+	// A bigger picture, so that many MCU rows are in flight at once.
 	big := image.NewRGBA(image.Rect(0, 0, 1031, 777))
 	for y := range 777 {
 		for x := range 1031 {
@@ -46,15 +42,6 @@ func testFiles(tb testing.TB) map[string][]byte {
 	}
 	files["big.jpeg"] = buf.Bytes()
 	files["big.truncated.jpeg"] = buf.Bytes()[:buf.Len()/2]
-	ycc := image.NewYCbCr(big.Rect, image.YCbCrSubsampleRatio420)
-	for i := range ycc.Y {
-		ycc.Y[i] = uint8(i * 7)
-	}
-	restarts, err := jpegenc.Encode(context.Background(), ycc, jpegenc.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	files["restart-every-row.jpeg"] = restarts
 	return files
 }
 
