@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -91,6 +92,14 @@ func FuzzSameAsImageJPEG(f *testing.F) {
 			return // keep the fuzzer on pictures that decode quickly
 		}
 		compare(t, data)
+		// The scaled decodes read the same stream: the same error, or
+		// a picture of the scaled size, and never a panic.
+		_, wantErr := jpeg.Decode(bytes.NewReader(data))
+		for _, denom := range []int{2, 4, 8} {
+			if _, err := DecodeScaled(bytes.NewReader(data), denom); fmt.Sprint(err) != fmt.Sprint(wantErr) {
+				t.Fatalf("1/%d: error %q, image/jpeg says %q", denom, err, wantErr)
+			}
+		}
 	})
 }
 
@@ -118,4 +127,75 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestDecodeScaled: at 1/2, 1/4 and 1/8 every test picture decodes to the
+// same image type as at full size, ceil(w/denom)×ceil(h/denom), close to
+// the box mean of the full decode (the reduced IDCT keeps the block's low
+// frequencies, so it is a little sharper than a box mean: 30 dB is far
+// above what a misplaced block, a wrong level shift or a mixed-up plane
+// gives, under 20 dB), and with the same error as Decode where Decode
+// fails.
+func TestDecodeScaled(t *testing.T) {
+	t.Parallel()
+	for name, data := range testFiles(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			full, fullErr := Decode(bytes.NewReader(data))
+			for _, denom := range []int{2, 4, 8} {
+				got, err := DecodeScaled(bytes.NewReader(data), denom)
+				if fmt.Sprint(err) != fmt.Sprint(fullErr) {
+					t.Fatalf("1/%d: error %q, Decode says %q", denom, err, fullErr)
+				}
+				if err != nil {
+					continue
+				}
+				fb := full.Bounds()
+				want := image.Rect(0, 0, (fb.Dx()+denom-1)/denom, (fb.Dy()+denom-1)/denom)
+				if got.Bounds() != want || reflect.TypeOf(got) != reflect.TypeOf(full) {
+					t.Fatalf("1/%d: %T %v, want %T %v", denom, got, got.Bounds(), full, want)
+				}
+				p := boxPSNR(full, got, denom)
+				t.Logf("1/%d: %.1f dB against the box mean", denom, p)
+				if p < 30 {
+					t.Errorf("1/%d: %.1f dB against the box mean of the full decode, want ≥ 30", denom, p)
+				}
+			}
+		})
+	}
+	if _, err := DecodeScaled(bytes.NewReader(nil), 3); err == nil {
+		t.Error("DecodeScaled accepted a denominator of 3")
+	}
+}
+
+// boxPSNR compares the grey values of full and small (k times smaller) on
+// a common grid: the means of 2k×2k cells of full against those of 2×2
+// cells of small. The cells span a chroma sample of both (chroma may be
+// subsampled by 2, and an RGB JPEG may subsample G and B), so what is
+// compared is what both decodes hold.
+func boxPSNR(full, small image.Image, k int) float64 {
+	mean := func(m image.Image, x0, y0, n int) float64 {
+		b := m.Bounds()
+		var sum, cnt float64
+		for y := y0; y < min(y0+n, b.Max.Y); y++ {
+			for x := x0; x < min(x0+n, b.Max.X); x++ {
+				sum += float64(color.GrayModel.Convert(m.At(x, y)).(color.Gray).Y)
+				cnt++
+			}
+		}
+		return sum / cnt
+	}
+	sb := small.Bounds()
+	var se, n float64
+	for y := 0; y < sb.Dy(); y += 2 {
+		for x := 0; x < sb.Dx(); x += 2 {
+			d := mean(small, x, y, 2) - mean(full, x*k, y*k, 2*k)
+			se += d * d
+			n++
+		}
+	}
+	if se == 0 {
+		return math.Inf(1)
+	}
+	return 10 * math.Log10(255*255*n/se)
 }
