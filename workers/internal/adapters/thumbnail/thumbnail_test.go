@@ -74,37 +74,43 @@ var decodable = []struct {
 	{"photo-lossy.webp", map[string]dims{"original": {400, 300}, "thumb": {150, 150}, "small": {320, 240}, "medium": {400, 300}, "large": {400, 300}}},
 }
 
-func TestGenerateSizes(t *testing.T) {
-	t.Parallel()
-	for _, tt := range decodable {
-		t.Run(tt.file, func(t *testing.T) {
-			t.Parallel()
-			for name, r := range generate(t, fixture(t, tt.file)) {
-				got := decodeJPEG(t, r).Bounds().Size()
-				want := tt.want[name]
-				if got != image.Pt(want.w, want.h) || r.Width != want.w || r.Height != want.h {
-					t.Errorf("%s: rendition says %dx%d, JPEG is %dx%d, want %dx%d", name, r.Width, r.Height, got.X, got.Y, want.w, want.h)
-				}
-			}
-		})
-	}
-}
-
-// TestGenerateStripsMetadata walks every output's marker segments. The
-// sizes hold only what a baseline decoder needs (SOI, DQT, SOF0, DHT,
-// DRI, SOS, EOI). A JPEG upload's original may also hold the minimal JFIF
-// APP0, an EXIF APP1 with the orientation alone, an Adobe APP14 and a
-// progressive SOF2 (strip_test.go checks the contents of those). No EXIF,
-// GPS or maker bytes may be anywhere: portrait-exif6.jpg carries Make,
-// Model and GPS tags in, so it is the case that matters.
-func TestGenerateStripsMetadata(t *testing.T) {
+// TestGenerateFixtures makes every rendition of each fixture once and
+// checks three things of them (one Generate each: under -race in CI a
+// Generate of a 2 MP fixture takes seconds):
+//
+//   - size: the upright size of every rendition, as it says and as its
+//     JPEG decodes; nothing is ever larger than the picture;
+//   - metadata: every output's marker segments. The sizes hold only what
+//     a baseline decoder needs (SOI, DQT, SOF0, DHT, DRI, SOS, EOI). A
+//     JPEG upload's original may also hold the minimal JFIF APP0, an EXIF
+//     APP1 with the orientation alone, an Adobe APP14 and a progressive
+//     SOF2 (strip_test.go checks the contents of those). No EXIF, GPS or
+//     maker bytes may be anywhere: portrait-exif6.jpg carries Make, Model
+//     and GPS tags in, so it is the case that matters;
+//   - quality: every rendition against the plain reference (imaging's
+//     Lanczos from the full picture), on luma. 35 dB PSNR is the usual
+//     "no visible difference" mark for 8-bit pictures, and it has to hold
+//     after the JPEG quantisation at quality 85, which alone costs the
+//     textured fixtures 38-45 dB against their source.
+//     (TestResamplingQuality judges the geometry alone, more strictly.)
+func TestGenerateFixtures(t *testing.T) {
 	t.Parallel()
 	sizes := map[byte]bool{0xD8: true, 0xDB: true, 0xC0: true, 0xC4: true, 0xDD: true, 0xDA: true, 0xD9: true}
 	original := map[byte]bool{0xE0: true, 0xE1: true, 0xEE: true, 0xC1: true, 0xC2: true}
+	const minPSNR = 35
 	for _, tt := range decodable {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()
-			for name, r := range generate(t, fixture(t, tt.file)) {
+			data := fixture(t, tt.file)
+			ref := reference(t, data, thumbnail.Sizes())
+			for name, r := range generate(t, data) {
+				m := decodeJPEG(t, r)
+				got := m.Bounds().Size()
+				want := tt.want[name]
+				if got != image.Pt(want.w, want.h) || r.Width != want.w || r.Height != want.h {
+					t.Errorf("%s: rendition says %dx%d, JPEG is %dx%d, want %dx%d", name, r.Width, r.Height, got.X, got.Y, want.w, want.h)
+					continue
+				}
 				for _, m := range markers(t, r.JPEG) {
 					if !sizes[m] && !(name == thumbnail.OriginalName && original[m]) {
 						t.Errorf("%s: segment FF%02X in output", name, m)
@@ -117,6 +123,11 @@ func TestGenerateStripsMetadata(t *testing.T) {
 				}
 				if name != thumbnail.OriginalName && bytes.Contains(r.JPEG, []byte("Exif")) {
 					t.Errorf("%s: a size holds EXIF", name)
+				}
+				p := lumaPSNR(t, m, ref[name])
+				t.Logf("%-9s %4dx%-4d %.1f dB", name, r.Width, r.Height, p)
+				if p < minPSNR {
+					t.Errorf("%s: luma PSNR %.1f dB against the reference, want ≥ %d", name, p, minPSNR)
 				}
 			}
 		})
@@ -321,31 +332,6 @@ func TestGenerateGIFFirstFrame(t *testing.T) {
 	}
 }
 
-// TestGenerateQuality compares every rendition with the plain reference
-// (imaging's Lanczos from the full picture), on luma. 35 dB PSNR is the
-// usual "no visible difference" mark for 8-bit pictures, and it has to
-// hold after the JPEG quantisation at quality 85, which alone costs the
-// textured fixtures 38-45 dB against their source. (TestResamplingQuality
-// below judges the resampling alone, more strictly.)
-func TestGenerateQuality(t *testing.T) {
-	t.Parallel()
-	const minPSNR = 35
-	for _, tt := range decodable {
-		t.Run(tt.file, func(t *testing.T) {
-			t.Parallel()
-			data := fixture(t, tt.file)
-			ref := reference(t, data, thumbnail.Sizes())
-			for name, r := range generate(t, data) {
-				p := lumaPSNR(t, decodeJPEG(t, r), ref[name])
-				t.Logf("%-9s %4dx%-4d %.1f dB", name, r.Width, r.Height, p)
-				if p < minPSNR {
-					t.Errorf("%s: luma PSNR %.1f dB against the reference, want ≥ %d", name, p, minPSNR)
-				}
-			}
-		})
-	}
-}
-
 // TestResamplingQuality judges the geometry alone, before JPEG hides small
 // errors: the images the pipeline hands to the encoder against the
 // reference, on the upright fixtures. Here the only differences are the
@@ -379,6 +365,9 @@ func TestResamplingQuality(t *testing.T) {
 	}
 	for _, file := range []string{"landscape.jpg", "portrait-exif6.jpg", "alpha.png", "photo.webp", "photo-lossy.webp"} {
 		for name, set := range sets {
+			if name != "served" && filepath.Ext(file) != ".jpg" {
+				continue // only a JPEG's decode scale depends on the set
+			}
 			t.Run(file+"/"+name, func(t *testing.T) {
 				t.Parallel()
 				data := fixture(t, file)
@@ -399,28 +388,42 @@ func TestResamplingQuality(t *testing.T) {
 	}
 }
 
-// TestGenerateConcurrent runs Generate from many goroutines at once (under
-// -race this checks the shared tables and worker pools) and checks each
-// result is byte-for-byte the serial one.
+// TestGenerateConcurrent runs Generate from several goroutines at once
+// (under -race this checks the decoder's reconstruct goroutines, the
+// encoders and imaging's workers) and checks each result is byte for byte
+// the serial one. Small pictures of every path: the race detector needs
+// the goroutines, not the pixels.
 func TestGenerateConcurrent(t *testing.T) {
 	t.Parallel()
-	files := []string{"landscape.jpg", "portrait-exif6.jpg", "alpha.png", "photo-lossy.webp"}
+	read := func(name string) []byte {
+		data, err := os.ReadFile(filepath.Join("jpegdec/testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	pictures := map[string][]byte{
+		"sequential":  read("video-001.jpeg"),
+		"progressive": read("video-001.progressive.jpeg"),
+		"rotated":     withOrientation(read("video-001.q50.422.jpeg"), 6),
+		"png":         fixture(t, "alpha.png"),
+		"webp":        fixture(t, "photo-lossy.webp"),
+	}
 	want := map[string]map[string]thumbnail.Rendition{}
-	for _, f := range files {
-		want[f] = generate(t, fixture(t, f))
+	for name, data := range pictures {
+		want[name] = generate(t, data)
 	}
 	var wg sync.WaitGroup
-	for i := range 8 {
-		f := files[i%len(files)]
+	for name, data := range pictures {
 		wg.Go(func() {
-			got, err := thumbnail.Generate(context.Background(), fixture(t, f), thumbnail.Options{Workers: 3})
+			got, err := thumbnail.Generate(context.Background(), data, thumbnail.Options{Workers: 3})
 			if err != nil {
 				t.Error(err)
 				return
 			}
 			for _, r := range got {
-				if !bytes.Equal(r.JPEG, want[f][r.Name].JPEG) {
-					t.Errorf("%s %s: concurrent output differs from the serial one", f, r.Name)
+				if !bytes.Equal(r.JPEG, want[name][r.Name].JPEG) {
+					t.Errorf("%s %s: concurrent output differs from the serial one", name, r.Name)
 				}
 			}
 		})
