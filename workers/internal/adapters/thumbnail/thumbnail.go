@@ -13,8 +13,9 @@
 //     (1/2, 1/4, 1/8), so a 24 MP photo becomes the 1.5 MP that the
 //     largest size needs without an inverse DCT of the rest.
 //
-// Each size is made from the smallest image already made that is at least
-// as large, so only the largest is resized from the decoded picture.
+// Each size but the square crop is made from the smallest image already
+// made that is at least as large, so only the largest is resized from the
+// decoded picture. docs/images.md has the design and the measurements.
 package thumbnail
 
 import (

@@ -491,3 +491,39 @@ func TestGenerateJPEGVariants(t *testing.T) {
 		})
 	}
 }
+
+// TestCorpusQuality runs only when PIXSHARE_BENCH_IMAGES names a folder of
+// pictures (scripts/bench.sh builds the real-photo corpus of
+// docs/images.md): it logs every served size's luma PSNR against the
+// reference before encoding, and holds them to the same 35 dB as the
+// fixtures. It is how docs/images.md's quality table is made:
+//
+//	cd workers && PIXSHARE_BENCH_IMAGES=<corpus> go test -run TestCorpusQuality -v ./internal/adapters/thumbnail
+func TestCorpusQuality(t *testing.T) {
+	dir := os.Getenv("PIXSHARE_BENCH_IMAGES")
+	if dir == "" {
+		t.Skip("PIXSHARE_BENCH_IMAGES is unset")
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "*.jp*g"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no JPEGs in %s: %v", dir, err)
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := reference(t, data, thumbnail.Sizes())
+		got, err := thumbnail.RenderImages(data, thumbnail.Sizes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range thumbnail.Sizes() {
+			q := lumaPSNR(t, got[i], ref[s.Name])
+			t.Logf("%-34s %-6s %4dx%-4d %.1f dB", filepath.Base(p), s.Name, got[i].Bounds().Dx(), got[i].Bounds().Dy(), q)
+			if q < 35 {
+				t.Errorf("%s %s: %.1f dB", filepath.Base(p), s.Name, q)
+			}
+		}
+	}
+}
