@@ -16,13 +16,13 @@ import (
 	"pixshare/workers/internal/adapters/thumbnail/jpegdec"
 )
 
-// decode returns the picture, in stored orientation, 1/scale of its size
-// (scale is 1 except for JPEG, where it is 1, 2, 4 or 8), opaque: any
+// decode returns the picture, in stored orientation, n/8 of its size
+// (n is 8 except for JPEG, where it is DecodeScaled's block size), opaque: any
 // transparency is composited onto white. What comes out is an
 // *image.YCbCr (JPEG, lossy WebP), *image.Gray (grey JPEG or PNG) or an
 // opaque *image.NRGBA; imaging takes all three, and the JPEG encoder has
 // fast paths for them (see encode).
-func decode(data []byte, info media.Info, scale int) (m image.Image, err error) {
+func decode(data []byte, info media.Info, n int) (m image.Image, err error) {
 	// The decoders read hostile bytes. Should one of them panic, the
 	// upload is corrupt: the worker must dead-letter it, not crash and
 	// have the message redelivered forever.
@@ -35,7 +35,7 @@ func decode(data []byte, info media.Info, scale int) (m image.Image, err error) 
 	r := bytes.NewReader(data)
 	switch info.Format {
 	case media.JPEG:
-		src, err = jpegdec.DecodeScaled(r, scale)
+		src, err = jpegdec.DecodeScaled(r, n)
 	case media.PNG:
 		src, err = png.Decode(r)
 	case media.GIF:
@@ -52,7 +52,10 @@ func decode(data []byte, info media.Info, scale int) (m image.Image, err error) 
 		}
 		return nil, fmt.Errorf("decoding %s: %v: %w", info.Format, err, ErrCorrupt)
 	}
-	canvas := image.Rect(0, 0, (info.Width+scale-1)/scale, (info.Height+scale-1)/scale)
+	canvas := image.Rect(0, 0, info.Width, info.Height)
+	if info.Format == media.JPEG {
+		canvas.Max.X, canvas.Max.Y = jpegdec.ScaledSize(info.Width, info.Height, n)
+	}
 	if !src.Bounds().In(canvas) || info.Format != media.GIF && src.Bounds() != canvas {
 		return nil, fmt.Errorf("decoding %s: pixels %v do not match the header's %v: %w",
 			info.Format, src.Bounds(), canvas, ErrCorrupt)

@@ -24,11 +24,11 @@ func RenderImages(data []byte, sizes []Size) ([]image.Image, error) {
 		t.w, t.h = upright(t.w, t.h, o)
 		targets[i] = t
 	}
-	scale := 1
+	n := 8
 	if info.Format == media.JPEG {
-		scale = jpegScale(info.Width, info.Height, targets)
+		n = jpegBlockSize(info.Width, info.Height, targets)
 	}
-	m, err := decode(data, info, scale)
+	m, err := decode(data, info, n)
 	if err != nil {
 		return nil, err
 	}

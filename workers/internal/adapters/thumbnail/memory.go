@@ -17,7 +17,7 @@ import (
 //
 // What it counts (see docs/images.md for the table):
 //   - the decoded picture as the decoder allocates it: a JPEG's planes at
-//     the DCT scale Generate will use, rounded up to whole MCUs, plus, when
+//     the DCT block size Generate will use, in whole MCUs, plus, when
 //     progressive, its coefficients at 4 bytes each at full size; a PNG at
 //     8 bytes a pixel for 16-bit samples and 4 for 8-bit (twice when
 //     interlaced, as each pass is decoded on its own first); a GIF's first
@@ -54,7 +54,7 @@ func MemoryCost(original []byte, maxPixels int64) (int64, error) {
 	}
 	w, h := int64(info.Width), int64(info.Height)
 	cost := int64(1 << 20)
-	scale := int64(1)
+	n := int64(8)     // the JPEG decode's block size
 	var decoded int64 // bytes of the decoded picture and its opaque copy
 	switch info.Format {
 	case media.JPEG:
@@ -62,8 +62,8 @@ func MemoryCost(original []byte, maxPixels int64) (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("estimating memory: %w", err)
 		}
-		scale = int64(jpegScale(info.Width, info.Height, targets))
-		decoded = hdr.cost(scale)
+		n = int64(jpegBlockSize(info.Width, info.Height, targets))
+		decoded = hdr.cost(n)
 		cost += 2 * int64(len(original)) // the stripped original
 	case media.PNG:
 		depth, colour, interlaced := pngHeader(original)
@@ -98,7 +98,7 @@ func MemoryCost(original []byte, maxPixels int64) (int64, error) {
 	}
 	cost += decoded
 	// The sizes, from a picture of dw×dh.
-	dw, dh := (w+scale-1)/scale, (h+scale-1)/scale
+	dw, dh := (w*n+7)/8, (h*n+7)/8
 	for _, t := range targets {
 		tw, th := int64(t.w), int64(t.h)
 		srcW, srcH := dw, dh // the worst source: the decoded picture
@@ -135,11 +135,11 @@ type jpegHeader struct {
 	transform   byte
 }
 
-// cost is the bytes jpegdec allocates to decode at 1/scale: planes of
-// whole MCUs, the coefficients of a progressive picture, the reconstruct
-// batches, and the conversions to RGBA or CMYK and onto white.
-func (j jpegHeader) cost(scale int64) int64 {
-	bs := 8 / scale
+// cost is the bytes jpegdec allocates to decode with n×n blocks: planes
+// of whole MCUs, the coefficients of a progressive picture, the
+// reconstruct batches, and the conversions to RGBA or CMYK and onto white.
+func (j jpegHeader) cost(n int64) int64 {
+	bs := n
 	h0, v0 := j.comps[0].h, j.comps[0].v
 	if len(j.comps) == 1 {
 		h0, v0 = 1, 1
@@ -162,7 +162,7 @@ func (j jpegHeader) cost(scale int64) int64 {
 		// Three batches of a row of blocks, 24 int32s each at most.
 		cost += 3 * 24 * 4 * blocks / myy
 	}
-	pixels := (j.width + scale - 1) / scale * ((j.height + scale - 1) / scale)
+	pixels := (j.width*n + 7) / 8 * ((j.height*n + 7) / 8)
 	rgb := !j.jfif && (j.adobe && j.transform == 0 || len(j.comps) == 3 && j.comps[0].id == 'R' && j.comps[1].id == 'G' && j.comps[2].id == 'B')
 	if len(j.comps) == 4 || len(j.comps) == 3 && rgb {
 		cost += 8 * pixels // an RGBA or CMYK, then onto white

@@ -76,7 +76,7 @@ func BenchmarkCleanOriginal(b *testing.B) {
 }
 
 // BenchmarkSizesSource: the picture the sizes are made from, decoded and
-// resized to the largest size (1080 wide): by jpegdec at 1/4 (what
+// resized to the largest size (1080 wide): by jpegdec at 2/8 (what
 // Generate does), by jpegdec at full size (its parallel reconstruct
 // alone), and by image/jpeg, the library.
 func BenchmarkSizesSource(b *testing.B) {
@@ -92,12 +92,12 @@ func BenchmarkSizesSource(b *testing.B) {
 			}
 		}
 	}
-	b.Run("jpegdec-quarter", run(func() (image.Image, error) { return jpegdec.DecodeScaled(bytes.NewReader(data), 4) }))
+	b.Run("jpegdec-quarter", run(func() (image.Image, error) { return jpegdec.DecodeScaled(bytes.NewReader(data), 2) }))
 	b.Run("jpegdec-full", run(func() (image.Image, error) { return jpegdec.Decode(bytes.NewReader(data)) }))
 	b.Run("image-jpeg", run(func() (image.Image, error) { return jpeg.Decode(bytes.NewReader(data)) }))
 	b.Run("decode-only/jpegdec-quarter", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := jpegdec.DecodeScaled(bytes.NewReader(data), 4); err != nil {
+			if _, err := jpegdec.DecodeScaled(bytes.NewReader(data), 2); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -122,7 +122,7 @@ func BenchmarkSizesSource(b *testing.B) {
 // (1080×720, 640×427, 320×213, 150×150), the work jpegenc (the deleted
 // parallel encoder) used to do; docs/images.md compares it with jpegenc's.
 func BenchmarkEncodeSizes(b *testing.B) {
-	m, err := jpegdec.DecodeScaled(bytes.NewReader(camera24(b)), 4)
+	m, err := jpegdec.DecodeScaled(bytes.NewReader(camera24(b)), 2)
 	if err != nil {
 		b.Fatal(err)
 	}

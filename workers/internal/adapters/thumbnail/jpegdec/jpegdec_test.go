@@ -95,9 +95,9 @@ func FuzzSameAsImageJPEG(f *testing.F) {
 		// The scaled decodes read the same stream: the same error, or
 		// a picture of the scaled size, and never a panic.
 		_, wantErr := jpeg.Decode(bytes.NewReader(data))
-		for _, denom := range []int{2, 4, 8} {
-			if _, err := DecodeScaled(bytes.NewReader(data), denom); fmt.Sprint(err) != fmt.Sprint(wantErr) {
-				t.Fatalf("1/%d: error %q, image/jpeg says %q", denom, err, wantErr)
+		for _, n := range []int{1, 3, 4} {
+			if _, err := DecodeScaled(bytes.NewReader(data), n); fmt.Sprint(err) != fmt.Sprint(wantErr) {
+				t.Fatalf("%d/8: error %q, image/jpeg says %q", n, err, wantErr)
 			}
 		}
 	})
@@ -129,73 +129,120 @@ func BenchmarkDecode(b *testing.B) {
 	})
 }
 
-// TestDecodeScaled: at 1/2, 1/4 and 1/8 every test picture decodes to the
-// same image type as at full size, ceil(w/denom)×ceil(h/denom), close to
-// the box mean of the full decode (the reduced IDCT keeps the block's low
-// frequencies, so it is a little sharper than a box mean: 30 dB is far
-// above what a misplaced block, a wrong level shift or a mixed-up plane
-// gives, under 20 dB), and with the same error as Decode where Decode
-// fails.
+// TestDecodeScaled: at every block size n from 1 to 7 (n/8 of the size)
+// every test picture decodes to the same image type as at full size,
+// ceil(w·n/8)×ceil(h·n/8), close to the full decode (the reduced IDCT
+// keeps the block's low frequencies; 30 dB against an area mean is far
+// above what a wrong cosine table, a misplaced block, a wrong level shift
+// or a mixed-up plane gives), and with the same error as Decode where
+// Decode fails.
 func TestDecodeScaled(t *testing.T) {
 	t.Parallel()
 	for name, data := range testFiles(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			full, fullErr := Decode(bytes.NewReader(data))
-			for _, denom := range []int{2, 4, 8} {
-				got, err := DecodeScaled(bytes.NewReader(data), denom)
+			for n := 1; n < 8; n++ {
+				got, err := DecodeScaled(bytes.NewReader(data), n)
 				if fmt.Sprint(err) != fmt.Sprint(fullErr) {
-					t.Fatalf("1/%d: error %q, Decode says %q", denom, err, fullErr)
+					t.Fatalf("%d/8: error %q, Decode says %q", n, err, fullErr)
 				}
 				if err != nil {
 					continue
 				}
 				fb := full.Bounds()
-				want := image.Rect(0, 0, (fb.Dx()+denom-1)/denom, (fb.Dy()+denom-1)/denom)
-				if got.Bounds() != want || reflect.TypeOf(got) != reflect.TypeOf(full) {
-					t.Fatalf("1/%d: %T %v, want %T %v", denom, got, got.Bounds(), full, want)
+				w, h := ScaledSize(fb.Dx(), fb.Dy(), n)
+				if got.Bounds() != image.Rect(0, 0, w, h) || reflect.TypeOf(got) != reflect.TypeOf(full) {
+					t.Fatalf("%d/8: %T %v, want %T %dx%d", n, got, got.Bounds(), full, w, h)
 				}
-				p := boxPSNR(full, got, denom)
-				t.Logf("1/%d: %.1f dB against the box mean", denom, p)
+				// An RGB JPEG subsamples G and B, which a grey value
+				// mixes with full-resolution R: only cells of whole
+				// chroma samples compare fairly there.
+				p := areaPSNR(full, got, n)
+				if _, rgb := full.(*image.RGBA); rgb {
+					p = cellPSNR(full, got, n)
+				}
+				t.Logf("%d/8: %.1f dB against the full decode", n, p)
 				if p < 30 {
-					t.Errorf("1/%d: %.1f dB against the box mean of the full decode, want ≥ 30", denom, p)
+					t.Errorf("%d/8: %.1f dB against the full decode, want ≥ 30", n, p)
 				}
 			}
 		})
 	}
-	if _, err := DecodeScaled(bytes.NewReader(nil), 3); err == nil {
-		t.Error("DecodeScaled accepted a denominator of 3")
+	for _, n := range []int{0, 9} {
+		if _, err := DecodeScaled(bytes.NewReader(nil), n); err == nil {
+			t.Errorf("DecodeScaled accepted a block size of %d", n)
+		}
 	}
 }
 
-// boxPSNR compares the grey values of full and small (k times smaller) on
-// a common grid: the means of 2k×2k cells of full against those of 2×2
-// cells of small. The cells span a chroma sample of both (chroma may be
-// subsampled by 2, and an RGB JPEG may subsample G and B), so what is
-// compared is what both decodes hold.
-func boxPSNR(full, small image.Image, k int) float64 {
-	mean := func(m image.Image, x0, y0, n int) float64 {
-		b := m.Bounds()
+// areaPSNR compares the grey value of every pixel of small (n/8 of full's
+// size) with the area-weighted mean of the full pixels it covers (small's
+// pixel x spans full's [8x/n, 8(x+1)/n)), over the whole 16×16 cells of
+// full only: a partial block is padded differently in the two decodes.
+// The reduced IDCT is not an area mean (it keeps the block's low
+// frequencies, the area mean blurs across block edges), but the two agree
+// to within a few levels; a wrong cosine table or a misplaced sample does
+// not.
+func areaPSNR(full, small image.Image, n int) float64 {
+	fb := full.Bounds()
+	gray := make([]float64, fb.Dx()*fb.Dy())
+	for y := range fb.Dy() {
+		for x := range fb.Dx() {
+			gray[y*fb.Dx()+x] = float64(color.GrayModel.Convert(full.At(fb.Min.X+x, fb.Min.Y+y)).(color.Gray).Y)
+		}
+	}
+	span := func(i int) (lo, hi float64) { return float64(8*i) / float64(n), float64(8*(i+1)) / float64(n) }
+	var se, cnt float64
+	for y := 0; y < fb.Dy()/16*2*n; y++ {
+		y0, y1 := span(y)
+		for x := 0; x < fb.Dx()/16*2*n; x++ {
+			x0, x1 := span(x)
+			var sum, area float64
+			for fy := int(y0); float64(fy) < y1; fy++ {
+				wy := math.Min(y1, float64(fy+1)) - math.Max(y0, float64(fy))
+				for fx := int(x0); float64(fx) < x1; fx++ {
+					wx := math.Min(x1, float64(fx+1)) - math.Max(x0, float64(fx))
+					sum += wx * wy * gray[fy*fb.Dx()+fx]
+					area += wx * wy
+				}
+			}
+			d := float64(color.GrayModel.Convert(small.At(x, y)).(color.Gray).Y) - sum/area
+			se += d * d
+			cnt++
+		}
+	}
+	if se == 0 {
+		return math.Inf(1)
+	}
+	return 10 * math.Log10(255*255*cnt/se)
+}
+
+// cellPSNR compares the grey values of full and small (n/8 of its size)
+// on the grid of 16×16 cells of full, which are 2n×2n cells of small:
+// each holds whole blocks and whole chroma samples of both.
+func cellPSNR(full, small image.Image, n int) float64 {
+	mean := func(m image.Image, x0, y0, size int) float64 {
 		var sum, cnt float64
-		for y := y0; y < min(y0+n, b.Max.Y); y++ {
-			for x := x0; x < min(x0+n, b.Max.X); x++ {
+		for y := y0; y < y0+size; y++ {
+			for x := x0; x < x0+size; x++ {
 				sum += float64(color.GrayModel.Convert(m.At(x, y)).(color.Gray).Y)
 				cnt++
 			}
 		}
 		return sum / cnt
 	}
-	sb := small.Bounds()
-	var se, n float64
-	for y := 0; y < sb.Dy(); y += 2 {
-		for x := 0; x < sb.Dx(); x += 2 {
-			d := mean(small, x, y, 2) - mean(full, x*k, y*k, 2*k)
+	fb := full.Bounds()
+	var se, cells float64
+	for cy := 0; 16*cy+16 <= fb.Dy(); cy++ {
+		for cx := 0; 16*cx+16 <= fb.Dx(); cx++ {
+			d := mean(small, 2*n*cx, 2*n*cy, 2*n) - mean(full, 16*cx, 16*cy, 16)
 			se += d * d
-			n++
+			cells++
 		}
 	}
 	if se == 0 {
 		return math.Inf(1)
 	}
-	return 10 * math.Log10(255*255*n/se)
+	return 10 * math.Log10(255*255*cells/se)
 }

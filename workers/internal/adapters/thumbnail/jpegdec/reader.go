@@ -5,16 +5,16 @@
 // Package jpegdec is Go's image/jpeg decoder (the release and files named
 // in UPSTREAM, the changes in upstream.patch) with two additions:
 //
-//   - DecodeScaled reconstructs every 8×8 block as 4×4, 2×2 or 1×1 pixels
-//     from its lowest frequencies only (the "DCT scaling" of libjpeg's
-//     scale_denom), so a thumbnailer gets a 1/2, 1/4 or 1/8 size picture
-//     without an inverse DCT or a store of the full one;
+//   - DecodeScaled reconstructs every 8×8 block as n×n pixels (n from 1
+//     to 7) from its lowest n×n frequencies only (the "DCT scaling" of
+//     libjpeg's scale_num/scale_denom), so a thumbnailer gets a picture
+//     n/8 of the size without an inverse DCT or a store of the full one;
 //   - the inverse DCT and the storing of pixels run on other cores while
 //     the Huffman decoding goes on, one MCU row behind, for sequential
 //     images; for progressive images the final reconstruction is split
 //     across cores. Those goroutines turn a panic into a FormatError.
 //
-// At scale 1 the output is identical to image/jpeg's (the tests compare
+// At full size the output is identical to image/jpeg's (the tests compare
 // them pixel for pixel), and so is every error.
 //
 // Differences from image/jpeg beyond that: no encoder, and no
@@ -127,9 +127,9 @@ type decoder struct {
 		nUnreadable int
 	}
 	width, height int
-	// scale is the denominator of DecodeScaled (1, 2, 4 or 8): each 8×8
-	// block becomes (8/scale)×(8/scale) pixels.
-	scale int
+	// blockSize is DecodeScaled's n: each 8×8 block becomes n×n pixels
+	// (8 decodes at full size).
+	blockSize int
 
 	img1        *image.Gray
 	img3        *image.YCbCr
@@ -781,23 +781,27 @@ func (d *decoder) convertToRGB() (image.Image, error) {
 
 // Decode reads a JPEG image from r and returns it as an [image.Image].
 func Decode(r io.Reader) (image.Image, error) {
-	return DecodeScaled(r, 1)
+	return DecodeScaled(r, 8)
 }
 
-// DecodeScaled is Decode at 1/denom of the size, where denom is 1, 2, 4 or
-// 8: the picture is ceil(width/denom)×ceil(height/denom), and each pixel
-// is what the inverse DCT of the block's lowest (8/denom)×(8/denom)
-// frequencies gives, about the mean of the denom×denom pixels it stands
-// for. The entropy decoding is the same as Decode's (all of it must be
-// read); what it saves is the inverse DCT and the memory of the pixels.
-func DecodeScaled(r io.Reader, denom int) (image.Image, error) {
-	switch denom {
-	case 1, 2, 4, 8:
-	default:
-		return nil, UnsupportedError("scale denominator")
+// DecodeScaled is Decode at n/8 of the size, n from 1 to 8: the picture is
+// ceil(width·n/8)×ceil(height·n/8), each 8×8 block becoming the n×n
+// samples of the n-point inverse DCT of its lowest n×n frequencies (at
+// n = 1, the block's mean). The entropy decoding is the same as Decode's
+// (all of it must be read); what it saves is most of the inverse DCT and
+// the memory of the pixels. n = 8 is Decode.
+func DecodeScaled(r io.Reader, n int) (image.Image, error) {
+	if n < 1 || n > 8 {
+		return nil, UnsupportedError("scaled block size")
 	}
-	d := decoder{scale: denom}
+	d := decoder{blockSize: n}
 	return d.decode(r, false)
+}
+
+// ScaledSize is the size of the picture DecodeScaled returns for a
+// width×height JPEG.
+func ScaledSize(width, height, n int) (int, int) {
+	return (width*n + 7) / 8, (height*n + 7) / 8
 }
 
 // DecodeConfig returns the color model and dimensions of a JPEG image without

@@ -17,17 +17,18 @@ import "math"
 //
 // gives n samples whose mean is the block's mean (½ C(0) F(0) either way)
 // and whose detail is the block's own, band-limited to what n samples can
-// hold: libjpeg's scaled decoding (jidctred.c) does the same. In 2D the
-// factor is ¼, and F(u, v) sits at b[8v+u] (natural order).
+// hold: libjpeg's scaled decoding (jidctred.c, jidctint.c) does the same.
+// In 2D the factor is ¼, and F(u, v) sits at b[8v+u] (natural order).
 
 // idctScaled replaces the top-left n×n of b (dequantized coefficients) by
-// n×n samples, level-shifted like idct's output (pixel value − 128).
-// n is 1, 2 or 4.
+// n×n samples, level-shifted like idct's output (pixel value − 128), for
+// n from 1 to 7.
 func idctScaled(b *block, n int) {
 	switch n {
 	case 1:
 		// ¼ · ½ · F(0,0): the block's mean.
 		b[0] = (b[0] + 4) >> 3
+		return
 	case 2:
 		// Every C(u)·cos term is ±1/√2, so each sample is
 		// (F00 ± F01 ± F10 ± F11) / 8.
@@ -36,45 +37,81 @@ func idctScaled(b *block, n int) {
 		b[1] = (f00 - f01 + f10 - f11 + 4) >> 3
 		b[8] = (f00 + f01 - f10 - f11 + 4) >> 3
 		b[9] = (f00 - f01 - f10 + f11 + 4) >> 3
-	case 4:
-		// Separable, in int64 so that no coefficient a (hostile)
-		// quantisation table allows can overflow mid-sum.
-		var rows [4][4]int64 // rows[v][x]: the horizontal pass
-		for v := range 4 {
-			for x := range 4 {
-				var s int64
-				for u := range 4 {
-					s += idct4[x][u] * int64(b[8*v+u])
-				}
-				rows[v][x] = s
+		return
+	}
+	// Separable, in int64 so that no coefficient a (hostile) quantisation
+	// table allows can overflow mid-sum. Most blocks of a photo have few
+	// non-zero coefficients: a block with its DC alone is flat, and an
+	// all-zero row of coefficients adds nothing.
+	ac := false
+	for v := range n {
+		for u := range n {
+			if (u != 0 || v != 0) && b[8*v+u] != 0 {
+				ac = true
 			}
 		}
-		const shift = 2*idct4Bits + 2 // the two tables, and ¼
-		for y := range 4 {
-			for x := range 4 {
-				var s int64
-				for v := range 4 {
-					s += idct4[y][v] * rows[v][x]
-				}
-				b[8*y+x] = int32((s + 1<<(shift-1)) >> shift)
+	}
+	if !ac {
+		dc := (b[0] + 4) >> 3
+		for y := range n {
+			for x := range n {
+				b[8*y+x] = dc
 			}
+		}
+		return
+	}
+	t := &idctTables[n]
+	var rows [8][8]int64 // rows[v][x]: the horizontal pass
+	var zero [8]bool
+	for v := range n {
+		zero[v] = true
+		for u := range n {
+			if b[8*v+u] != 0 {
+				zero[v] = false
+			}
+		}
+		if zero[v] {
+			continue
+		}
+		for x := range n {
+			var s int64
+			for u := range n {
+				s += t[x][u] * int64(b[8*v+u])
+			}
+			rows[v][x] = s
+		}
+	}
+	const shift = 2*idctBits + 2 // the two tables, and ¼
+	for y := range n {
+		for x := range n {
+			var s int64
+			for v := range n {
+				if !zero[v] {
+					s += t[y][v] * rows[v][x]
+				}
+			}
+			b[8*y+x] = int32((s + 1<<(shift-1)) >> shift)
 		}
 	}
 }
 
-// idct4Bits is the fixed-point precision of idct4: 12 bits keep the error
-// of a sample far below one level.
-const idct4Bits = 12
+// idctBits is the fixed-point precision of idctTables: 12 bits keep the
+// error of a sample far below one level.
+const idctBits = 12
 
-// idct4[x][u] is C(u)·cos((2x+1)uπ/8) in fixed point.
-var idct4 = func() (t [4][4]int64) {
-	for x := range 4 {
-		for u := range 4 {
-			c := math.Cos(float64(2*x+1) * float64(u) * math.Pi / 8)
-			if u == 0 {
-				c = 1 / math.Sqrt2
+// idctTables[n][x][u] is C(u)·cos((2x+1)uπ/2n) in fixed point, for the
+// n-point IDCTs (n from 3 to 7; 1 and 2 need no table). Read-only after
+// package initialisation, like unzig.
+var idctTables = func() (t [8][8][8]int64) {
+	for n := 3; n < 8; n++ {
+		for x := range n {
+			for u := range n {
+				c := math.Cos(float64(2*x+1) * float64(u) * math.Pi / float64(2*n))
+				if u == 0 {
+					c = 1 / math.Sqrt2
+				}
+				t[n][x][u] = int64(math.Round(c * (1 << idctBits)))
 			}
-			t[x][u] = int64(math.Round(c * (1 << idct4Bits)))
 		}
 	}
 	return t

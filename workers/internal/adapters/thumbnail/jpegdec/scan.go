@@ -11,11 +11,11 @@ import (
 	"sync"
 )
 
-// makeImg allocates and initializes the destination image, at 1/d.scale
-// of the size: every block is bs×bs pixels.
+// makeImg allocates and initializes the destination image, at
+// d.blockSize/8 of the size: every block is bs×bs pixels.
 func (d *decoder) makeImg(mxx, myy int) {
-	bs := 8 / d.scale
-	w, h := (d.width+d.scale-1)/d.scale, (d.height+d.scale-1)/d.scale
+	bs := d.blockSize
+	w, h := ScaledSize(d.width, d.height, bs)
 	if d.nComp == 1 {
 		m := image.NewGray(image.Rect(0, 0, bs*mxx, bs*myy))
 		d.img1 = m.SubImage(image.Rect(0, 0, w, h)).(*image.Gray)
@@ -182,7 +182,7 @@ func (d *decoder) processSOS(n int) (err error) {
 			perRow += d.comp[scan[i].compIndex].h * d.comp[scan[i].compIndex].v
 		}
 		recon = d.startReconstructor(mxx * perRow)
-		freq = uint8(8 / d.scale)
+		freq = uint8(d.blockSize)
 		batch = recon.next()
 		defer func() {
 			if rerr := recon.wait(); err == nil {
@@ -625,7 +625,7 @@ func (r *reconstructor) wait() error {
 // writes all the time; sharing those cache lines made the split slower
 // than no split at all.
 type pixelTarget struct {
-	scale       int
+	blockSize   int
 	quant       [maxTq + 1]block
 	tq          [maxComponents]uint8
 	nComp       int
@@ -636,7 +636,7 @@ type pixelTarget struct {
 }
 
 func (d *decoder) pixelTarget() *pixelTarget {
-	t := &pixelTarget{scale: d.scale, quant: d.quant, nComp: d.nComp, img1: d.img1, img3: d.img3, blackPix: d.blackPix, blackStride: d.blackStride}
+	t := &pixelTarget{blockSize: d.blockSize, quant: d.quant, nComp: d.nComp, img1: d.img1, img3: d.img3, blackPix: d.blackPix, blackStride: d.blackStride}
 	for i := range t.tq {
 		t.tq[i] = d.comp[i].tq
 	}
@@ -650,7 +650,7 @@ func (d *pixelTarget) reconstructBlock(b *block, bx, by, compIndex int) error {
 	for zig := 0; zig < blockSize; zig++ {
 		b[unzig[zig]] *= qt[zig]
 	}
-	bs := 8 / d.scale
+	bs := d.blockSize
 	dst, stride := []byte(nil), 0
 	if d.nComp == 1 {
 		dst, stride = d.img1.Pix[bs*(by*d.img1.Stride+bx):], d.img1.Stride
