@@ -568,11 +568,12 @@ func (d *decoder) startReconstructor(blocksPerRow int) *reconstructor {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			// A panic must not take the process down, nor leave the
-			// decoding goroutine waiting for a free batch forever:
+			// A panic must not take the process down (recoverInto is
+			// deferred itself: recover works only there), nor leave
+			// the decoding goroutine waiting for a free batch forever:
 			// the batches still come back, unread.
+			defer recoverInto(&r.errs[w])
 			defer func() {
-				recoverInto(&r.errs[w])
 				for batch := range r.rows {
 					r.free <- batch[:0]
 				}
@@ -597,7 +598,9 @@ func (d *decoder) startReconstructor(blocksPerRow int) *reconstructor {
 }
 
 // recoverInto turns a panic of the calling goroutine into a FormatError in
-// *err: a hostile picture must fail to decode, not end the process.
+// *err: a hostile picture must fail to decode, not end the process. It
+// must be the deferred function itself (defer recoverInto(&err)), as
+// recover stops a panic only when called directly by one.
 func recoverInto(err *error) {
 	if p := recover(); p != nil {
 		*err = FormatError(fmt.Sprintf("panic while reconstructing: %v", p))
