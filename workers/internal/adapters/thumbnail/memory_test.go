@@ -38,8 +38,8 @@ func TestMemoryCost(t *testing.T) {
 		}
 		pictures[name] = data
 	}
-	// Wide enough to decode at 1/2 (and 1/4 for a 540-wide size), low
-	// enough to be quick under -race.
+	// Wide enough to decode at a reduced size (5/8: 1500 wide for the
+	// 1080-wide size), low enough to be quick under -race.
 	camera, err := phototest.JPEG(2400, 360, 3, 90)
 	if err != nil {
 		t.Fatal(err)

@@ -10,8 +10,8 @@
 //   - a JPEG upload's clean original is the upload with its segment list
 //     rewritten (strip.go), not a decode and re-encode of every pixel;
 //   - JPEGs decode with jpegdec, image/jpeg's decoder plus DCT scaling
-//     (1/2, 1/4, 1/8), so a 24 MP photo becomes the 1.5 MP that the
-//     largest size needs without an inverse DCT of the rest.
+//     (n/8 of the picture, n = 1…8), so a 24 MP photo becomes the 1.5 MP
+//     that the largest size needs without an inverse DCT of the rest.
 //
 // Each size but the square crop is made from the smallest image already
 // made that is at least as large, so only the largest is resized from the

@@ -337,7 +337,7 @@ func TestGenerateGIFFirstFrame(t *testing.T) {
 // reference, on the upright fixtures. Here the only differences are the
 // method (a DCT-scaled decode of JPEGs, sizes made from larger sizes) and
 // 8-bit rounding; 40 dB means an average error under 2.6 levels of 255;
-// the pipeline reaches 44-61 dB (+Inf where nothing differs). Point
+// the pipeline reaches 42-61 dB (+Inf where nothing differs). Point
 // sampling instead of a filter fails it, and so would a misplaced window
 // or a wrong filter.
 func TestResamplingQuality(t *testing.T) {
@@ -350,17 +350,18 @@ func TestResamplingQuality(t *testing.T) {
 	// its largest size allows.
 	sets := map[string]set{
 		"served": {thumbnail.Sizes(), 40},
-		// landscape.jpg decodes at 1/4 for both (1600→400 exactly, then
-		// Lanczos 400→100).
+		// landscape.jpg decodes at 3/8 (600 wide) for both, then
+		// Lanczos 600→400 and 400→100.
 		"quarter": {[]thumbnail.Size{{Name: "w400", Width: 400}, {Name: "w100", Width: 100}}, 40},
-		// 1/4 (400 wide) then Lanczos by 4.4; 1/8 then Lanczos by 4.4.
+		// 1/8 (200 wide, the 2× margin it needs) then Lanczos by 2.2
+		// and by 4.4.
 		"eighth": {[]thumbnail.Size{{Name: "w90", Width: 90}}, 40},
 		"tiny":   {[]thumbnail.Size{{Name: "w45", Width: 45}}, 40},
-		"crop":   {[]thumbnail.Size{{Name: "crop-half", Width: 700, Height: 233, Crop: true}}, 40},
+		"crop":   {[]thumbnail.Size{{Name: "crop-700", Width: 700, Height: 233, Crop: true}}, 40},
 		// A crop window can only start on a whole pixel of the scaled
-		// picture: at 1/4 it lands up to 2 pixels of the full picture
+		// picture: at 2/8 it lands up to 2 pixels of the full picture
 		// from the reference's, and this crop is only 1.33× below its
-		// window. 37.9 dB here; the served 150×150 thumb reaches 52-57.
+		// window. 37.9 dB here; the served 150×150 thumbs reach 47-58.
 		"crop-quarter": {[]thumbnail.Size{{Name: "crop-quarter", Width: 300, Height: 100, Crop: true}}, 37},
 	}
 	for _, file := range []string{"landscape.jpg", "portrait-exif6.jpg", "alpha.png", "photo.webp", "photo-lossy.webp"} {
