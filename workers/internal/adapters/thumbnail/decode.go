@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 	"image/gif"
 	"image/png"
@@ -15,11 +16,13 @@ import (
 	"pixshare/workers/internal/adapters/thumbnail/jpegdec"
 )
 
-// decode returns the picture as 4:2:0 planes in stored orientation with
-// any transparency composited onto white: the one representation every
-// later step works on. A JPEG or lossy WebP is already that (the common
-// case costs no conversion); everything else is converted once here.
-func decode(data []byte, info media.Info, workers int) (m *image.YCbCr, err error) {
+// decode returns the picture, in stored orientation, n/8 of its size
+// (n is 8 except for JPEG, where it is DecodeScaled's block size), opaque: any
+// transparency is composited onto white. What comes out is an
+// *image.YCbCr (JPEG, lossy WebP), *image.Gray (grey JPEG or PNG) or an
+// opaque *image.NRGBA; imaging takes all three, and the JPEG encoder has
+// fast paths for them (see encode).
+func decode(data []byte, info media.Info, n int) (m image.Image, err error) {
 	// The decoders read hostile bytes. Should one of them panic, the
 	// upload is corrupt: the worker must dead-letter it, not crash and
 	// have the message redelivered forever.
@@ -32,8 +35,7 @@ func decode(data []byte, info media.Info, workers int) (m *image.YCbCr, err erro
 	r := bytes.NewReader(data)
 	switch info.Format {
 	case media.JPEG:
-		// image/jpeg's decoder with the inverse DCT on other cores.
-		src, err = jpegdec.Decode(r)
+		src, err = jpegdec.DecodeScaled(r, n)
 	case media.PNG:
 		src, err = png.Decode(r)
 	case media.GIF:
@@ -51,146 +53,39 @@ func decode(data []byte, info media.Info, workers int) (m *image.YCbCr, err erro
 		return nil, fmt.Errorf("decoding %s: %v: %w", info.Format, err, ErrCorrupt)
 	}
 	canvas := image.Rect(0, 0, info.Width, info.Height)
+	if info.Format == media.JPEG {
+		canvas.Max.X, canvas.Max.Y = jpegdec.ScaledSize(info.Width, info.Height, n)
+	}
 	if !src.Bounds().In(canvas) || info.Format != media.GIF && src.Bounds() != canvas {
 		return nil, fmt.Errorf("decoding %s: pixels %v do not match the header's %v: %w",
 			info.Format, src.Bounds(), canvas, ErrCorrupt)
 	}
 	switch s := src.(type) {
 	case *image.YCbCr:
-		return ycbcrTo420(s, workers), nil
-	case *image.NYCbCrA:
-		compositeYCbCrA(s)
-		return ycbcrTo420(&s.YCbCr, workers), nil
+		return s, nil
 	case *image.Gray:
-		return grayTo420(s), nil
+		return s, nil
 	}
-	return rgbTo420(src, canvas, workers), nil
+	return onWhite(src, canvas), nil
 }
 
-// ycbcrTo420 keeps the luma plane and brings the chroma planes to 4:2:0.
-func ycbcrTo420(s *image.YCbCr, workers int) *image.YCbCr {
-	if s.SubsampleRatio == image.YCbCrSubsampleRatio420 {
-		return s
-	}
-	w, h := s.Rect.Dx(), s.Rect.Dy()
-	// How many luma samples one stored chroma sample spans, per axis.
-	fx, fy := 1, 1
-	switch s.SubsampleRatio {
-	case image.YCbCrSubsampleRatio422:
-		fx = 2
-	case image.YCbCrSubsampleRatio440:
-		fy = 2
-	case image.YCbCrSubsampleRatio411:
-		fx = 4
-	case image.YCbCrSubsampleRatio410:
-		fx, fy = 4, 2
-	}
-	scw, sch := (w+fx-1)/fx, (h+fy-1)/fy
-	cw, ch := (w+1)/2, (h+1)/2
-	// Output chroma sample j is centred on luma 2j+1, which is source
-	// chroma coordinate (j+0.5)·2/f: a resample by 2/f with no offset.
-	kx := newKernel(scw, cw, 2/float64(fx), 0, triangle)
-	ky := newKernel(sch, ch, 2/float64(fy), 0, triangle)
-	out := [3]plane{{s.Y, w, h, s.YStride}, newPlane(cw, ch), newPlane(cw, ch)}
-	resample(out[1], plane{s.Cb, scw, sch, s.CStride}, kx, ky, workers)
-	resample(out[2], plane{s.Cr, scw, sch, s.CStride}, kx, ky, workers)
-	return newYCbCr420(out)
-}
-
-// compositeYCbCrA puts a lossy WebP with alpha onto white, in place. Y'CbCr
-// is an affine function of R'G'B', so blending towards white (255, 128,
-// 128) in Y'CbCr is the same as blending in RGB; a chroma sample blends
-// with the mean alpha of the luma samples it covers.
-func compositeYCbCrA(s *image.NYCbCrA) {
-	w, h := s.Rect.Dx(), s.Rect.Dy()
-	for y := range h {
-		for x := range w {
-			a := uint32(s.A[y*s.AStride+x])
-			i := y*s.YStride + x
-			s.Y[i] = uint8((uint32(s.Y[i])*a + 255*(255-a) + 127) / 255)
-		}
-	}
-	for cy := range (h + 1) / 2 {
-		for cx := range (w + 1) / 2 {
-			var sum, n uint32
-			for y := 2 * cy; y < min(2*cy+2, h); y++ {
-				for x := 2 * cx; x < min(2*cx+2, w); x++ {
-					sum += uint32(s.A[y*s.AStride+x])
-					n++
-				}
-			}
-			a := (sum + n/2) / n
-			i := cy*s.CStride + cx
-			s.Cb[i] = uint8((uint32(s.Cb[i])*a + 128*(255-a) + 127) / 255)
-			s.Cr[i] = uint8((uint32(s.Cr[i])*a + 128*(255-a) + 127) / 255)
-		}
-	}
-}
-
-// grayTo420 shares the grey samples as luma and adds neutral chroma.
-func grayTo420(s *image.Gray) *image.YCbCr {
-	w, h := s.Rect.Dx(), s.Rect.Dy()
-	cw, ch := (w+1)/2, (h+1)/2
-	c := make([]byte, 2*cw*ch)
-	for i := range c {
-		c[i] = 128
-	}
-	return newYCbCr420([3]plane{
-		{s.Pix, w, h, s.Stride},
-		{c[:cw*ch], cw, ch, cw},
-		{c[cw*ch:], cw, ch, cw},
-	})
-}
-
-// rgbTo420 converts any other image (PNG, GIF, lossless WebP, CMYK JPEG)
-// two rows at a time: draw.Draw composites the rows onto white in a small
-// RGBA buffer (with fast paths for the common types), and the buffer is
-// converted to luma and 2×2-averaged chroma. Only the source and the
-// output planes are ever whole in memory. Pixels of canvas that src does
-// not cover (a GIF frame smaller than its screen) stay white.
-func rgbTo420(src image.Image, canvas image.Rectangle, workers int) *image.YCbCr {
-	w, h := canvas.Dx(), canvas.Dy()
-	cw, ch := (w+1)/2, (h+1)/2
-	out := [3]plane{newPlane(w, h), newPlane(cw, ch), newPlane(cw, ch)}
+// onWhite draws src over a white canvas (pixels of canvas that src does
+// not cover, as around a GIF frame smaller than its screen, stay white).
+// draw.Draw has fast paths for the types the decoders return (RGBA, NRGBA,
+// Paletted, 16-bit ones) and is what the standard library offers; imaging
+// has no compositing onto a colour short of Overlay, which is draw.Over in
+// float64 and slower.
+func onWhite(src image.Image, canvas image.Rectangle) *image.NRGBA {
+	dst := image.NewRGBA(canvas)
 	op := draw.Over
 	if o, ok := src.(interface{ Opaque() bool }); ok && o.Opaque() {
 		op = draw.Src // same result on white, and more fast paths
 	}
-	parallel(ch, workers, func(lo, hi int) {
-		buf := image.NewRGBA(image.Rect(0, 0, w, 2))
-		for cy := lo; cy < hi; cy++ {
-			rows := image.Rect(0, 2*cy, w, min(2*cy+2, h))
-			for i := range buf.Pix {
-				buf.Pix[i] = 0xFF
-			}
-			draw.Draw(buf, image.Rect(0, 0, w, rows.Dy()), src, rows.Min, op)
-			for dy := range rows.Dy() {
-				p := buf.Pix[dy*buf.Stride:]
-				yRow := out[0].row(2*cy + dy)
-				for x := range w {
-					r, g, b := int32(p[4*x]), int32(p[4*x+1]), int32(p[4*x+2])
-					yRow[x] = uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 16)
-				}
-			}
-			cb, cr := out[1].row(cy), out[2].row(cy)
-			for cx := range cw {
-				var r, g, b, n int32
-				for dy := range rows.Dy() {
-					p := buf.Pix[dy*buf.Stride:]
-					for x := 2 * cx; x < min(2*cx+2, w); x++ {
-						r += int32(p[4*x])
-						g += int32(p[4*x+1])
-						b += int32(p[4*x+2])
-						n++
-					}
-				}
-				// JFIF's full-range BT.601 matrix, on the mean colour of
-				// the 2×2 block (the transform is linear, so this is the
-				// mean chroma).
-				cb[cx] = uint8(min(max((-11056*r-21712*g+32768*b)/n+(128<<16)+1<<15, 0)>>16, 255))
-				cr[cx] = uint8(min(max((32768*r-27440*g-5328*b)/n+(128<<16)+1<<15, 0)>>16, 255))
-			}
-		}
-	})
-	return newYCbCr420(out)
+	if op == draw.Over || src.Bounds() != canvas {
+		draw.Draw(dst, canvas, image.NewUniform(color.White), image.Point{}, draw.Src)
+	}
+	draw.Draw(dst, src.Bounds(), src, src.Bounds().Min, op)
+	// Every pixel is opaque, where premultiplied and straight alpha are
+	// the same bytes: the RGBA is an NRGBA, the type imaging reads fastest.
+	return &image.NRGBA{Pix: dst.Pix, Stride: dst.Stride, Rect: dst.Rect}
 }

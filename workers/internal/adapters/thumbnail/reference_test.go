@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/jpeg"
 	"math"
 	"testing"
@@ -25,8 +26,13 @@ func reference(tb testing.TB, data []byte, sizes []thumbnail.Size) map[string]im
 	if err != nil {
 		tb.Fatalf("reference decode: %v", err)
 	}
+	// Onto white with draw.Over: the same as imaging.Overlay at full
+	// opacity, at a fraction of its time under -race.
 	b := img.Bounds()
-	full := imaging.Overlay(imaging.New(b.Dx(), b.Dy(), color.White), img, image.Point{}, 1)
+	canvas := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(canvas, canvas.Rect, image.NewUniform(color.White), image.Point{}, draw.Src)
+	draw.Draw(canvas, canvas.Rect, img, b.Min, draw.Over)
+	full := &image.NRGBA{Pix: canvas.Pix, Stride: canvas.Stride, Rect: canvas.Rect} // opaque
 	out := map[string]image.Image{thumbnail.OriginalName: full}
 	for _, s := range sizes {
 		w, h := b.Dx(), b.Dy()

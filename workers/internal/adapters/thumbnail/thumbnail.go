@@ -1,16 +1,21 @@
 // Package thumbnail makes the served copies of an uploaded picture: a clean
-// full-size "original" and the fixed sizes, all upright baseline JPEGs
-// without any metadata (no EXIF, GPS, ICC, XMP or comments).
+// full-size "original" and the fixed sizes, all upright JPEGs without
+// private metadata (no EXIF beyond the orientation, no GPS, ICC, XMP, IPTC
+// or comments).
 //
-// It is built for speed on big camera photos: the original is decoded once
-// into Y'CbCr planes and every step works on those planes (no RGBA copy of
-// a JPEG); each size is derived from the smallest already-made image that
-// is still at least as large; a big reduction first averages integer k×k
-// boxes down to about twice the target and only then applies a separable
-// Lanczos-3 filter; every pass and the JPEG encoder run on all cores. At
-// most the decoded original plus one intermediate (the box-reduced copy,
-// a quarter of the original or less) are in memory at once; EXIF rotation
-// is applied by the encoder while it reads, never as a rotated copy.
+// The geometry (resize filters, EXIF orientation transforms, the square
+// crop) is github.com/disintegration/imaging's, the encoder is
+// image/jpeg's. Two pieces are the package's own because neither does the
+// job, each earned by a benchmark in docs/images.md:
+//   - a JPEG upload's clean original is the upload with its segment list
+//     rewritten (strip.go), not a decode and re-encode of every pixel;
+//   - JPEGs decode with jpegdec, image/jpeg's decoder plus DCT scaling
+//     (n/8 of the picture, n = 1…8), so a 24 MP photo becomes the 1.5 MP
+//     that the largest size needs without an inverse DCT of the rest.
+//
+// Each size but the square crop is made from the smallest image already
+// made that is at least as large, so only the largest is resized from the
+// decoded picture. docs/images.md has the design and the measurements.
 package thumbnail
 
 import (
@@ -18,12 +23,16 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/jpeg"
 	"math"
 	"runtime"
 	"slices"
+	"sync"
+
+	"github.com/disintegration/imaging"
 
 	"pixshare/contracts/media"
-	"pixshare/workers/internal/adapters/thumbnail/jpegenc"
+	"pixshare/workers/internal/adapters/thumbnail/jpegdec"
 )
 
 // The errors of Generate, the same values as post/media's, so that either
@@ -60,9 +69,12 @@ func Sizes() []Size {
 const OriginalName = "original"
 
 // DefaultMaxPixels is the pixel limit when Options.MaxPixels is 0: 100 MP
-// takes a 108 MP phone photo's binned output and every DSLR, while keeping
-// the decoded planes (1.5 bytes a pixel) near 150 MB.
+// takes a 108 MP phone photo's binned output and every DSLR. MemoryCost
+// says what a picture within it needs.
 const DefaultMaxPixels = 100_000_000
+
+// DefaultQuality is the JPEG quality when Options.Quality is 0.
+const DefaultQuality = 85
 
 // Options tune Generate. The zero value is ready to use.
 type Options struct {
@@ -71,7 +83,9 @@ type Options struct {
 	// MaxPixels is checked again on the header before decoding, whatever
 	// the upload path checked; 0 means DefaultMaxPixels.
 	MaxPixels int64
-	// Workers is how many goroutines share each step; 0 means GOMAXPROCS.
+	// Workers is how many renditions are encoded at once; 0 means
+	// GOMAXPROCS. (imaging and the JPEG decoder size their own
+	// goroutines by GOMAXPROCS.)
 	Workers int
 	// Sizes overrides Sizes() (for tests and future sizes).
 	Sizes []Size
@@ -84,27 +98,31 @@ type Rendition struct {
 	JPEG          []byte
 }
 
-// Generate decodes original once, applies its EXIF orientation (1-8) so
-// every output is upright, and returns the "original" rendition (a clean
-// re-encoded copy at full resolution) followed by one rendition per size,
-// in the order of the sizes. Nothing is ever upscaled: a size larger than
-// the picture is made at the picture's own size (a crop keeps its aspect
-// ratio and shrinks to fit: a 100×80 picture's 150×150 thumb is 80×80).
-// A picture that is corrupt or truncated fails with ErrCorrupt. The
-// context is checked between steps.
-func Generate(ctx context.Context, original []byte, opts Options) ([]Rendition, error) {
-	if opts.Quality == 0 {
-		opts.Quality = jpegenc.DefaultQuality
-	}
-	if opts.MaxPixels == 0 {
-		opts.MaxPixels = DefaultMaxPixels
-	}
-	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
-	}
-	if opts.Sizes == nil {
-		opts.Sizes = Sizes()
-	}
+// Generate returns the "original" rendition (the clean full-size copy)
+// followed by one rendition per size, in the order of the sizes. Every
+// rendition is upright under the EXIF orientation (1-8) of the upload, and
+// its Width and Height are the upright ones.
+//
+// A JPEG upload's original is the upload itself with its metadata
+// stripped losslessly (stripJPEG): same entropy-coded data, so it stays
+// progressive if it was, and an orientation other than 1 is kept as a
+// minimal EXIF Orientation tag rather than applied to the pixels. Any
+// other format's original is re-encoded as a baseline JPEG, upright.
+// The sizes are always baseline JPEGs with upright pixels and no EXIF.
+//
+// Nothing is ever upscaled: a size larger than the picture is made at the
+// picture's own size (a crop keeps its aspect ratio and shrinks to fit: a
+// 100×80 picture's 150×150 thumb is 80×80). A picture that is corrupt or
+// truncated fails with ErrCorrupt. The context is checked between steps.
+func Generate(ctx context.Context, original []byte, opts Options) (out []Rendition, err error) {
+	// Nothing a picture holds may take the process down: a panic here
+	// (in a decoder, imaging, the encoder) fails this picture for good.
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("making thumbnails: panic: %v: %w", p, ErrCorrupt)
+		}
+	}()
+	opts = opts.withDefaults()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("making thumbnails: %w", err)
 	}
@@ -113,167 +131,310 @@ func Generate(ctx context.Context, original []byte, opts Options) ([]Rendition, 
 		return nil, fmt.Errorf("making thumbnails: %w", err)
 	}
 	orientation := readOrientation(original, info.Format)
-	m, err := decode(original, info, opts.Workers)
-	if err != nil {
-		return nil, fmt.Errorf("making thumbnails: %w", err)
+	uw, uh := upright(info.Width, info.Height, orientation)
+	targets := make([]target, len(opts.Sizes))
+	for i, s := range opts.Sizes {
+		// Sizes are upright; the picture is resized as stored and each
+		// output turned upright after (a centred crop is the same
+		// either way), so the turn costs the outputs' pixels, not the
+		// decoded picture's, and runs with the encoding.
+		t := plan(s, uw, uh)
+		t.w, t.h = upright(t.w, t.h, orientation)
+		targets[i] = t
 	}
-	enc := jpegenc.Options{Quality: opts.Quality, Orientation: orientation, Workers: opts.Workers}
-	out := make([]Rendition, 1+len(opts.Sizes))
-	err = renderSizes(ctx, m, orientation, opts.Sizes, opts.Workers, func(i int, img *image.YCbCr) error {
-		data, err := jpegenc.Encode(ctx, img, enc)
-		if err != nil {
-			return fmt.Errorf("encoding %s: %w", opts.Sizes[i].Name, err)
+	out = make([]Rendition, 1+len(opts.Sizes))
+	n := 8 // the JPEG decode's block size: n/8 of the picture
+	var stripped chan error
+	if info.Format == media.JPEG {
+		// The strip runs beside the decode, whose Huffman decoding
+		// leaves the other cores mostly idle.
+		stripped = make(chan error, 1)
+		go func() {
+			defer func() {
+				if p := recover(); p != nil {
+					stripped <- fmt.Errorf("stripping JPEG: panic: %v: %w", p, ErrCorrupt)
+				}
+			}()
+			clean, err := stripJPEG(original, orientation)
+			out[0] = Rendition{Name: OriginalName, Width: uw, Height: uh, JPEG: clean}
+			stripped <- err
+		}()
+		n = jpegBlockSize(info.Width, info.Height, targets)
+	}
+	m, err := decode(original, info, n)
+	if stripped != nil {
+		if serr := <-stripped; err == nil {
+			err = serr
 		}
-		out[1+i] = rendition(opts.Sizes[i].Name, img, orientation, data)
-		return nil
-	})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("making thumbnails: %w", err)
 	}
-	// The sizes' planes are garbage now: only the original is in memory.
-	data, err := jpegenc.Encode(ctx, m, enc)
-	if err != nil {
-		return nil, fmt.Errorf("making thumbnails: encoding %s: %w", OriginalName, err)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("making thumbnails: %w", err)
 	}
-	out[0] = rendition(OriginalName, m, orientation, data)
+	enc := newEncoders(ctx, opts.Quality, opts.Workers, orientation)
+	if out[0].JPEG == nil {
+		enc.start(OriginalName, m, &out[0])
+	}
+	err = renderSizes(ctx, m, targets, func(i int, img image.Image) {
+		enc.start(opts.Sizes[i].Name, img, &out[1+i])
+	})
+	if werr := enc.wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("making thumbnails: %w", err)
+	}
 	return out, nil
 }
 
-// renderSizes makes every size from the decoded original m (in stored
-// orientation) and hands each to emit with its index in sizes. It goes
-// from the largest size down, so each can start from a larger one already
-// made.
-func renderSizes(ctx context.Context, m *image.YCbCr, orientation int, sizes []Size, workers int,
-	emit func(i int, img *image.YCbCr) error) error {
-	w, h := m.Rect.Dx(), m.Rect.Dy()
-	targets := make([]target, len(sizes))
-	order := make([]int, len(sizes))
-	for i, s := range sizes {
-		targets[i] = plan(s, w, h, orientation)
+func (o Options) withDefaults() Options {
+	if o.Quality == 0 {
+		o.Quality = DefaultQuality
+	}
+	if o.MaxPixels == 0 {
+		o.MaxPixels = DefaultMaxPixels
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Sizes == nil {
+		o.Sizes = Sizes()
+	}
+	return o
+}
+
+// upright returns the displayed size of a w×h stored picture.
+func upright(w, h, orientation int) (int, int) {
+	if orientation >= 5 {
+		return h, w
+	}
+	return w, h
+}
+
+// jpegBlockSize returns the smallest DCT block size n (1 to 8: the decode
+// is n/8 of the picture) at which a w×h JPEG still has comfortably more
+// pixels, both ways, than every target (all in stored orientation): the
+// decode then reconstructs n²/64 of the pixels, and quality never depends
+// on an upscale.
+//
+// Comfortably: a block's n×n samples are its own, with no filtering
+// across block edges, so imaging's Lanczos must still reduce by a margin
+// to smooth them: by 1.2 or more (the 12 MP corpus photo's 1080-wide size
+// is 36.6 dB against the reference from 3/8, a 1.05 reduction, and 49.6
+// from 4/8; the 24 MP one's 42.3 from 2/8, 1.39), and by 2 from 1/8, where
+// a block is its mean alone, a box filter that aliases fine texture
+// (libvips leaves 2× after its shrink-on-load for the same reason).
+func jpegBlockSize(w, h int, targets []target) int {
+	var needW, needH int
+	for _, t := range targets {
+		needW, needH = max(needW, t.w), max(needH, t.h)
+	}
+	for n := 1; n < 8; n++ {
+		margin := 1.2
+		if n == 1 {
+			margin = 2
+		}
+		if sw, sh := jpegdec.ScaledSize(w, h, n); float64(sw) >= margin*float64(needW) && float64(sh) >= margin*float64(needH) {
+			return n
+		}
+	}
+	return 8
+}
+
+// orient applies EXIF orientation o (the tag's eight values: flips and
+// quarter turns) to m with imaging's transforms.
+func orient(m image.Image, o int) image.Image {
+	switch o {
+	case 2:
+		return imaging.FlipH(m)
+	case 3:
+		return imaging.Rotate180(m)
+	case 4:
+		return imaging.FlipV(m)
+	case 5:
+		return imaging.Transpose(m)
+	case 6:
+		return imaging.Rotate270(m)
+	case 7:
+		return imaging.Transverse(m)
+	case 8:
+		return imaging.Rotate90(m)
+	}
+	return m
+}
+
+// target is a size worked out for one picture: w×h pixels, filled (and
+// cropped around the centre) when crop is set. plan gives them upright;
+// Generate turns them to the stored orientation.
+type target struct {
+	w, h int
+	crop bool
+}
+
+// plan works out a size for a uw×uh upright picture.
+func plan(s Size, uw, uh int) target {
+	if s.Crop {
+		// Fill Width×Height; if the picture is smaller, shrink the
+		// box (keeping its shape) until it fits instead of upscaling.
+		f := min(1, float64(uw)/float64(s.Width), float64(uh)/float64(s.Height))
+		return target{
+			w:    max(1, int(math.Round(float64(s.Width)*f))),
+			h:    max(1, int(math.Round(float64(s.Height)*f))),
+			crop: true,
+		}
+	}
+	// Fit inside the box, never beyond the picture's own size.
+	f := 1.0
+	if s.Width > 0 {
+		f = min(f, float64(s.Width)/float64(uw))
+	}
+	if s.Height > 0 {
+		f = min(f, float64(s.Height)/float64(uh))
+	}
+	return target{w: max(1, int(math.Round(float64(uw)*f))), h: max(1, int(math.Round(float64(uh)*f)))}
+}
+
+// renderSizes makes every target from the picture m and hands
+// each to emit with its index. It goes from the largest target down, and
+// makes each from the smallest image already made that is at least as
+// large both ways (4× for a crop's window): a 1080-wide image is a much
+// cheaper start for the 320-wide one than the decoded picture, and
+// quality never depends on an upscale.
+func renderSizes(ctx context.Context, m image.Image, targets []target, emit func(i int, img image.Image)) error {
+	order := make([]int, len(targets))
+	for i := range order {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int {
 		return targets[b].w*targets[b].h - targets[a].w*targets[a].h
 	})
-	levels := []level{{m, float64(w), float64(h)}}
+	made := []image.Image{m}
 	for _, i := range order {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		t := targets[i]
-		img := render(levels, t, workers)
+		// A crop's window starts on a whole pixel of its source, up to
+		// half a source pixel off the exact centre: from the 320-wide
+		// size that is a third of an output pixel, a visible shift on
+		// fine texture (29 dB against the reference on the 24 MP corpus
+		// photo's thumb). So a crop is made from the smallest image
+		// whose window is at least 4× the crop both ways (an eighth of
+		// an output pixel at most; 38-61 dB on the corpus), else from
+		// the decoded picture; imaging.Fill crops before it resizes.
+		minW, minH := t.w, t.h
+		if t.crop {
+			minW, minH = 4*t.w, 4*t.h
+		}
+		src := m
+		for _, c := range made[1:] {
+			b, sb := c.Bounds(), src.Bounds()
+			if cw, ch := window(b, t); cw >= minW && ch >= minH && b.Dx()*b.Dy() < sb.Dx()*sb.Dy() {
+				src = c
+			}
+		}
+		var img image.Image
+		switch b := src.Bounds(); {
+		case b.Dx() == t.w && b.Dy() == t.h:
+			img = src // the picture is no larger than the size
+		case t.crop:
+			img = imaging.Fill(src, t.w, t.h, imaging.Center, imaging.Lanczos)
+		default:
+			img = imaging.Resize(src, t.w, t.h, imaging.Lanczos)
+		}
 		if !t.crop {
-			levels = append(levels, level{img, float64(t.w), float64(t.h)})
+			made = append(made, img)
 		}
-		if err := emit(i, img); err != nil {
-			return err
-		}
+		emit(i, img)
 	}
 	return nil
 }
 
-func rendition(name string, m *image.YCbCr, orientation int, data []byte) Rendition {
-	w, h := m.Rect.Dx(), m.Rect.Dy()
-	if orientation >= 5 {
-		w, h = h, w
+// window is the size of t's crop window in an image of bounds b: the
+// largest of t's shape (all of b when t is not a crop).
+func window(b image.Rectangle, t target) (int, int) {
+	if !t.crop {
+		return b.Dx(), b.Dy()
 	}
-	return Rendition{Name: name, Width: w, Height: h, JPEG: data}
+	f := min(float64(b.Dx())/float64(t.w), float64(b.Dy())/float64(t.h))
+	return int(f * float64(t.w)), int(f * float64(t.h))
 }
 
-// target is a size worked out in the stored (not yet rotated) orientation:
-// the output is w×h, made from the window of the picture that starts at
-// picture pixel (cropX, cropY) and is cropW×cropH pixels.
-type target struct {
-	w, h                       int
-	crop                       bool
-	cropX, cropY, cropW, cropH float64
+// encoders turn renditions upright and encode them on up to n goroutines
+// at once, while the caller goes on making the next size.
+type encoders struct {
+	ctx         context.Context
+	quality     int
+	orientation int
+	sem         chan struct{}
+	wg          sync.WaitGroup
+	mu          sync.Mutex
+	err         error
 }
 
-// plan works out a size for a sw×sh stored picture with the given EXIF
-// orientation. Sizes are given upright, so orientations 5-8 swap them.
-func plan(s Size, sw, sh, orientation int) target {
-	uw, uh := sw, sh
-	if orientation >= 5 {
-		uw, uh = sh, sw
-	}
-	var w, h int
-	if s.Crop {
-		// Fill Width×Height; if the picture is smaller, shrink the
-		// box (keeping its shape) until it fits instead of upscaling.
-		f := min(1, float64(uw)/float64(s.Width), float64(uh)/float64(s.Height))
-		w = max(1, int(math.Round(float64(s.Width)*f)))
-		h = max(1, int(math.Round(float64(s.Height)*f)))
-	} else {
-		// Fit inside the box, never beyond the picture's own size.
-		f := 1.0
-		if s.Width > 0 {
-			f = min(f, float64(s.Width)/float64(uw))
-		}
-		if s.Height > 0 {
-			f = min(f, float64(s.Height)/float64(uh))
-		}
-		w = max(1, int(math.Round(float64(uw)*f)))
-		h = max(1, int(math.Round(float64(uh)*f)))
-	}
-	if orientation >= 5 {
-		w, h = h, w
-	}
-	t := target{w: w, h: h, crop: s.Crop, cropW: float64(sw), cropH: float64(sh)}
-	if s.Crop {
-		// The largest centred window with the output's shape, on whole
-		// pixels: a window starting between two pixels would blur a crop
-		// made at scale 1 for nothing.
-		cw := min(sw, int(math.Round(float64(sh)*float64(w)/float64(h))))
-		ch := min(sh, int(math.Round(float64(cw)*float64(h)/float64(w))))
-		t.cropW, t.cropH = float64(cw), float64(ch)
-		t.cropX, t.cropY = float64((sw-cw)/2), float64((sh-ch)/2)
-	}
-	return t
+func newEncoders(ctx context.Context, quality, n, orientation int) *encoders {
+	return &encoders{ctx: ctx, quality: quality, orientation: orientation, sem: make(chan struct{}, n)}
 }
 
-// level is an image already made, covering the whole picture: extW×extH
-// of its pixels span the picture (a box-reduced level's last column may be
-// partial, so its extent is fractional).
-type level struct {
-	img        *image.YCbCr
-	extW, extH float64
+// start turns img (in stored orientation) upright and encodes it as the
+// rendition name into *dst, on another goroutine.
+func (e *encoders) start(name string, img image.Image, dst *Rendition) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.sem <- struct{}{}
+		defer func() { <-e.sem }()
+		// This goroutine is the pipeline's own: a panic must become an
+		// error, or it would end the process.
+		defer func() {
+			if p := recover(); p != nil {
+				e.fail(fmt.Errorf("encoding %s: panic: %v: %w", name, p, ErrCorrupt))
+			}
+		}()
+		if err := e.ctx.Err(); err != nil {
+			e.fail(err)
+			return
+		}
+		img := orient(img, e.orientation)
+		data, err := encode(img, e.quality)
+		if err != nil {
+			e.fail(fmt.Errorf("encoding %s: %w", name, err))
+			return
+		}
+		b := img.Bounds()
+		*dst = Rendition{Name: name, Width: b.Dx(), Height: b.Dy(), JPEG: data}
+	}()
 }
 
-// render makes t from the smallest level that still has at least one
-// pixel per output pixel (so quality never depends on an upscale).
-func render(levels []level, t target, workers int) *image.YCbCr {
-	src := levels[0]
-	full := levels[0].extW // picture pixels per level pixel = full / extW
-	for _, l := range levels[1:] {
-		ratio := l.extW / full
-		if t.cropW*ratio >= float64(t.w) && t.cropH*ratio >= float64(t.h) && l.extW < src.extW {
-			src = l
-		}
+func (e *encoders) fail(err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.err == nil {
+		e.err = err
 	}
-	ratio := src.extW / full
-	scaleX := t.cropW * ratio / float64(t.w)
-	scaleY := t.cropH * ratio / float64(t.h)
-	offX, offY := t.cropX*ratio, t.cropY*ratio
+}
 
-	in := planes(src.img)
-	// Lose the integer part of a big reduction with a box average, down
-	// to about twice the target, like libvips' shrink before its reduce.
-	if k := int(min(scaleX, scaleY) / 2); k >= 2 {
-		for i := range in {
-			p := newPlane((in[i].w+k-1)/k, (in[i].h+k-1)/k)
-			boxShrink(p, in[i], k, workers)
-			in[i] = p
-		}
-		scaleX, scaleY, offX, offY = scaleX/float64(k), scaleY/float64(k), offX/float64(k), offY/float64(k)
+// wait returns the first error once every encoder has finished.
+func (e *encoders) wait() error {
+	e.wg.Wait()
+	return e.err
+}
+
+// encode writes m as a baseline JPEG with image/jpeg. imaging's results
+// are opaque NRGBA, whose bytes are those of an RGBA (straight and
+// premultiplied alpha agree at 255): as an RGBA they take the encoder's
+// fast path instead of a call to At per pixel.
+func encode(m image.Image, quality int) ([]byte, error) {
+	if n, ok := m.(*image.NRGBA); ok {
+		m = &image.RGBA{Pix: n.Pix, Stride: n.Stride, Rect: n.Rect}
 	}
-	cw, ch := (t.w+1)/2, (t.h+1)/2
-	out := [3]plane{newPlane(t.w, t.h), newPlane(cw, ch), newPlane(cw, ch)}
-	resample(out[0], in[0], newKernel(in[0].w, t.w, scaleX, offX, lanczos3), newKernel(in[0].h, t.h, scaleY, offY, lanczos3), workers)
-	// Chroma samples span two luma samples on both sides of the
-	// resample, so the scale is the same and the offset halves.
-	kx := newKernel(in[1].w, cw, scaleX, offX/2, lanczos3)
-	ky := newKernel(in[1].h, ch, scaleY, offY/2, lanczos3)
-	resample(out[1], in[1], kx, ky, workers)
-	resample(out[2], in[2], kx, ky, workers)
-	return newYCbCr420(out)
+	var buf bytes.Buffer
+	b := m.Bounds()
+	buf.Grow(b.Dx() * b.Dy() / 4) // about 2 bits a pixel at quality 85
+	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: quality}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

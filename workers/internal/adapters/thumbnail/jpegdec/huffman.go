@@ -47,6 +47,28 @@ var errShortHuffmanData = FormatError("short Huffman data")
 // the caller is the one responsible for first checking that d.bits.n < n.
 func (d *decoder) ensureNBits(n int32) error {
 	for {
+		// Fast path (jpegdec's): take plain bytes straight from the
+		// buffer, as many as the accumulator holds, so that most calls
+		// fill it for several symbols. It stops at any 0xff, which the
+		// slow path below handles (byte stuffing, markers), so it never
+		// reads past the scan's data; the bytes it takes cannot be
+		// unread, and need not be: a scan's unused bits are padding.
+		if d.bits.n <= 24 && d.bytes.i < d.bytes.j && d.bytes.buf[d.bytes.i] != 0xff {
+			for d.bits.n <= 24 && d.bytes.i < d.bytes.j {
+				c := d.bytes.buf[d.bytes.i]
+				if c == 0xff {
+					break
+				}
+				d.bytes.i++
+				d.bits.a = d.bits.a<<8 | uint32(c)
+				d.bits.n += 8
+			}
+			d.bytes.nUnreadable = 0
+			d.bits.m = 1 << uint32(d.bits.n-1)
+			if d.bits.n >= n {
+				return nil
+			}
+		}
 		c, err := d.readByteStuffedByte()
 		if err != nil {
 			if err == io.ErrUnexpectedEOF {

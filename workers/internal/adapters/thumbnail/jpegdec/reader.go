@@ -2,14 +2,20 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-// Package jpegdec is Go's image/jpeg decoder (Go 1.26) with one change:
-// the inverse DCT and the storing of pixels run on other cores while the
-// Huffman decoding goes on, one MCU row behind, for sequential images; for
-// progressive images the final reconstruction is split across cores. On a
-// 24 MP photo that takes the decode from about 290 to about 170 ms on two
-// cores, and decoding is most of the time the thumbnailer spends. The
-// output is identical to image/jpeg's (the tests compare them pixel for
-// pixel), and so is every error.
+// Package jpegdec is Go's image/jpeg decoder (the release and files named
+// in UPSTREAM, the changes in upstream.patch) with two additions:
+//
+//   - DecodeScaled reconstructs every 8×8 block as n×n pixels (n from 1
+//     to 7) from its lowest n×n frequencies only (the "DCT scaling" of
+//     libjpeg's scale_num/scale_denom), so a thumbnailer gets a picture
+//     n/8 of the size without an inverse DCT or a store of the full one;
+//   - the inverse DCT and the storing of pixels run on other cores while
+//     the Huffman decoding goes on, one MCU row behind, for sequential
+//     images; for progressive images the final reconstruction is split
+//     across cores. Those goroutines turn a panic into a FormatError.
+//
+// At full size the output is identical to image/jpeg's (the tests compare
+// them pixel for pixel), and so is every error.
 //
 // Differences from image/jpeg beyond that: no encoder, and no
 // image.RegisterFormat in init (callers call Decode directly).
@@ -121,6 +127,9 @@ type decoder struct {
 		nUnreadable int
 	}
 	width, height int
+	// blockSize is DecodeScaled's n: each 8×8 block becomes n×n pixels
+	// (8 decodes at full size).
+	blockSize int
 
 	img1        *image.Gray
 	img3        *image.YCbCr
@@ -772,8 +781,27 @@ func (d *decoder) convertToRGB() (image.Image, error) {
 
 // Decode reads a JPEG image from r and returns it as an [image.Image].
 func Decode(r io.Reader) (image.Image, error) {
-	var d decoder
+	return DecodeScaled(r, 8)
+}
+
+// DecodeScaled is Decode at n/8 of the size, n from 1 to 8: the picture is
+// ceil(width·n/8)×ceil(height·n/8), each 8×8 block becoming the n×n
+// samples of the n-point inverse DCT of its lowest n×n frequencies (at
+// n = 1, the block's mean). The entropy decoding is the same as Decode's
+// (all of it must be read); what it saves is most of the inverse DCT and
+// the memory of the pixels. n = 8 is Decode.
+func DecodeScaled(r io.Reader, n int) (image.Image, error) {
+	if n < 1 || n > 8 {
+		return nil, UnsupportedError("scaled block size")
+	}
+	d := decoder{blockSize: n}
 	return d.decode(r, false)
+}
+
+// ScaledSize is the size of the picture DecodeScaled returns for a
+// width×height JPEG.
+func ScaledSize(width, height, n int) (int, int) {
+	return (width*n + 7) / 8, (height*n + 7) / 8
 }
 
 // DecodeConfig returns the color model and dimensions of a JPEG image without

@@ -5,16 +5,20 @@
 package jpegdec
 
 import (
+	"fmt"
 	"image"
 	"runtime"
 	"sync"
 )
 
-// makeImg allocates and initializes the destination image.
+// makeImg allocates and initializes the destination image, at
+// d.blockSize/8 of the size: every block is bs×bs pixels.
 func (d *decoder) makeImg(mxx, myy int) {
+	bs := d.blockSize
+	w, h := ScaledSize(d.width, d.height, bs)
 	if d.nComp == 1 {
-		m := image.NewGray(image.Rect(0, 0, 8*mxx, 8*myy))
-		d.img1 = m.SubImage(image.Rect(0, 0, d.width, d.height)).(*image.Gray)
+		m := image.NewGray(image.Rect(0, 0, bs*mxx, bs*myy))
+		d.img1 = m.SubImage(image.Rect(0, 0, w, h)).(*image.Gray)
 		return
 	}
 
@@ -39,13 +43,13 @@ func (d *decoder) makeImg(mxx, myy int) {
 	default:
 		panic("unreachable")
 	}
-	m := image.NewYCbCr(image.Rect(0, 0, 8*h0*mxx, 8*v0*myy), subsampleRatio)
-	d.img3 = m.SubImage(image.Rect(0, 0, d.width, d.height)).(*image.YCbCr)
+	m := image.NewYCbCr(image.Rect(0, 0, bs*h0*mxx, bs*v0*myy), subsampleRatio)
+	d.img3 = m.SubImage(image.Rect(0, 0, w, h)).(*image.YCbCr)
 
 	if d.nComp == 4 {
 		h3, v3 := d.comp[3].h, d.comp[3].v
-		d.blackPix = make([]byte, 8*h3*mxx*8*v3*myy)
-		d.blackStride = 8 * h3 * mxx
+		d.blackPix = make([]byte, bs*h3*mxx*bs*v3*myy)
+		d.blackStride = bs * h3 * mxx
 	}
 }
 
@@ -169,6 +173,8 @@ func (d *decoder) processSOS(n int) (err error) {
 	var (
 		recon *reconstructor
 		batch []int32
+		// freq×freq is how many of a block's frequencies the output uses.
+		freq uint8 = 8
 	)
 	if !d.progressive {
 		perRow := 0
@@ -176,6 +182,7 @@ func (d *decoder) processSOS(n int) (err error) {
 			perRow += d.comp[scan[i].compIndex].h * d.comp[scan[i].compIndex].v
 		}
 		recon = d.startReconstructor(mxx * perRow)
+		freq = uint8(d.blockSize)
 		batch = recon.next()
 		defer func() {
 			if rerr := recon.wait(); err == nil {
@@ -335,11 +342,19 @@ func (d *decoder) processSOS(n int) (err error) {
 					// Reconstructed on another core with the rest of the
 					// MCU row (see the end of the mx loop): the block goes
 					// as its position and its written coefficients.
-					batch = append(batch, int32(bx), int32(by), int32(compIndex)<<8|int32(nnz))
+					// At a reduced scale only the lowest freq×freq
+					// frequencies are used: the others stay behind.
+					head := len(batch)
+					batch = append(batch, int32(bx), int32(by), 0)
+					kept := 0
 					for _, k := range nz[:nnz] {
-						batch = append(batch, int32(k), b[k])
+						if k&7 < freq && k>>3 < freq {
+							batch = append(batch, int32(k), b[k])
+							kept++
+						}
 						b[k] = 0
 					}
+					batch[head+2] = int32(compIndex)<<8 | int32(kept)
 					nnz = 0
 				} // for j
 			} // for i
@@ -504,6 +519,7 @@ func (d *decoder) reconstructProgressiveImage() error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				defer recoverInto(&errs[w])
 				for by := w * rows / workers; by < (w+1)*rows/workers; by++ {
 					for bx := 0; bx*h < d.width; bx++ {
 						if err := target.reconstructBlock(&d.progCoeffs[i][by*stride+bx], bx, by, i); err != nil {
@@ -552,6 +568,16 @@ func (d *decoder) startReconstructor(blocksPerRow int) *reconstructor {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
+			// A panic must not take the process down (recoverInto is
+			// deferred itself: recover works only there), nor leave
+			// the decoding goroutine waiting for a free batch forever:
+			// the batches still come back, unread.
+			defer recoverInto(&r.errs[w])
+			defer func() {
+				for batch := range r.rows {
+					r.free <- batch[:0]
+				}
+			}()
 			var b block
 			for batch := range r.rows {
 				for i := 0; i+3 <= len(batch) && r.errs[w] == nil; {
@@ -569,6 +595,16 @@ func (d *decoder) startReconstructor(blocksPerRow int) *reconstructor {
 		}()
 	}
 	return r
+}
+
+// recoverInto turns a panic of the calling goroutine into a FormatError in
+// *err: a hostile picture must fail to decode, not end the process. It
+// must be the deferred function itself (defer recoverInto(&err)), as
+// recover stops a panic only when called directly by one.
+func recoverInto(err *error) {
+	if p := recover(); p != nil {
+		*err = FormatError(fmt.Sprintf("panic while reconstructing: %v", p))
+	}
 }
 
 // next returns an empty batch, waiting for a reconstructor to finish one.
@@ -592,6 +628,7 @@ func (r *reconstructor) wait() error {
 // writes all the time; sharing those cache lines made the split slower
 // than no split at all.
 type pixelTarget struct {
+	blockSize   int
 	quant       [maxTq + 1]block
 	tq          [maxComponents]uint8
 	nComp       int
@@ -602,7 +639,7 @@ type pixelTarget struct {
 }
 
 func (d *decoder) pixelTarget() *pixelTarget {
-	t := &pixelTarget{quant: d.quant, nComp: d.nComp, img1: d.img1, img3: d.img3, blackPix: d.blackPix, blackStride: d.blackStride}
+	t := &pixelTarget{blockSize: d.blockSize, quant: d.quant, nComp: d.nComp, img1: d.img1, img3: d.img3, blackPix: d.blackPix, blackStride: d.blackStride}
 	for i := range t.tq {
 		t.tq[i] = d.comp[i].tq
 	}
@@ -616,24 +653,30 @@ func (d *pixelTarget) reconstructBlock(b *block, bx, by, compIndex int) error {
 	for zig := 0; zig < blockSize; zig++ {
 		b[unzig[zig]] *= qt[zig]
 	}
-	idct(b)
+	bs := d.blockSize
 	dst, stride := []byte(nil), 0
 	if d.nComp == 1 {
-		dst, stride = d.img1.Pix[8*(by*d.img1.Stride+bx):], d.img1.Stride
+		dst, stride = d.img1.Pix[bs*(by*d.img1.Stride+bx):], d.img1.Stride
 	} else {
 		switch compIndex {
 		case 0:
-			dst, stride = d.img3.Y[8*(by*d.img3.YStride+bx):], d.img3.YStride
+			dst, stride = d.img3.Y[bs*(by*d.img3.YStride+bx):], d.img3.YStride
 		case 1:
-			dst, stride = d.img3.Cb[8*(by*d.img3.CStride+bx):], d.img3.CStride
+			dst, stride = d.img3.Cb[bs*(by*d.img3.CStride+bx):], d.img3.CStride
 		case 2:
-			dst, stride = d.img3.Cr[8*(by*d.img3.CStride+bx):], d.img3.CStride
+			dst, stride = d.img3.Cr[bs*(by*d.img3.CStride+bx):], d.img3.CStride
 		case 3:
-			dst, stride = d.blackPix[8*(by*d.blackStride+bx):], d.blackStride
+			dst, stride = d.blackPix[bs*(by*d.blackStride+bx):], d.blackStride
 		default:
 			return UnsupportedError("too many components")
 		}
 	}
+	if bs != 8 {
+		idctScaled(b, bs)
+		storeBlock(dst, stride, b, bs)
+		return nil
+	}
+	idct(b)
 	// Level shift by +128, clip to [0, 255], and write to dst.
 	for y := 0; y < 8; y++ {
 		y8 := y * 8

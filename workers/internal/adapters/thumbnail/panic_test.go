@@ -1,0 +1,33 @@
+package thumbnail
+
+import (
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"testing"
+)
+
+// panicky is an image whose pixels cannot be read: encoding it panics.
+type panicky struct{}
+
+func (panicky) ColorModel() color.Model { return color.RGBAModel }
+func (panicky) Bounds() image.Rectangle { return image.Rect(0, 0, 16, 16) }
+func (panicky) At(x, y int) color.Color { panic("no pixels here") }
+
+// TestEncodersRecover: a panic on an encoder goroutine becomes Generate's
+// error (ErrCorrupt), and the other renditions still finish.
+func TestEncodersRecover(t *testing.T) {
+	t.Parallel()
+	e := newEncoders(context.Background(), DefaultQuality, 2, 1)
+	var bad, good Rendition
+	e.start("bad", panicky{}, &bad)
+	e.start("good", image.NewGray(image.Rect(0, 0, 16, 16)), &good)
+	err := e.wait()
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("wait() = %v, want ErrCorrupt", err)
+	}
+	if good.JPEG == nil {
+		t.Error("the rendition that could be encoded was not")
+	}
+}
