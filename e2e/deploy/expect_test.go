@@ -80,6 +80,7 @@ var allowedCalls = []call{
 	{"search", "user", "/user.v1.AuthService/Authenticate"},
 	{"search", "user", "/user.v1.GraphService/*"},
 	{"comment", "post", "/post.v1.PostService/GetPost"},
+	{"search", "post", "/post.v1.PostService/GetPosts"},
 	{"thumbnailer", "post", "/post.v1.PostService/GetPost"},
 	{"thumbnailer", "post", "/post.v1.PostService/MarkThumbnailReady"},
 	{"thumbnailer", "post", "/post.v1.PostService/MarkFailed"},

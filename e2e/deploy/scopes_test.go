@@ -6,34 +6,46 @@ import (
 	"testing"
 
 	componentsv1alpha1 "github.com/dapr/dapr/pkg/apis/components/v1alpha1"
-	rtpubsub "github.com/dapr/dapr/pkg/runtime/pubsub"
 	"github.com/dapr/dapr/pkg/scopes"
 
 	"pixshare/contracts/events"
 )
 
-// grants evaluates a pub/sub component's scopes for one app id exactly as
-// daprd 1.14 does (pkg/scopes parses the lists, rtpubsub.IsOperationAllowed
-// decides): the topics it may publish to and subscribe to.
+// allowed is daprd 1.14's decision (pkg/runtime/pubsub/adapter.go,
+// IsOperationAllowed, repeated here: importing that package would pull the
+// whole components-contrib tree into this module): a topic outside
+// allowedTopics is refused; a protected topic, or any topic once the app has
+// a scope list (even "app=", which yields [""]), needs the app's list to
+// name it; otherwise it is allowed.
+func allowed(topic string, allowedTopics, protected, scoped []string) bool {
+	if len(allowedTopics) > 0 && !slices.Contains(allowedTopics, topic) {
+		return false
+	}
+	if !slices.Contains(protected, topic) && len(scoped) == 0 {
+		return true
+	}
+	return slices.Contains(scoped, topic)
+}
+
+// grants evaluates a pub/sub component's scopes for one app id as daprd
+// 1.14 does (pkg/scopes parses the lists): the topics it may publish to and
+// subscribe to.
 func grants(c *componentsv1alpha1.Component, appID string) (publish, subscribe []string) {
 	md := map[string]string{}
 	for _, m := range c.Spec.Metadata {
 		md[m.Name] = m.Value.String()
 	}
-	item := &rtpubsub.PubsubItem{
-		ScopedSubscriptions: scopes.GetScopedTopics(scopes.SubscriptionScopes, appID, md),
-		ScopedPublishings:   scopes.GetScopedTopics(scopes.PublishingScopes, appID, md),
-		AllowedTopics:       scopes.GetAllowedTopics(md),
-		ProtectedTopics:     scopes.GetProtectedTopics(md),
-	}
+	subs := scopes.GetScopedTopics(scopes.SubscriptionScopes, appID, md)
+	pubs := scopes.GetScopedTopics(scopes.PublishingScopes, appID, md)
+	allowedTopics, protected := scopes.GetAllowedTopics(md), scopes.GetProtectedTopics(md)
 	// Topics no app should use are probed too: a scope list that allowed
 	// them would be as wrong as one that allowed another app's topic.
 	probe := append(slices.Clone(events.Topics), "some-other-topic")
 	for _, topic := range probe {
-		if rtpubsub.IsOperationAllowed(topic, item, item.ScopedPublishings) {
+		if allowed(topic, allowedTopics, protected, pubs) {
 			publish = append(publish, topic)
 		}
-		if rtpubsub.IsOperationAllowed(topic, item, item.ScopedSubscriptions) {
+		if allowed(topic, allowedTopics, protected, subs) {
 			subscribe = append(subscribe, topic)
 		}
 	}
