@@ -19,6 +19,7 @@ const (
 // Owners maps every event type to the one app allowed to publish it.
 var Owners = map[string]string{
 	TypeUserDeleted:        AppUser,
+	TypeAvatarRequested:    AppUser,
 	TypeThumbnailRequested: AppPost,
 	TypeIndexUpsert:        AppPost,
 	TypeIndexRemove:        AppPost,
@@ -30,6 +31,7 @@ var Owners = map[string]string{
 // TopicOf maps every event type to the one topic it travels on.
 var TopicOf = map[string]string{
 	TypeUserDeleted:        TopicDomainEvents,
+	TypeAvatarRequested:    TopicThumbnails,
 	TypeThumbnailRequested: TopicThumbnails,
 	TypeIndexUpsert:        TopicSearchIndex,
 	TypeIndexRemove:        TopicSearchIndex,
