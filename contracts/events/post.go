@@ -16,6 +16,14 @@ const (
 	TypePostDeleted        = "post.deleted"
 )
 
+// MaxPostVersion bounds every post version: post refuses an edit that
+// would take a post past MaxPostVersion-1 (leaving room for the bump of its
+// deletion), so an index change above it never came from a post's real
+// history and is poison. Without the bound a single forged removal at a huge
+// version (2^62, say) would leave a tombstone no upsert or re-index could
+// ever undo, since the read model keeps the highest version.
+const MaxPostVersion int64 = 1_000_000
+
 // ThumbnailRequested asks the thumbnailer to make every size of a post's
 // image.
 type ThumbnailRequested struct {

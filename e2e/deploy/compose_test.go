@@ -101,8 +101,8 @@ func TestComposeSidecars(t *testing.T) {
 		if got := env(svc, "APP_PORT"); got != strconv.Itoa(a.appPort) {
 			t.Errorf("%s: APP_PORT = %q, want %d (the port plan of dapr.yaml)", a.id, got, a.appPort)
 		}
-		// Only the sidecar may reach the gRPC port: Dapr 1.14 sends no
-		// APP_API_TOKEN with pub/sub deliveries (platform/grpcserver).
+		// Only the sidecar may reach the gRPC port (deliveries are streamed
+		// from the sidecar and refused there: platform/grpcserver).
 		if got := env(svc, "APP_HOST"); got != "127.0.0.1" {
 			t.Errorf("%s: APP_HOST = %q, want 127.0.0.1 (the app port must stay private to its sidecar)", a.id, got)
 		}

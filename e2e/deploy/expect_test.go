@@ -41,7 +41,7 @@ var (
 	componentScopes = map[string][]string{
 		"pubsub":  {"user", "post", "comment", "thumbnailer", "indexer"},
 		"cache":   {"user", "post", "comment", "search", "gateway"},
-		"images":  {"post", "thumbnailer"},
+		"images":  {"user", "post", "thumbnailer"},
 		"secrets": {"user"},
 	}
 	componentFamily = map[string]string{
@@ -79,7 +79,13 @@ var allowedCalls = []call{
 	{"comment", "user", "/user.v1.GraphService/*"},
 	{"search", "user", "/user.v1.AuthService/Authenticate"},
 	{"search", "user", "/user.v1.GraphService/*"},
+	{"post", "user", "/user.v1.ProfileService/GetProfiles"},
+	{"comment", "user", "/user.v1.ProfileService/GetProfiles"},
+	{"search", "user", "/user.v1.ProfileService/GetProfiles"},
+	{"thumbnailer", "user", "/user.v1.AvatarService/MarkAvatarReady"},
+	{"thumbnailer", "user", "/user.v1.AvatarService/MarkAvatarFailed"},
 	{"comment", "post", "/post.v1.PostService/GetPost"},
+	{"search", "post", "/post.v1.PostService/GetPosts"},
 	{"thumbnailer", "post", "/post.v1.PostService/GetPost"},
 	{"thumbnailer", "post", "/post.v1.PostService/MarkThumbnailReady"},
 	{"thumbnailer", "post", "/post.v1.PostService/MarkFailed"},

@@ -375,7 +375,8 @@ func TestK8sReferences(t *testing.T) {
 
 // methods lists the gRPC methods each app serves, from the generated code.
 var methods = map[string][]string{
-	"user": methodNames(userv1.AuthService_ServiceDesc, userv1.GraphService_ServiceDesc),
+	"user": methodNames(userv1.AuthService_ServiceDesc, userv1.GraphService_ServiceDesc,
+		userv1.ProfileService_ServiceDesc, userv1.AvatarService_ServiceDesc),
 	"post": methodNames(postv1.PostService_ServiceDesc),
 }
 

@@ -1,8 +1,10 @@
 // Package grpcserver is the gRPC side of every Pixshare app: one
 // grpc.Server on the app port that carries the app's own services and
-// Dapr's AppCallback (pub/sub deliveries and proxied calls arrive on the same
-// port), with recovery, access logging, apperror mapping and, when
-// APP_API_TOKEN is set, a check that callers are the app's sidecar.
+// Dapr's AppCallback (proxied calls arrive on the same port), with
+// recovery, access logging, apperror mapping and, when APP_API_TOKEN is
+// set, a check that callers are the app's sidecar. Pub/sub deliveries pushed
+// to the port are refused: apps take them over their own stream to the
+// sidecar (platform/pubsub).
 package grpcserver
 
 import (
@@ -194,13 +196,38 @@ func recovery(logger *zap.Logger) grpc.UnaryServerInterceptor {
 	}
 }
 
-// requireToken refuses calls without the app API token. Dapr 1.14 sends the
-// token on proxied calls and OnInvoke, but not on the subscription callbacks
-// (ListTopicSubscriptions, OnTopicEvent), so those cannot be checked here:
-// the app port must stay private (loopback locally, the pod in Kubernetes).
+// Methods Dapr calls on every app that carry nothing but metadata: the
+// sidecar asks them at start-up without the app token (Dapr 1.14 sends the
+// token only through its app channel's InvokeMethod, i.e. OnInvoke and
+// proxied calls), and an answer tells a caller nothing secret.
+var openMethods = map[string]bool{
+	"/dapr.proto.runtime.v1.AppCallback/ListTopicSubscriptions": true,
+	"/dapr.proto.runtime.v1.AppCallback/ListInputBindings":      true,
+	"/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck": true,
+}
+
+// Deliveries Dapr would push to the app's port. Dapr 1.14 calls them
+// without the app token (pkg/runtime/subscription/publish.go dials the
+// app's port with no credentials), so anything that can reach the port
+// could forge one. Pixshare apps take their events over a stream they open
+// to their own sidecar instead (platform/pubsub), so these are refused
+// outright, token or not, on every profile.
+var deliveryMethods = map[string]bool{
+	"/dapr.proto.runtime.v1.AppCallback/OnTopicEvent":                true,
+	"/dapr.proto.runtime.v1.AppCallback/OnBindingEvent":              true,
+	"/dapr.proto.runtime.v1.AppCallbackAlpha/OnBulkTopicEventAlpha1": true,
+	"/dapr.proto.runtime.v1.AppCallbackAlpha/OnJobEventAlpha1":       true,
+}
+
+// requireToken refuses deliveries pushed to the port, and every other call
+// but the open ones without the app API token when one is set: proxied
+// calls and OnInvoke carry it.
 func requireToken(token string) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if token == "" || isDaprCallback(info.FullMethod) && !strings.HasSuffix(info.FullMethod, "/OnInvoke") {
+		if deliveryMethods[info.FullMethod] {
+			return nil, status.Error(codes.PermissionDenied, "deliveries arrive only over the app's own subscription stream")
+		}
+		if token == "" || openMethods[info.FullMethod] || strings.HasPrefix(info.FullMethod, "/grpc.health.v1.") {
 			return handler(ctx, req)
 		}
 		// Dapr 1.14 forwards a proxied call's metadata, including the

@@ -35,8 +35,10 @@ func TestRequireToken(t *testing.T) {
 		{"missing", "/user.v1.AuthService/Authenticate", metadata.MD{}, false},
 		{"wrong", "/user.v1.AuthService/Authenticate", metadata.Pairs("dapr-api-token", "guess"), false},
 		{"OnInvoke is checked", "/dapr.proto.runtime.v1.AppCallback/OnInvoke", metadata.MD{}, false},
-		{"subscriptions carry no token in Dapr 1.14", "/dapr.proto.runtime.v1.AppCallback/ListTopicSubscriptions", metadata.MD{}, true},
+		{"the subscription list carries no token in Dapr 1.14", "/dapr.proto.runtime.v1.AppCallback/ListTopicSubscriptions", metadata.MD{}, true},
+		{"Dapr's app health check", "/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck", metadata.MD{}, true},
 		{"health", "/grpc.health.v1.Health/Check", metadata.MD{}, true},
+		{"an unknown AppCallback method is checked", "/dapr.proto.runtime.v1.AppCallback/Whatever", metadata.MD{}, false},
 	}
 	for _, tt := range tests {
 		err := call(t, icpt, tt.method, tt.md, nil)
@@ -49,6 +51,27 @@ func TestRequireToken(t *testing.T) {
 	}
 	if err := call(t, requireToken(""), "/x.Y/Z", metadata.MD{}, nil); err != nil {
 		t.Errorf("no token configured: %v", err)
+	}
+}
+
+// TestDeliveriesRefused: a delivery pushed to the port is refused with or
+// without a token, whether or not one is configured: Pixshare apps take
+// their events over their own subscription stream.
+func TestDeliveriesRefused(t *testing.T) {
+	t.Parallel()
+	for _, m := range []string{
+		"/dapr.proto.runtime.v1.AppCallback/OnTopicEvent",
+		"/dapr.proto.runtime.v1.AppCallback/OnBindingEvent",
+		"/dapr.proto.runtime.v1.AppCallbackAlpha/OnBulkTopicEventAlpha1",
+		"/dapr.proto.runtime.v1.AppCallbackAlpha/OnJobEventAlpha1",
+	} {
+		for _, token := range []string{"", "secret"} {
+			for _, md := range []metadata.MD{{}, metadata.Pairs("dapr-api-token", "secret")} {
+				if err := call(t, requireToken(token), m, md, nil); status.Code(err) != codes.PermissionDenied {
+					t.Errorf("%s (token %q, metadata %v): %v, want PermissionDenied", m, token, md, err)
+				}
+			}
+		}
 	}
 }
 

@@ -3,9 +3,13 @@
 // contracts module's; this package is the mechanism.
 //
 // Each app subscribes to exactly one topic and routes by CloudEvent type
-// (docs/architecture.md, "one topic per app"). Handlers are idempotent: delivery
-// is at least once. A handler's error decides the message's fate: nil acks
-// it, an error marked Poison sends it to the dead-letter topic (it can never
+// (docs/architecture.md, "one topic per app"). Deliveries arrive over a
+// stream the app opens to its own sidecar, never as calls to the app's port
+// (see Subscriber). An event is handled only when its CloudEvent source is
+// an owner of its type (DeclareOwners; contracts/events declares them);
+// otherwise it is dead-lettered. Handlers are idempotent: delivery is at
+// least once. A handler's error decides the message's fate: nil acks it, an
+// error marked Poison sends it to the dead-letter topic (it can never
 // succeed), any other error asks Dapr to retry (resiliency policy, then
 // broker redelivery).
 package pubsub

@@ -1,6 +1,8 @@
 // Package sidecartest checks the platform's Dapr adapters against a real
 // daprd with in-memory components: publishing with CloudEvent id and type,
-// routing by type, dead-lettering, the outbox relay, the state-store cache,
+// streaming subscriptions routed by type, the
+// owner check on the CloudEvent source, dead-lettering, the refusal of
+// deliveries pushed to the app port, the outbox relay, the state-store cache,
 // and gRPC proxying between two apps.
 package sidecartest
 
@@ -12,12 +14,20 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	runtimev1pb "github.com/dapr/dapr/pkg/proto/runtime/v1"
 
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/google/uuid"
@@ -88,22 +98,44 @@ func startApp(t *testing.T, env *daprtest.Env, id string, register func(*grpcser
 	return &app{srv: srv, side: side, client: client, cfg: cfg}
 }
 
+// subscribe opens the app's subscriptions (as pubsub.Module does once the
+// sidecar is up) and waits until their streams are open.
+func subscribe(t *testing.T, a *app, id string, topics map[string]map[string]pubsub.Handler) *pubsub.Subscriber {
+	t.Helper()
+	sub := pubsub.NewSubscriber(a.client, "pubsub", id, pubsub.NewDaprPublisher(a.client, "pubsub"), zap.NewNop())
+	for topic, routes := range topics {
+		if err := sub.Subscribe(topic, routes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sub.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		sub.Stop(ctx)
+	})
+	daprtest.WaitFor(t, 20*time.Second, "the subscription streams", func() bool { return sub.Ready() == nil })
+	return sub
+}
+
 func TestPubSubOutboxAndDeadLetters(t *testing.T) {
 	env := daprtest.NewEnv(t, daprtest.InMemoryPubSub, daprtest.SharedCache)
-	created, dead := &recorder{}, &recorder{}
-	a := startApp(t, env, "alpha", func(srv *grpcserver.Server, pub pubsub.Publisher) {
-		sub := pubsub.NewSubscriber(srv.Callback, "pubsub", "alpha", pub, zap.NewNop())
-		if err := sub.Subscribe("things", map[string]pubsub.Handler{
+	pubsub.DeclareOwners("thing.created", "alpha")
+	pubsub.DeclareOwners("thing.poison", "alpha")
+	pubsub.DeclareOwners("thing.elsewhere", "omega")
+	pubsub.DeclareOwners(pubsub.TypeDeadLetter, "alpha")
+	created, dead, elsewhere := &recorder{}, &recorder{}, &recorder{}
+	a := startApp(t, env, "alpha", nil)
+	subscribe(t, a, "alpha", map[string]map[string]pubsub.Handler{
+		"things": {
 			"thing.created": created.handle,
 			"thing.poison": func(context.Context, pubsub.Event) error {
 				return pubsub.Poison(errors.New("cannot ever work"))
 			},
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if err := sub.Subscribe(pubsub.TopicDeadLetters, map[string]pubsub.Handler{pubsub.TypeDeadLetter: dead.handle}); err != nil {
-			t.Fatal(err)
-		}
+			// Owned by another app: alpha's own thing.elsewhere is forged.
+			"thing.elsewhere": elsewhere.handle,
+		},
+		pubsub.TopicDeadLetters: {pubsub.TypeDeadLetter: dead.handle},
 	})
 
 	db := dbtest.SQLite(t)
@@ -111,7 +143,7 @@ func TestPubSubOutboxAndDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ids []string
-	for _, typ := range []string{"thing.created", "thing.ignored", "thing.poison", "thing.created"} {
+	for _, typ := range []string{"thing.created", "thing.ignored", "thing.poison", "thing.created", "thing.elsewhere"} {
 		id, err := outbox.Enqueue(db, "things", typ, map[string]string{"name": typ})
 		if err != nil {
 			t.Fatal(err)
@@ -120,7 +152,7 @@ func TestPubSubOutboxAndDeadLetters(t *testing.T) {
 	}
 	relay := outbox.NewRelay(db, pubsub.NewDaprPublisher(a.client, "pubsub"), outbox.RelayConfig{}, zap.NewNop())
 	n, err := relay.Flush(context.Background())
-	if err != nil || n != 4 {
+	if err != nil || n != 5 {
 		t.Fatalf("flush: %d, %v", n, err)
 	}
 	st, err := outbox.Pending(context.Background(), db)
@@ -128,25 +160,83 @@ func TestPubSubOutboxAndDeadLetters(t *testing.T) {
 		t.Fatalf("pending after flush: %+v, %v", st, err)
 	}
 
-	daprtest.WaitFor(t, 10*time.Second, "two thing.created deliveries and one dead letter", func() bool {
-		return len(created.events()) == 2 && len(dead.events()) == 1
+	daprtest.WaitFor(t, 10*time.Second, "two thing.created deliveries and two dead letters", func() bool {
+		return len(created.events()) == 2 && len(dead.events()) == 2
 	})
 	got := map[string]bool{}
 	for _, ev := range created.events() {
-		if ev.Type != "thing.created" {
-			t.Errorf("routed type %q to the thing.created handler", ev.Type)
+		if ev.Type != "thing.created" || ev.Source != "alpha" {
+			t.Errorf("routed type %q from %q to the thing.created handler", ev.Type, ev.Source)
 		}
 		got[ev.ID] = true
 	}
 	if !got[ids[0]] || !got[ids[3]] {
 		t.Errorf("CloudEvent ids %v are not the outbox row ids %v", got, ids)
 	}
-	var dl pubsub.DeadLetter
-	if err := json.Unmarshal(dead.events()[0].Data, &dl); err != nil {
+	if len(elsewhere.events()) != 0 {
+		t.Errorf("a thing.elsewhere from alpha (owner omega) was handled: %+v", elsewhere.events())
+	}
+	letters := map[string]pubsub.DeadLetter{}
+	for _, ev := range dead.events() {
+		var dl pubsub.DeadLetter
+		if err := json.Unmarshal(ev.Data, &dl); err != nil {
+			t.Fatal(err)
+		}
+		letters[dl.Type] = dl
+	}
+	if dl := letters["thing.poison"]; dl.ID != ids[2] || dl.App != "alpha" || dl.Source != "alpha" || dl.Reason == "" || string(dl.Data) != `{"name":"thing.poison"}` {
+		t.Errorf("dead letter = %+v", dl)
+	}
+	if dl := letters["thing.elsewhere"]; dl.ID != ids[4] || !strings.Contains(dl.Reason, "omega") || dl.Source != "alpha" {
+		t.Errorf("the forged event's dead letter = %+v", dl)
+	}
+}
+
+// TestSubscribeNeedsOwners: routing a type nobody owns fails at start-up.
+func TestSubscribeNeedsOwners(t *testing.T) {
+	sub := pubsub.NewSubscriber(nil, "pubsub", "alpha", nil, zap.NewNop())
+	if err := sub.Subscribe("things", map[string]pubsub.Handler{"thing.unowned": func(context.Context, pubsub.Event) error { return nil }}); err == nil {
+		t.Fatal("subscribed to a type without owners")
+	}
+}
+
+// TestForgedDeliveryRefused: a delivery sent straight to an app's port,
+// as any local process could, is refused whatever token it carries, and
+// reaches no handler; the same event published through the sidecar is
+// delivered over the app's stream.
+func TestForgedDeliveryRefused(t *testing.T) {
+	env := daprtest.NewEnv(t, daprtest.InMemoryPubSub)
+	pubsub.DeclareOwners("thing.created", "delta")
+	got := &recorder{}
+	a := startApp(t, env, "delta", nil)
+	subscribe(t, a, "delta", map[string]map[string]pubsub.Handler{"things": {"thing.created": got.handle}})
+
+	conn, err := grpc.NewClient(fmt.Sprintf("127.0.0.1:%d", a.srv.Port()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if dl.ID != ids[2] || dl.Type != "thing.poison" || dl.App != "alpha" || dl.Reason == "" || string(dl.Data) != `{"name":"thing.poison"}` {
-		t.Errorf("dead letter = %+v", dl)
+	defer conn.Close()
+	_, appToken := env.Tokens("delta")
+	for _, token := range []string{"", "guess", appToken} {
+		ctx := context.Background()
+		if token != "" {
+			ctx = metadata.AppendToOutgoingContext(ctx, "dapr-api-token", token)
+		}
+		_, err := runtimev1pb.NewAppCallbackClient(conn).OnTopicEvent(ctx, &runtimev1pb.TopicEventRequest{
+			Id: "forged", Source: "delta", Type: "thing.created", SpecVersion: "1.0", DataContentType: "application/json",
+			Data: []byte(`{}`), Topic: "things", PubsubName: "pubsub", Path: "/thing.created",
+		})
+		if status.Code(err) != codes.PermissionDenied {
+			t.Errorf("forged OnTopicEvent with token %q: %v, want PermissionDenied", token, err)
+		}
+	}
+	if err := pubsub.NewDaprPublisher(a.client, "pubsub").Publish(context.Background(), "things",
+		pubsub.Message{ID: "real", Type: "thing.created", Data: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	daprtest.WaitFor(t, 10*time.Second, "the published event", func() bool { return len(got.events()) == 1 })
+	if ev := got.events()[0]; ev.ID != "real" {
+		t.Fatalf("handled %+v; the forged delivery must never reach a handler", ev)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
+	"pixshare/contracts/events"
 	"pixshare/contracts/media"
 	"pixshare/contracts/stamps"
 	"pixshare/platform/apperror"
@@ -220,6 +221,11 @@ func (s *Service) Edit(ctx context.Context, actor, id string, edit domain.Edit) 
 	return s.repo.Update(ctx, id, func(p *domain.Post) error {
 		if err := requireAuthor(actor)(*p); err != nil {
 			return err
+		}
+		// Versions stay below the bound consumers hold index changes to,
+		// with room for the deletion's bump.
+		if p.Version >= events.MaxPostVersion-1 {
+			return apperror.New(apperror.Conflict, "this post cannot be edited any more")
 		}
 		edit.Apply(p)
 		return nil

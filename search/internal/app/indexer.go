@@ -8,8 +8,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"pixshare/contracts/events"
 	"pixshare/platform/apperror"
 	"pixshare/platform/logging"
+	"pixshare/platform/pubsub"
 	postv1 "pixshare/proto/post/v1"
 	"pixshare/search/internal/domain"
 )
@@ -40,6 +42,9 @@ func NewIndexer(engine Engine, posts Posts, logger *zap.Logger) *Indexer {
 // engine keeps the highest version, and reporting an older version to the
 // post service changes nothing there.
 func (ix *Indexer) Upsert(ctx context.Context, doc domain.Doc) error {
+	if err := checkVersion(doc.PostID, doc.Version); err != nil {
+		return err
+	}
 	applied, err := ix.engine.Upsert(ctx, doc)
 	if err != nil {
 		return fmt.Errorf("index %s v%d: %w", doc.PostID, doc.Version, err)
@@ -60,8 +65,21 @@ func (ix *Indexer) Upsert(ctx context.Context, doc domain.Doc) error {
 
 // Remove replaces a post by a tombstone at version.
 func (ix *Indexer) Remove(ctx context.Context, postID string, version int64) error {
+	if err := checkVersion(postID, version); err != nil {
+		return err
+	}
 	if _, err := ix.engine.Remove(ctx, postID, version); err != nil {
 		return fmt.Errorf("remove %s v%d: %w", postID, version, err)
+	}
+	return nil
+}
+
+// checkVersion refuses, as poison, a version no post can have: the read
+// model keeps the highest version per post, so one absurd version (a forged
+// removal at 2^62) would freeze or bury the post for good.
+func checkVersion(postID string, version int64) error {
+	if version < 1 || version > events.MaxPostVersion {
+		return pubsub.Poison(fmt.Errorf("post %s: version %d is outside 1..%d, the versions a post can have", postID, version, events.MaxPostVersion))
 	}
 	return nil
 }

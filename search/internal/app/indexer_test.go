@@ -8,8 +8,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"pixshare/contracts/events"
 	"pixshare/platform/apperror"
 	"pixshare/platform/database/dbtest"
+	"pixshare/platform/pubsub"
 	postv1 "pixshare/proto/post/v1"
 	"pixshare/search/internal/adapters/sqlengine"
 	"pixshare/search/internal/app"
@@ -117,5 +119,36 @@ func TestReindexRebuildsFromPosts(t *testing.T) {
 	}
 	if _, ok, _ := e.Get(ctx, "gone"); ok {
 		t.Fatal("reindex kept a post the post service does not have")
+	}
+}
+
+// TestAbsurdVersionsArePoison: an index change at a version no post can
+// have is refused as poison (dead-lettered) and changes nothing, so a forged
+// tombstone at 2^62 cannot bury a post that later upserts or a re-index
+// would bring back.
+func TestAbsurdVersionsArePoison(t *testing.T) {
+	ix, e, p := newIndexer(t)
+	ctx := context.Background()
+	if err := ix.Upsert(ctx, upsertDoc(1, "first")); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []int64{1 << 62, events.MaxPostVersion + 1, 0, -1} {
+		if err := ix.Remove(ctx, "p1", v); !pubsub.IsPoison(err) {
+			t.Errorf("removal at %d: %v, want poison", v, err)
+		}
+		if err := ix.Upsert(ctx, upsertDoc(v, "forged")); !pubsub.IsPoison(err) {
+			t.Errorf("upsert at %d: %v, want poison", v, err)
+		}
+	}
+	if err := ix.Upsert(ctx, upsertDoc(2, "second")); err != nil {
+		t.Fatal(err)
+	}
+	d, ok, _ := e.Get(ctx, "p1")
+	if !ok || d.Caption != "second" || d.Version != 2 || p.marked["p1"] != 2 {
+		t.Fatalf("after the refused changes: doc %+v (found %v), marked %d", d, ok, p.marked["p1"])
+	}
+	// The highest real version is still a valid tombstone.
+	if err := ix.Remove(ctx, "p1", events.MaxPostVersion); err != nil {
+		t.Fatal(err)
 	}
 }
