@@ -60,9 +60,19 @@ type Server struct {
 	logger   *zap.Logger
 }
 
+// Callers says which app ids may call a method through Dapr: full method
+// name ("/post.v1.PostService/MarkIndexed") → allowed app ids. Methods not
+// listed are open to every app; a service provides its own with fx.Supply.
+type Callers map[string][]string
+
 // New listens on cfg.Addr() and builds the server. Listening here (not in
 // Start) lets tests learn the port before the sidecar starts.
 func New(cfg Config, logger *zap.Logger) (*Server, error) {
+	return NewWithCallers(cfg, nil, logger)
+}
+
+// NewWithCallers is New with a caller policy.
+func NewWithCallers(cfg Config, callers Callers, logger *zap.Logger) (*Server, error) {
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
@@ -75,6 +85,7 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 			accessLog(logger),
 			recovery(logger),
 			requireToken(cfg.APIToken),
+			allowCallers(callers),
 			mapErrors,
 		),
 	)
@@ -243,6 +254,34 @@ func requireToken(token string) grpc.UnaryServerInterceptor {
 	}
 }
 
+// allowCallers enforces Callers on calls proxied by Dapr. The calling
+// sidecar appends its own app id to dapr-caller-app-id after whatever the
+// calling app sent, so the last value is the caller's true id as far as
+// sidecars go. Dapr's own access-control policies need mTLS (a SPIFFE
+// identity) to tell callers apart, which only the k8s profile has; this
+// check holds on every profile. A call without the metadata did not come
+// through a sidecar: the app API token (requireToken) guards that path.
+func allowCallers(callers Callers) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		allowed, listed := callers[info.FullMethod]
+		if !listed {
+			return handler(ctx, req)
+		}
+		md, _ := metadata.FromIncomingContext(ctx)
+		ids := md.Get("dapr-caller-app-id")
+		if len(ids) == 0 {
+			return handler(ctx, req)
+		}
+		caller := ids[len(ids)-1]
+		for _, id := range allowed {
+			if id == caller {
+				return handler(ctx, req)
+			}
+		}
+		return nil, status.Errorf(codes.PermissionDenied, "%s may not call %s", caller, info.FullMethod)
+	}
+}
+
 // mapErrors turns apperror kinds into gRPC status codes at the edge.
 func mapErrors(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	resp, err := handler(ctx, req)
@@ -261,7 +300,12 @@ func mapErrors(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler
 // Put it before sidecar.Module so the app port is open when the sidecar
 // looks for it.
 var Module = fx.Module("grpcserver",
-	fx.Provide(config.Load[Config], New),
+	fx.Provide(config.Load[Config], func(cfg Config, p struct {
+		fx.In
+		Callers Callers `optional:"true"`
+	}, logger *zap.Logger) (*Server, error) {
+		return NewWithCallers(cfg, p.Callers, logger)
+	}),
 	fx.Invoke(func(lc fx.Lifecycle, s *Server) {
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error { s.Start(); return nil },

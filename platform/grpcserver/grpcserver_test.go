@@ -94,3 +94,35 @@ func TestMapErrors(t *testing.T) {
 		t.Fatalf("deadline: %v", err)
 	}
 }
+
+func TestAllowCallers(t *testing.T) {
+	t.Parallel()
+	interceptor := allowCallers(Callers{"/svc/Guarded": {"worker"}})
+	ok := func(context.Context, any) (any, error) { return "ok", nil }
+	call := func(method string, ids ...string) error {
+		ctx := context.Background()
+		if len(ids) > 0 {
+			md := metadata.MD{}
+			for _, id := range ids {
+				md.Append("dapr-caller-app-id", id)
+			}
+			ctx = metadata.NewIncomingContext(ctx, md)
+		}
+		_, err := interceptor(ctx, nil, &grpc.UnaryServerInfo{FullMethod: method}, ok)
+		return err
+	}
+	if err := call("/svc/Guarded", "worker"); err != nil {
+		t.Fatalf("the allowed caller was refused: %v", err)
+	}
+	if err := call("/svc/Guarded", "intruder"); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("another app: %v", err)
+	}
+	// A caller claiming the allowed id first: its own sidecar appends the
+	// true id after it.
+	if err := call("/svc/Guarded", "worker", "intruder"); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("a forged caller id was believed: %v", err)
+	}
+	if err := call("/svc/Open", "intruder"); err != nil {
+		t.Fatalf("an unlisted method was refused: %v", err)
+	}
+}

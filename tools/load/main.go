@@ -72,6 +72,7 @@ type config struct {
 	dataDir         string
 	userGRPC        string
 	gatewaySidecar  string
+	postSidecar     string
 	seedConcurrency int
 	seed            uint64
 	root            string
@@ -141,6 +142,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.dataDir, "data", filepath.Join(root, ".data"), "the stack's data directory (tokens/, search.db)")
 	fs.StringVar(&cfg.userGRPC, "user-grpc", "127.0.0.1:50101", "the user app's own gRPC port (dapr.yaml appPort)")
 	fs.StringVar(&cfg.gatewaySidecar, "gateway-sidecar", "127.0.0.1:50010", "the gateway sidecar's gRPC port (dapr.yaml daprGRPCPort)")
+	fs.StringVar(&cfg.postSidecar, "post-sidecar", "127.0.0.1:50012", "the post sidecar's gRPC port: the gRPC reference calls user from there, as post does")
 	fs.IntVar(&cfg.seedConcurrency, "seed-concurrency", 4, "requests in flight while seeding")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "random seed of the mix")
 	if err := fs.Parse(args); err != nil {
@@ -416,13 +418,15 @@ func (r *runner) compute(ctx context.Context, path string) {
 // references measures what can be, and says why the others were not.
 func references(ctx context.Context, cfg config, data seed.Data, rep *report.Report) {
 	userTok, err1 := refs.ReadTokens(filepath.Join(cfg.dataDir, "tokens", "user.env"))
-	gwTok, err2 := refs.ReadTokens(filepath.Join(cfg.dataDir, "tokens", "gateway.env"))
+	// The reference calls user as post does (user answers only the apps
+	// allowed to ask it).
+	postTok, err2 := refs.ReadTokens(filepath.Join(cfg.dataDir, "tokens", "post.env"))
 	if err := errors.Join(err1, err2); err != nil {
 		rep.Skipped["grpc"] = err.Error()
 	} else {
 		logf("load: gRPC IsBlocked, direct and through two sidecars")
 		g, err := refs.RunGRPC(ctx, refs.GRPCConfig{UserAddr: cfg.userGRPC, AppToken: userTok["APP_API_TOKEN"],
-			SidecarAddr: cfg.gatewaySidecar, DaprToken: gwTok["DAPR_API_TOKEN"],
+			SidecarAddr: cfg.postSidecar, DaprToken: postTok["DAPR_API_TOKEN"],
 			UserID: data.Users[0].ID, OtherID: data.Users[1].ID, Duration: cfg.refsDuration})
 		if err != nil {
 			rep.Skipped["grpc"] = err.Error()

@@ -63,8 +63,20 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// callers says which apps may call which of post.v1's methods through
+// Dapr (the workers' progress reports come only from the workers).
+var callers = grpcserver.Callers{
+	"/post.v1.PostService/MarkThumbnailReady": {"thumbnailer"},
+	"/post.v1.PostService/MarkFailed":         {"thumbnailer"},
+	"/post.v1.PostService/MarkIndexed":        {"indexer"},
+	"/post.v1.PostService/ListPosts":          {"indexer"},
+	"/post.v1.PostService/GetPost":            {"comment", "thumbnailer"},
+	"/post.v1.PostService/GetPosts":           {"search"},
+}
+
 // Module is the whole post service.
 var Module = fx.Options(
+	fx.Supply(callers),
 	grpcserver.Module,
 	sidecar.Module,
 	httpserver.Module,

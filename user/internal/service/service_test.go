@@ -15,6 +15,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"go.uber.org/fx"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"gorm.io/gorm"
 
 	platformapp "pixshare/platform/app"
@@ -271,13 +273,14 @@ func TestAuthenticateThroughSidecars(t *testing.T) {
 	changedID, changed := h.register("erin")
 	h.expect(h.do("PATCH", "/v1/users/me", changed, map[string]string{"password": "another password 1", "current_password": "correct horse battery"}), 200)
 
-	// The calling app: a bare gRPC server beside its own sidecar.
-	callerDaprToken, callerAppToken := h.env.Tokens("caller")
+	// The calling app: a bare gRPC server beside its own sidecar, with the
+	// app id of a service allowed to authenticate ("post").
+	callerDaprToken, callerAppToken := h.env.Tokens("post")
 	callerSrv, err := grpcserver.New(grpcserver.Config{Host: "127.0.0.1", APIToken: callerAppToken, MaxMessageBytes: 4 << 20}, nopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
-	callerSide := h.env.Start(t, "caller", callerSrv.Port())
+	callerSide := h.env.Start(t, "post", callerSrv.Port())
 	callerSrv.Start()
 	t.Cleanup(func() { callerSrv.Stop(context.Background()) })
 	callerSide.WaitApp(t)
@@ -471,4 +474,51 @@ func (r response) items(t *testing.T) []map[string]any {
 		t.Fatalf("not a list: %s", r.body)
 	}
 	return l.Items
+}
+
+// callerConn starts a bare app with the given app id beside its own
+// sidecar and returns a connection to that sidecar.
+func (h *harness) callerConn(t *testing.T, appID string) *grpc.ClientConn {
+	t.Helper()
+	daprToken, appToken := h.env.Tokens(appID)
+	srv, err := grpcserver.New(grpcserver.Config{Host: "127.0.0.1", APIToken: appToken, MaxMessageBytes: 4 << 20}, nopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	side := h.env.Start(t, appID, srv.Port())
+	srv.Start()
+	t.Cleanup(func() { srv.Stop(context.Background()) })
+	side.WaitApp(t)
+	conn, err := sidecar.Dial(sidecar.Config{Host: "127.0.0.1", GRPCPort: side.GRPCPort, HTTPPort: side.HTTPPort,
+		APIToken: daprToken, MaxMessageBytes: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// TestCallerPolicy: only the services authenticate and ask the graph;
+// only the thumbnailer reports avatars, whatever id a caller claims.
+func TestCallerPolicy(t *testing.T) {
+	h := start(t)
+	_, token := h.register("frank")
+	worker := h.callerConn(t, "thumbnailer")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := userv1.NewAuthServiceClient(sidecar.NewAppConn(worker, "user")).Authenticate(ctx, &userv1.AuthenticateRequest{Token: token})
+	if !apperror.Is(err, apperror.Forbidden) {
+		t.Fatalf("the thumbnailer authenticating a token: want refused, got %v", err)
+	}
+	// Claiming to be post in its own metadata does not help: its sidecar
+	// appends the true id.
+	forged := metadata.AppendToOutgoingContext(ctx, "dapr-caller-app-id", "post")
+	_, err = userv1.NewGraphServiceClient(sidecar.NewAppConn(worker, "user")).IsBlocked(forged, &userv1.IsBlockedRequest{UserId: "a", OtherUserId: "b"})
+	if !apperror.Is(err, apperror.Forbidden) {
+		t.Fatalf("a forged caller id: want refused, got %v", err)
+	}
+	res, err := userv1.NewAvatarServiceClient(sidecar.NewAppConn(worker, "user")).MarkAvatarReady(ctx, &userv1.MarkAvatarReadyRequest{UserId: "nobody", Version: 1})
+	if err != nil || res.GetStatus() != "stale" {
+		t.Fatalf("the thumbnailer's avatar report: %v, %v", res, err)
+	}
 }
