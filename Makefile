@@ -98,6 +98,12 @@ reindex: ## Rebuild the search read model from the post service (the stack must 
 	@set -a; [ -f .data/tokens/indexer.env ] && . .data/tokens/indexer.env; set +a; \
 	DAPR_GRPC_PORT=50016 DAPR_HTTP_PORT=3506 DATABASE_URL=sqlite://.data/search.db $(BIN)/indexer reindex
 
+.PHONY: suspend unsuspend
+suspend unsuspend: ## Suspend or reinstate an account: make suspend NAME=alice (the stack must be running)
+	@test -n "$(NAME)" || { echo "usage: make $@ NAME=<username>"; exit 2; }
+	@set -a; [ -f .data/tokens/user.env ] && . .data/tokens/user.env; set +a; \
+	DAPR_GRPC_PORT=50011 DAPR_HTTP_PORT=3501 DATABASE_URL=sqlite://.data/user.db HTTP_ADDR=127.0.0.1:0 $(BIN)/user $@ $(NAME)
+
 .PHONY: secrets
 secrets: ## Write .data/secrets.json with a random JWT key if missing (for `dapr run -f .`)
 	@mkdir -p .data

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v2"
+
 	"pixshare/platform/daprtest"
 )
 
@@ -332,4 +334,54 @@ func (s *Stack) AssertNoSecretsLogged(t *testing.T, secrets ...string) {
 			}
 		}
 	}
+}
+
+// Command runs one of the apps' operator commands (e.g. `user suspend
+// NAME`) against the running stack, as `make suspend` does: through the
+// app's own sidecar, with its tokens and database, from the stack's
+// directory. It returns the command's combined output.
+func (s *Stack) Command(t *testing.T, appID string, args ...string) (string, error) {
+	t.Helper()
+	var run struct {
+		Apps []struct {
+			AppID    string            `yaml:"appID"`
+			GRPCPort int               `yaml:"daprGRPCPort"`
+			HTTPPort int               `yaml:"daprHTTPPort"`
+			Env      map[string]string `yaml:"env"`
+		} `yaml:"apps"`
+	}
+	b, err := os.ReadFile(filepath.Join(s.Root, "dapr.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &run); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range run.Apps {
+		if a.AppID != appID {
+			continue
+		}
+		cmd := exec.Command(filepath.Join(s.Root, "bin", appID), args...)
+		cmd.Dir = s.Root
+		cmd.Env = append(os.Environ(), fmt.Sprintf("DAPR_GRPC_PORT=%d", a.GRPCPort), fmt.Sprintf("DAPR_HTTP_PORT=%d", a.HTTPPort),
+			"HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=info")
+		for k, v := range a.Env {
+			if k != "HTTP_ADDR" {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+		}
+		tokens, err := os.ReadFile(filepath.Join(s.Root, ".data", "tokens", appID+".env"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(tokens), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				cmd.Env = append(cmd.Env, line)
+			}
+		}
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	t.Fatalf("no app %s in the run file", appID)
+	return "", nil
 }

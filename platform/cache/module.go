@@ -36,7 +36,15 @@ func Module(prefix string) fx.Option {
 			},
 			func(s *Stamps) StampStore { return s },
 		),
-		fx.Invoke(func(rt *httpserver.Router, s StampStore) { rt.Mux.Use(LedgerMiddleware(s)) }),
+		fx.Invoke(func(p struct {
+			fx.In
+			Router *httpserver.Router `optional:"true"`
+			Stamps StampStore
+		}) {
+			if p.Router != nil { // commands without a REST API have none
+				p.Router.Mux.Use(LedgerMiddleware(p.Stamps))
+			}
+		}),
 		fx.Invoke(func(lc fx.Lifecycle, s *Stamps) {
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup

@@ -350,6 +350,27 @@ func decodeJPEG(t *testing.T, b []byte) (w, h int) {
 	return cfg.Width, cfg.Height
 }
 
+// originalOrientation checks the served original: a JPEG whose only EXIF
+// is a one-entry IFD holding the Orientation tag (the original is the
+// upload stripped losslessly, so its pixels stay as shot and the tag says
+// how to turn them), and returns that orientation.
+func originalOrientation(t *testing.T, b []byte) int {
+	t.Helper()
+	if _, format, err := image.DecodeConfig(bytes.NewReader(b)); err != nil || format != "jpeg" {
+		t.Fatalf("original is not a JPEG: %v %s", err, format)
+	}
+	if bytes.Contains(b, []byte("GPS")) || bytes.Count(b, []byte("Exif\x00\x00")) != 1 {
+		t.Fatal("original carries metadata beyond one EXIF block")
+	}
+	tiff := b[bytes.Index(b, []byte("Exif\x00\x00"))+6:]
+	// "MM", 42, IFD0 at 8, one entry: tag 0x0112 (Orientation), SHORT, count 1.
+	want := []byte("MM\x00\x2a\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01")
+	if len(tiff) < len(want)+2 || !bytes.Equal(tiff[:len(want)], want) {
+		t.Fatalf("original's EXIF holds more than the Orientation tag: % x", tiff[:min(len(tiff), 32)])
+	}
+	return int(tiff[len(want)])<<8 | int(tiff[len(want)+1])
+}
+
 func TestUploadToThumbnails(t *testing.T) {
 	s := startStack(t, true, nil)
 	_, token := s.account("alice")
@@ -366,15 +387,21 @@ func TestUploadToThumbnails(t *testing.T) {
 	widths := map[string]int{"small": 320, "medium": 640}
 	for _, size := range []string{"thumb", "small", "medium", "large", "original"} {
 		r := expect(t, s.do("GET", "/v1/posts/"+id+"/image?size="+size, token, nil), 200)
-		w, h := decodeJPEG(t, r.body)
-		if size == "thumb" && (w != 150 || h != 150) {
-			t.Fatalf("thumb is %dx%d", w, h)
-		}
-		if size != "thumb" && w >= h {
-			t.Fatalf("%s is %dx%d: not portrait (EXIF orientation ignored)", size, w, h)
-		}
-		if want, ok := widths[size]; ok && w != want {
-			t.Fatalf("%s is %d wide, want %d", size, w, want)
+		if size == "original" {
+			if o := originalOrientation(t, r.body); o != 6 {
+				t.Fatalf("original keeps orientation %d, want the upload's 6", o)
+			}
+		} else {
+			w, h := decodeJPEG(t, r.body)
+			if size == "thumb" && (w != 150 || h != 150) {
+				t.Fatalf("thumb is %dx%d", w, h)
+			}
+			if size != "thumb" && w >= h {
+				t.Fatalf("%s is %dx%d: not portrait (EXIF orientation ignored)", size, w, h)
+			}
+			if want, ok := widths[size]; ok && w != want {
+				t.Fatalf("%s is %d wide, want %d", size, w, want)
+			}
 		}
 		etag := r.header.Get("ETag")
 		req, _ := http.NewRequest("GET", s.post.BaseURL+"/v1/posts/"+id+"/image?size="+size, nil)

@@ -193,3 +193,16 @@ func (r *Repository) DropPendingAvatar(ctx context.Context, id string, version i
 	}
 	return nil
 }
+
+// SetStatus implements app.Repository.
+func (r *Repository) SetStatus(ctx context.Context, id string, status domain.Status) error {
+	res := r.read(ctx).Model(&userRow{}).Where("id = ?", id).
+		Updates(map[string]any{"status": string(status), "updated_at": r.db.NowFunc()})
+	if res.Error != nil {
+		return fmt.Errorf("set status: %w", database.Classify(res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return domain.ErrNoUser
+	}
+	return nil
+}

@@ -44,6 +44,8 @@ type Repository interface {
 	ByLogin(ctx context.Context, login string) (domain.User, error)
 	// UpdateProfile applies change to a live user in a transaction.
 	UpdateProfile(ctx context.Context, id string, change func(*domain.User) error) (domain.User, error)
+	// SetStatus makes a live user active or suspended.
+	SetStatus(ctx context.Context, id string, status domain.Status) error
 	// BumpTokenVersion revokes every token issued to the user so far.
 	BumpTokenVersion(ctx context.Context, id string) error
 	// Delete soft-deletes the user, removes their follows and blocks

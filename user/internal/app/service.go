@@ -42,7 +42,7 @@ func NewService(repo Repository, hasher PasswordHasher, tokens Tokens, s cache.S
 	return &Service{repo: repo, hasher: hasher, tokens: tokens, stamps: s, images: images, avatar: avatar, logger: logger, dummyHash: dummy}, nil
 }
 
-// Register creates an account.
+// Register creates an account. A taken email is not revealed (see below).
 func (s *Service) Register(ctx context.Context, username, email, password string) (domain.User, error) {
 	reg, err := domain.NewRegistration(username, email, password)
 	if err != nil {
@@ -60,6 +60,15 @@ func (s *Service) Register(ctx context.Context, username, email, password string
 		ID: id.String(), Username: reg.Username, Email: reg.Email, PasswordHash: hash, Status: domain.StatusActive,
 	}
 	if err := s.repo.Create(ctx, &u); err != nil {
+		if e, ok := apperror.As(err); ok && e.Kind == apperror.Conflict && len(e.Fields) == 1 && e.Fields[0].Field == "email" {
+			// The address has an account. Answering 409 would tell anyone
+			// whether an address is registered, so the answer looks like a
+			// success (the same shape, as long in coming: the hash above
+			// was made all the same) and nothing is stored. Usernames are
+			// public, so their conflicts are reported.
+			u.CreatedAt = time.Now().UTC()
+			return u, nil
+		}
 		return domain.User{}, err
 	}
 	return u, nil
@@ -350,4 +359,28 @@ func (s *Service) Following(ctx context.Context, viewer, id, cursor string, limi
 		return nil, err
 	}
 	return s.repo.Following(ctx, id, viewer, cursor, limit)
+}
+
+// SetSuspended suspends or reinstates the account named username (an
+// operator's action). A suspended account's tokens are refused with 403 on
+// the next request everywhere, and it cannot log in.
+func (s *Service) SetSuspended(ctx context.Context, username string, suspended bool) (domain.User, error) {
+	name, err := domain.ParseUsername(username)
+	if err != nil {
+		return domain.User{}, err
+	}
+	u, err := s.repo.ByUsername(ctx, name)
+	if err != nil {
+		return domain.User{}, err
+	}
+	status := domain.StatusActive
+	if suspended {
+		status = domain.StatusSuspended
+	}
+	err = s.change(ctx, []string{u.ID}, func() error { return s.repo.SetStatus(ctx, u.ID, status) })
+	if err != nil {
+		return domain.User{}, err
+	}
+	u.Status = status
+	return u, nil
 }

@@ -172,6 +172,14 @@ func TestAccountJourney(t *testing.T) {
 	aliceID, alice := h.register("alice")
 	bobID, bob := h.register("bob")
 	h.expect(h.do("POST", "/v1/users/register", "", map[string]string{"username": "Alice", "email": "new@example.com", "password": "0123456789ab"}), 409)
+	// A taken email is not revealed: the answer looks like a success, and
+	// no second account exists (the stranger cannot log in with it).
+	before = h.userCount()
+	decoy := h.expect(h.do("POST", "/v1/users/register", "", map[string]string{"username": "mallory", "email": "ALICE@example.com", "password": "0123456789ab"}), 201).json(t)
+	if decoy["username"] != "mallory" || h.userCount() != before {
+		t.Fatalf("a registration with a taken email stored an account or told: %v", decoy)
+	}
+	h.expect(h.do("POST", "/v1/users/login", "", map[string]string{"username": "mallory", "password": "0123456789ab"}), 401)
 
 	// Login failures look the same whether or not the account exists.
 	wrong := h.expect(h.do("POST", "/v1/users/login", "", map[string]string{"username": "alice", "password": "wrong password!"}), 401)
