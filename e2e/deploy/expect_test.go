@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+
+	"pixshare/contracts/postclient"
+	"pixshare/contracts/userclient"
 )
 
 // app is what the operations files must agree on for one Dapr app.
@@ -70,28 +73,21 @@ var profiles = map[string]string{
 type call struct{ caller, callee, method string }
 
 // allowedCalls are every call the apps make through Dapr, and the only ones
-// the Kubernetes configurations may allow. The gateway reaches the
-// services' REST ports directly and calls nothing through Dapr.
-var allowedCalls = []call{
-	{"post", "user", "/user.v1.AuthService/Authenticate"},
-	{"post", "user", "/user.v1.GraphService/*"},
-	{"comment", "user", "/user.v1.AuthService/Authenticate"},
-	{"comment", "user", "/user.v1.GraphService/*"},
-	{"search", "user", "/user.v1.AuthService/Authenticate"},
-	{"search", "user", "/user.v1.GraphService/*"},
-	{"post", "user", "/user.v1.ProfileService/GetProfiles"},
-	{"comment", "user", "/user.v1.ProfileService/GetProfiles"},
-	{"search", "user", "/user.v1.ProfileService/GetProfiles"},
-	{"thumbnailer", "user", "/user.v1.AvatarService/MarkAvatarReady"},
-	{"thumbnailer", "user", "/user.v1.AvatarService/MarkAvatarFailed"},
-	{"comment", "post", "/post.v1.PostService/GetPost"},
-	{"search", "post", "/post.v1.PostService/GetPosts"},
-	{"thumbnailer", "post", "/post.v1.PostService/GetPost"},
-	{"thumbnailer", "post", "/post.v1.PostService/MarkThumbnailReady"},
-	{"thumbnailer", "post", "/post.v1.PostService/MarkFailed"},
-	{"indexer", "post", "/post.v1.PostService/MarkIndexed"},
-	{"indexer", "post", "/post.v1.PostService/ListPosts"},
-}
+// the Kubernetes configurations may allow: the callees' caller tables in
+// contracts, which the post and user apps enforce themselves on every
+// profile. The gateway reaches the services' REST ports directly and calls
+// nothing through Dapr.
+var allowedCalls = func() []call {
+	var calls []call
+	for callee, table := range map[string]map[string][]string{"post": postclient.Callers(), "user": userclient.Callers()} {
+		for method, callers := range table {
+			for _, caller := range callers {
+				calls = append(calls, call{caller, callee, method})
+			}
+		}
+	}
+	return calls
+}()
 
 // root is the repository root: the nearest parent holding go.work.
 func root(t *testing.T) string {

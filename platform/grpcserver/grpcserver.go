@@ -61,8 +61,10 @@ type Server struct {
 }
 
 // Callers says which app ids may call a method through Dapr: full method
-// name ("/post.v1.PostService/MarkIndexed") → allowed app ids. Methods not
-// listed are open to every app; a service provides its own with fx.Supply.
+// name ("/post.v1.PostService/MarkIndexed") → allowed app ids. A method
+// not listed may not be called through Dapr, as with Dapr's deny-by-default
+// access-control policies. A service that serves others supplies its table
+// (from contracts) with fx.Supply; without one, nothing is checked.
 type Callers map[string][]string
 
 // New listens on cfg.Addr() and builds the server. Listening here (not in
@@ -263,15 +265,12 @@ func requireToken(token string) grpc.UnaryServerInterceptor {
 // through a sidecar: the app API token (requireToken) guards that path.
 func allowCallers(callers Callers) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		allowed, listed := callers[info.FullMethod]
-		if !listed {
-			return handler(ctx, req)
-		}
 		md, _ := metadata.FromIncomingContext(ctx)
 		ids := md.Get("dapr-caller-app-id")
-		if len(ids) == 0 {
+		if callers == nil || len(ids) == 0 {
 			return handler(ctx, req)
 		}
+		allowed := callers[info.FullMethod] // unlisted: nobody, as Dapr's deny-by-default policies
 		caller := ids[len(ids)-1]
 		for _, id := range allowed {
 			if id == caller {

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"gorm.io/gorm"
 
+	"pixshare/contracts/postclient"
 	"pixshare/contracts/userclient"
 	"pixshare/platform/blob"
 	"pixshare/platform/cache"
@@ -63,20 +64,9 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// callers says which apps may call which of post.v1's methods through
-// Dapr (the workers' progress reports come only from the workers).
-var callers = grpcserver.Callers{
-	"/post.v1.PostService/MarkThumbnailReady": {"thumbnailer"},
-	"/post.v1.PostService/MarkFailed":         {"thumbnailer"},
-	"/post.v1.PostService/MarkIndexed":        {"indexer"},
-	"/post.v1.PostService/ListPosts":          {"indexer"},
-	"/post.v1.PostService/GetPost":            {"comment", "thumbnailer"},
-	"/post.v1.PostService/GetPosts":           {"search"},
-}
-
 // Module is the whole post service.
 var Module = fx.Options(
-	fx.Supply(callers),
+	fx.Supply(grpcserver.Callers(postclient.Callers())),
 	grpcserver.Module,
 	sidecar.Module,
 	httpserver.Module,

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 	"gorm.io/gorm"
 
+	"pixshare/contracts/userclient"
 	"pixshare/platform/auth"
 	"pixshare/platform/blob"
 	"pixshare/platform/cache"
@@ -64,25 +65,9 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// services are the apps that authenticate their callers and ask the graph
-// and authors' profiles.
-var services = []string{"post", "comment", "search"}
-
-// callers says which apps may call which of user.v1's methods through
-// Dapr.
-var callers = grpcserver.Callers{
-	"/user.v1.AuthService/Authenticate":       services,
-	"/user.v1.GraphService/ListFollowing":     services,
-	"/user.v1.GraphService/ListBlocked":       services,
-	"/user.v1.GraphService/IsBlocked":         services,
-	"/user.v1.ProfileService/GetProfiles":     services,
-	"/user.v1.AvatarService/MarkAvatarReady":  {"thumbnailer"},
-	"/user.v1.AvatarService/MarkAvatarFailed": {"thumbnailer"},
-}
-
 // Module is the whole user service.
 var Module = fx.Options(
-	fx.Supply(callers),
+	fx.Supply(grpcserver.Callers(userclient.Callers())),
 	grpcserver.Module,
 	sidecar.Module,
 	httpserver.Module,
