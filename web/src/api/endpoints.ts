@@ -38,7 +38,7 @@ export const deleteMe = (currentPassword: string) =>
 export const setAvatar = (image: File) => {
   const form = new FormData();
   form.append('image', image);
-  return api<Profile>('PUT', '/v1/users/me/avatar', { body: form });
+  return api<Me>('PUT', '/v1/users/me/avatar', { body: form });
 };
 export const removeAvatar = () => api<void>('DELETE', '/v1/users/me/avatar');
 

@@ -11,6 +11,8 @@ export interface Me {
   follower_count: number;
   following_count: number;
   avatar_url?: string;
+  /** A new avatar is being made (avatar_url still names the old one). */
+  avatar_processing?: boolean;
   created_at: string;
 }
 

@@ -42,16 +42,39 @@ export function initials(name: string): string {
   return (first + second).toUpperCase();
 }
 
+/** One size of an avatar: avatar_url names the version; the size is added to it. */
+export function avatarSrc(url: string, size: 'thumb' | 'small' | 'medium'): string {
+  return `${url}${url.includes('?') ? '&' : '?'}size=${size}`;
+}
+
 /** A round picture of a person; decorative, as their name stands beside it. */
 export function Avatar({ user, size = 'small' }: { user: { username: string; display_name?: string; avatar_url?: string } | null; size?: 'small' | 'large' }) {
   const cls = `avatar avatar-${size}`;
-  if (user?.avatar_url) {
-    return <img class={cls} src={user.avatar_url} alt="" loading="lazy" decoding="async" />;
+  const url = user?.avatar_url;
+  if (url) {
+    // Square sizes of 150, 320 and 640 pixels: thumb fills a 36 px avatar
+    // even at 4x; a 96 px one takes small on dense screens.
+    return size === 'large' ? (
+      <img class={cls} src={avatarSrc(url, 'thumb')} srcset={`${avatarSrc(url, 'thumb')} 150w, ${avatarSrc(url, 'small')} 320w`} sizes="96px" alt="" decoding="async" />
+    ) : (
+      <img class={cls} src={avatarSrc(url, 'thumb')} alt="" loading="lazy" decoding="async" />
+    );
   }
   return (
     <span class={cls} aria-hidden="true">
       {initials(user?.display_name || user?.username || '?')}
     </span>
+  );
+}
+
+/** "Ada Lovelace @ada", or "@ada" for someone without a display name. */
+export function PersonName({ person }: { person: { username: string; display_name?: string } }) {
+  return person.display_name ? (
+    <>
+      <strong>{person.display_name}</strong> <span class="muted">@{person.username}</span>
+    </>
+  ) : (
+    <strong>@{person.username}</strong>
   );
 }
 
@@ -63,10 +86,7 @@ export function AuthorLink({ id, author }: { id: string; author?: AuthorSummary 
       <Avatar user={a} />
       <span class="author-name">
         {a ? (
-          <>
-            <strong>{a.display_name || a.username}</strong>
-            {a.display_name ? <span class="muted"> @{a.username}</span> : null}
-          </>
+          <PersonName person={a} />
         ) : (
           <strong>Author's profile</strong>
         )}

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { autocomplete, search, searchUsers } from '../api/endpoints';
 import { isAbort } from '../api/http';
 import type { PostSummary, Profile, TagCount } from '../api/types';
-import { Avatar } from '../components/people';
+import { Avatar, PersonName } from '../components/people';
 import { Grid, Tile, altOf } from '../components/posts';
 import { ErrorNote, Loading, count } from '../components/ui';
 import { useAsync, useTitle } from '../hooks';
@@ -191,7 +191,7 @@ function People({ q }: { q: string }) {
               <a class="author" href={`/u/${encodeURIComponent(u.id)}`}>
                 <Avatar user={u} />
                 <span class="author-name">
-                  <strong>{u.display_name || u.username}</strong> <span class="muted">@{u.username}</span>
+                  <PersonName person={u} />
                 </span>
               </a>
             </li>

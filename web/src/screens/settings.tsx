@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { deleteMe, getMe, myBlocks, removeAvatar, setAvatar, unblock, updateMe } from '../api/endpoints';
 import { ApiError } from '../api/http';
 import type { AuthorSummary, Me } from '../api/types';
-import { Avatar } from '../components/people';
+import { Avatar, PersonName } from '../components/people';
 import { ErrorNote, Field, LoadMore, Status } from '../components/ui';
 import { useCooldown, usePaged, useTitle } from '../hooks';
 import { navigate } from '../router';
@@ -81,12 +81,18 @@ function AvatarForm({ me }: { me: Me }) {
     setError(undefined);
     setDone('');
     try {
-      const p = await setAvatar(file);
-      const s = getSession();
-      if (s) updateUser({ ...s.user, avatar_url: p.avatar_url });
+      let me = await setAvatar(file);
       setFile(null);
+      setDone('Preparing your new picture…');
+      // The sizes are made in the background (avatar_processing); the new
+      // picture shows once they are ready.
+      for (let i = 0; me.avatar_processing && i < 60; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        me = await getMe();
+      }
+      updateUser(me);
       setPreview('');
-      setDone('Picture updated.');
+      setDone(me.avatar_processing ? 'Your new picture will show in a moment.' : 'Picture updated.');
     } catch (err) {
       setError(err);
     } finally {
@@ -100,7 +106,7 @@ function AvatarForm({ me }: { me: Me }) {
     try {
       await removeAvatar();
       const s = getSession();
-      if (s) updateUser({ ...s.user, avatar_url: undefined });
+      if (s) updateUser({ ...s.user, avatar_url: '' });
       setDone('Picture removed.');
     } catch (err) {
       setError(err);
@@ -228,7 +234,7 @@ function Blocked() {
               <span class="author">
                 <Avatar user={u} />
                 <span class="author-name">
-                  <strong>{u.display_name || u.username}</strong> <span class="muted">@{u.username}</span>
+                  <PersonName person={u} />
                 </span>
               </span>
               <button type="button" class="secondary" onClick={() => undo(u)}>

@@ -214,6 +214,7 @@ export function Upload() {
           error={error}
           multiline
           rows={2}
+          maxLength={1500}
           disabled={uploading}
           hint="Describe the picture for people who can't see it."
         />
