@@ -67,6 +67,16 @@ proto: tools ## Regenerate the gRPC code from proto/
 proto-check: proto ## Fail if the committed generated code is not what proto/ generates
 	@git diff --exit-code -- proto/ || { echo "proto/: generated code is stale; run make proto and commit"; exit 1; }
 
+.PHONY: web
+web: ## Rebuild the web client (web/) into gateway/internal/webui/dist, which the gateway embeds (needs Node 20.19+ and npm)
+	@cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+
+.PHONY: web-check
+web-check: web ## Fail if the committed web bundle is not what web/ builds
+	@git diff --exit-code -- gateway/internal/webui/dist || { echo "gateway/internal/webui/dist: the bundle is stale; run make web and commit"; exit 1; }
+	@extra=$$(git status --porcelain --untracked-files=all -- gateway/internal/webui/dist); \
+		if [ -n "$$extra" ]; then echo "gateway/internal/webui/dist: files not committed:"; echo "$$extra"; exit 1; fi
+
 .PHONY: lint
 lint: ## gofmt, go vet, go mod tidy (must succeed and change nothing) and a standalone build of every module
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi

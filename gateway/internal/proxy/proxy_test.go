@@ -184,6 +184,8 @@ func TestRouting(t *testing.T) {
 		{http.MethodGet, "/v1/posts/p1/image?size=thumb", "post"},
 		{http.MethodGet, "/v1/posts/p1/commentsx", "post"},
 		{http.MethodGet, "/v1/feed?limit=10", "post"},
+		{http.MethodGet, "/v1/timelines/public?limit=5", "post"},
+		{http.MethodGet, "/v1/timelines/tag/sunset", "post"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.uri, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"pixshare/gateway/internal/docs"
 	"pixshare/gateway/internal/proxy"
 	"pixshare/gateway/internal/upstream"
+	"pixshare/gateway/internal/webui"
 	"pixshare/platform/config"
 	"pixshare/platform/grpcserver"
 	"pixshare/platform/httpserver"
@@ -38,5 +39,8 @@ var Module = fx.Options(
 	fx.Invoke(
 		proxy.Register,
 		docs.Register,
+		// Last: the web client answers every path the routes above do not
+		// claim (mux tries routes in the order they were added).
+		webui.Register,
 	),
 )
