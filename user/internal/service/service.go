@@ -39,6 +39,10 @@ type Config struct {
 	JWTTTL        time.Duration `env:"JWT_TTL" envDefault:"1h"`
 	SecretStore   string        `env:"SECRET_STORE" envDefault:"secrets"`
 	JWTSecretName string        `env:"JWT_SECRET_NAME" envDefault:"jwt-signing-key"`
+	// JWTKeyReload is how often the key secret is read again, so a rotation
+	// reaches every replica without a restart (where the secret store reads
+	// live, as Kubernetes' does); 0 reads it at start only.
+	JWTKeyReload time.Duration `env:"JWT_KEY_RELOAD" envDefault:"1m"`
 	// Rate limits (COUNT/DURATION, "off" to disable one).
 	RegisterPerClient ratelimit.Limit `env:"RATE_LIMIT_REGISTER" envDefault:"10/1m"`
 	LoginPerClient    ratelimit.Limit `env:"RATE_LIMIT_LOGIN_CLIENT" envDefault:"30/1m"`
@@ -112,18 +116,59 @@ var Module = fx.Options(
 	),
 )
 
-// loadSigningKey reads the JWT key from the secret store once the sidecar
-// is up.
+// loadSigningKey reads the JWT keys from the secret store once the sidecar
+// is up, then again every JWTKeyReload: a failed reread keeps the keys it
+// has (a secret store outage logs nobody out).
 func loadSigningKey(lc fx.Lifecycle, cfg Config, client dapr.Client, tokens *adapters.JWTTokens, logger *zap.Logger) {
-	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
-		key, err := adapters.LoadSigningKey(ctx, client, cfg.SecretStore, cfg.JWTSecretName)
+	load := func(ctx context.Context) error {
+		secret, err := adapters.LoadSigningKey(ctx, client, cfg.SecretStore, cfg.JWTSecretName)
 		if err != nil {
 			return err
 		}
-		if err := tokens.SetKey(key); err != nil {
+		ids, changed, err := tokens.SetKeys(secret)
+		if err != nil {
 			return err
 		}
-		logger.Info("token signing key loaded", zap.String("store", cfg.SecretStore))
+		if changed {
+			logger.Info("token keys loaded", zap.String("store", cfg.SecretStore), zap.String("signing_kid", ids[0]), zap.Strings("verifying_kids", ids))
+		}
 		return nil
-	}})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(start context.Context) error {
+			if err := load(start); err != nil {
+				cancel()
+				close(done)
+				return err
+			}
+			go func() {
+				defer close(done)
+				if cfg.JWTKeyReload <= 0 {
+					return
+				}
+				tick := time.NewTicker(cfg.JWTKeyReload)
+				defer tick.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-tick.C:
+						rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
+						if err := load(rctx); err != nil && ctx.Err() == nil {
+							logger.Warn("token keys not reread; keeping the current ones", zap.Error(err))
+						}
+						rcancel()
+					}
+				}
+			}()
+			return nil
+		},
+		OnStop: func(context.Context) error {
+			cancel()
+			<-done
+			return nil
+		},
+	})
 }
