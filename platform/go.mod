@@ -43,7 +43,7 @@ require (
 )
 
 require (
-	github.com/dapr/dapr v1.14.0 // indirect
+	github.com/dapr/dapr v1.14.0
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/pgx/v5 v5.10.0

@@ -10,6 +10,7 @@ require (
 	github.com/gorilla/mux v1.8.1
 	go.uber.org/fx v1.24.0
 	go.uber.org/zap v1.28.0
+	google.golang.org/grpc v1.77.0
 	gorm.io/gorm v1.31.2
 	pixshare/contracts v0.0.0-00010101000000-000000000000
 	pixshare/platform v0.0.0-00010101000000-000000000000
@@ -53,7 +54,6 @@ require (
 	golang.org/x/text v0.44.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20251022142026-3a174f9686a8 // indirect
-	google.golang.org/grpc v1.77.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	gorm.io/driver/postgres v1.6.3 // indirect
