@@ -15,6 +15,7 @@ import (
 	"pixshare/contracts/events"
 	"pixshare/platform/apperror"
 	"pixshare/platform/database"
+	"pixshare/platform/deletedauthors"
 	"pixshare/platform/outbox"
 )
 
@@ -56,6 +57,9 @@ func Migrate(db *gorm.DB) error {
 	if err := db.AutoMigrate(&commentRow{}, &deletedPost{}); err != nil {
 		return fmt.Errorf("migrate comment schema: %w", err)
 	}
+	if err := deletedauthors.Migrate(db); err != nil {
+		return err
+	}
 	return outbox.Migrate(db)
 }
 
@@ -69,6 +73,9 @@ func deleted(tx *gorm.DB, r commentRow) error {
 func (r *Repository) Create(ctx context.Context, c *domain.Comment) error {
 	row := commentRow{ID: c.ID, PostID: c.PostID, AuthorID: c.AuthorID, Body: c.Body}
 	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
+		if err := deletedauthors.Check(tx, row.AuthorID); err != nil {
+			return err
+		}
 		var gone int64
 		if err := tx.Model(&deletedPost{}).Where("post_id = ?", row.PostID).Count(&gone).Error; err != nil {
 			return err
@@ -200,6 +207,9 @@ func (r *Repository) DeleteByAuthor(ctx context.Context, authorID string) (int, 
 	n := 0
 	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
 		n = 0
+		if err := deletedauthors.Record(tx, authorID); err != nil {
+			return err
+		}
 		var rows []commentRow
 		if err := tx.Clauses(database.ForUpdate(tx)...).Where("author_id = ?", authorID).Find(&rows).Error; err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"pixshare/platform/database"
+	"pixshare/platform/deletedauthors"
 	"pixshare/post/internal/domain"
 )
 
@@ -69,6 +70,9 @@ func backfillTags(db *gorm.DB) error {
 // Like implements app.Repository.
 func (r *Repository) Like(ctx context.Context, postID, userID string) error {
 	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
+		if err := deletedauthors.Check(tx, userID); err != nil {
+			return err
+		}
 		if _, err := lockPost(tx, postID); err != nil {
 			return err
 		}

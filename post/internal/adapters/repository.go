@@ -16,6 +16,7 @@ import (
 	"pixshare/contracts/events"
 	"pixshare/platform/apperror"
 	"pixshare/platform/database"
+	"pixshare/platform/deletedauthors"
 	"pixshare/platform/outbox"
 	"pixshare/post/internal/app"
 	"pixshare/post/internal/domain"
@@ -88,6 +89,9 @@ func Migrate(db *gorm.DB) error {
 	if err := db.AutoMigrate(&postRow{}, &commentRef{}, &likeRow{}, &postTagRow{}); err != nil {
 		return fmt.Errorf("migrate post schema: %w", err)
 	}
+	if err := deletedauthors.Migrate(db); err != nil {
+		return err
+	}
 	// A partial composite index, which GORM's tags cannot express exactly;
 	// the statement is the same on SQLite and PostgreSQL.
 	// Unique among live posts only: reusing a key after deleting its post
@@ -131,6 +135,9 @@ func (r *Repository) Create(ctx context.Context, p *domain.Post) error {
 	row := fromDomain(*p)
 	row.RequestedAt = r.db.NowFunc()
 	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
+		if err := deletedauthors.Check(tx, row.AuthorID); err != nil {
+			return err
+		}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
@@ -145,6 +152,9 @@ func (r *Repository) Create(ctx context.Context, p *domain.Post) error {
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) && p.IdempotencyKey != "" {
 		return app.ErrDuplicateUpload
+	}
+	if _, ok := apperror.As(err); ok {
+		return err
 	}
 	if err != nil {
 		return fmt.Errorf("create post: %w", err)
@@ -285,6 +295,9 @@ func (r *Repository) DeleteByAuthor(ctx context.Context, authorID string) ([]str
 	var ids []string
 	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
 		ids = nil
+		if err := deletedauthors.Record(tx, authorID); err != nil {
+			return err
+		}
 		var rows []postRow
 		if err := tx.Clauses(database.ForUpdate(tx)...).Where("author_id = ?", authorID).Find(&rows).Error; err != nil {
 			return err
