@@ -42,6 +42,9 @@ const (
 	Unavailable
 	// MethodNotAllowed: the path exists, the method does not.
 	MethodNotAllowed
+	// QuotaExceeded: the account has used up an allowance (storage);
+	// retrying will not help until it frees some.
+	QuotaExceeded
 )
 
 var kindNames = map[Kind]string{
@@ -57,6 +60,7 @@ var kindNames = map[Kind]string{
 	RateLimited:      "rate-limited",
 	Unavailable:      "unavailable",
 	MethodNotAllowed: "method-not-allowed",
+	QuotaExceeded:    "quota-exceeded",
 }
 
 // String is the stable slug of the kind, used in problem type URIs.

@@ -33,6 +33,7 @@ var table = map[Kind]struct {
 	RateLimited:      {http.StatusTooManyRequests, codes.ResourceExhausted, "Too many requests"},
 	Unavailable:      {http.StatusServiceUnavailable, codes.Unavailable, "Service unavailable"},
 	MethodNotAllowed: {http.StatusMethodNotAllowed, codes.Unimplemented, "Method not allowed"},
+	QuotaExceeded:    {http.StatusForbidden, codes.ResourceExhausted, "Quota exceeded"},
 }
 
 // HTTPStatus is the HTTP status of a kind.

@@ -6,8 +6,11 @@ package blob
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"sort"
 	"strings"
 
 	dapr "github.com/dapr/go-sdk/client"
@@ -124,4 +127,101 @@ func (d *Dapr) isNotFound(err error) bool {
 		}
 	}
 	return false
+}
+
+// listPage is how many keys one list call asks for; listPages bounds one
+// List (a sweep takes the rest next time).
+const (
+	listPage  = 1000
+	listPages = 100
+)
+
+// List returns the keys under prefix ("uploads/"), relative to the
+// binding's root, through the binding's list operation, up to listPages
+// pages. The components answer in their own shapes (localstorage: a JSON
+// array of file paths under its root; S3: ListObjects' output with
+// Contents[].Key; Azure Blob and GCS: lists of objects with their names),
+// so every string of the answer that holds prefix at the start of a path
+// segment counts as a key, cut from there. The request names the prefix
+// both ways the components read it: the "fileName" metadata
+// (localstorage lists that directory) and a JSON payload with prefix,
+// maxResults and marker (S3, Azure Blob, GCS).
+func (d *Dapr) List(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	seen := map[string]bool{}
+	marker := ""
+	for range listPages {
+		payload, err := json.Marshal(map[string]any{"prefix": prefix, "maxResults": listPage, "marker": marker})
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", prefix, err)
+		}
+		res, err := d.client.InvokeBinding(ctx, &dapr.InvokeBindingRequest{
+			Name:      d.binding,
+			Operation: "list",
+			Data:      payload,
+			Metadata:  map[string]string{"fileName": strings.TrimSuffix(prefix, "/")},
+		})
+		if err != nil {
+			if d.isNotFound(err) || strings.Contains(err.Error(), "no such file or directory") {
+				return keys, nil // nothing stored under prefix yet (localstorage: no directory)
+			}
+			return nil, apperror.Wrap(apperror.Unavailable, fmt.Errorf("list %s: %w", prefix, err), "image storage unavailable")
+		}
+		var answer any
+		if err := json.Unmarshal(res.Data, &answer); err != nil {
+			return nil, fmt.Errorf("list %s: the binding's answer is not JSON: %w", prefix, err)
+		}
+		fresh, last := 0, ""
+		for _, k := range keysIn(answer, prefix, nil) {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+				fresh++
+			}
+			last = max(last, k)
+		}
+		// A full page of new keys continues after the greatest (the cloud
+		// stores list in key order; localstorage lists everything at once,
+		// and a second call finds nothing new).
+		if fresh < listPage {
+			return keys, nil
+		}
+		marker = last
+	}
+	return keys, nil
+}
+
+// keysIn collects, depth first in document order, every string in v that
+// holds prefix at the start of a path segment, cut from there.
+func keysIn(v any, prefix string, out []string) []string {
+	switch v := v.(type) {
+	case string:
+		if strings.Contains(v, "://") {
+			return out // a URL to the object (GCS's mediaLink), not its name
+		}
+		for i := 0; ; {
+			j := strings.Index(v[i:], prefix)
+			if j < 0 {
+				return out
+			}
+			if at := i + j; (at == 0 || v[at-1] == '/' || v[at-1] == '\\') && len(v) > at+len(prefix) {
+				return append(out, filepath.ToSlash(v[at:]))
+			}
+			i += j + 1
+		}
+	case []any:
+		for _, e := range v {
+			out = keysIn(e, prefix, out)
+		}
+	case map[string]any:
+		names := make([]string, 0, len(v))
+		for k := range v {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			out = keysIn(v[k], prefix, out)
+		}
+	}
+	return out
 }

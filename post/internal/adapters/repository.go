@@ -41,6 +41,7 @@ type postRow struct {
 	Format         string `gorm:"size:10;not null;default:''"`
 	Width          int    `gorm:"not null;default:0"`
 	Height         int    `gorm:"not null;default:0"`
+	SizeBytes      int64  `gorm:"not null;default:0"`
 	CommentCount   int64  `gorm:"not null;default:0"`
 	LikeCount      int64  `gorm:"not null;default:0"`
 	FailedReason   string `gorm:"size:500;not null;default:''"`
@@ -62,7 +63,7 @@ func (r postRow) toDomain() domain.Post {
 	return domain.Post{
 		ID: r.ID, AuthorID: r.AuthorID, Caption: r.Caption, AltText: r.AltText, Tags: tags, Status: domain.Status(r.Status),
 		ThumbnailReady: r.ThumbnailReady, IndexedVersion: r.IndexedVersion, Version: r.Version,
-		OriginalKey: r.OriginalKey, Format: r.Format, Width: r.Width, Height: r.Height, IdempotencyKey: r.IdempotencyKey,
+		OriginalKey: r.OriginalKey, Format: r.Format, Width: r.Width, Height: r.Height, Size: r.SizeBytes, IdempotencyKey: r.IdempotencyKey,
 		CommentCount: r.CommentCount, LikeCount: r.LikeCount, FailedReason: r.FailedReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 }
@@ -71,7 +72,7 @@ func fromDomain(p domain.Post) postRow {
 	return postRow{
 		ID: p.ID, AuthorID: p.AuthorID, Caption: p.Caption, AltText: p.AltText, Tags: strings.Join(p.Tags, ","), Status: string(p.Status),
 		ThumbnailReady: p.ThumbnailReady, IndexedVersion: p.IndexedVersion, Version: p.Version,
-		OriginalKey: p.OriginalKey, Format: p.Format, Width: p.Width, Height: p.Height, IdempotencyKey: p.IdempotencyKey,
+		OriginalKey: p.OriginalKey, Format: p.Format, Width: p.Width, Height: p.Height, SizeBytes: p.Size, IdempotencyKey: p.IdempotencyKey,
 		CommentCount: p.CommentCount, LikeCount: p.LikeCount, FailedReason: p.FailedReason, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
 }
@@ -86,7 +87,7 @@ func NewRepository(db *gorm.DB) *Repository { return &Repository{db: db} }
 
 // Migrate creates or updates the schema.
 func Migrate(db *gorm.DB) error {
-	if err := db.AutoMigrate(&postRow{}, &commentRef{}, &likeRow{}, &postTagRow{}); err != nil {
+	if err := db.AutoMigrate(&postRow{}, &commentRef{}, &likeRow{}, &postTagRow{}, &blobGarbageRow{}); err != nil {
 		return fmt.Errorf("migrate post schema: %w", err)
 	}
 	if err := deletedauthors.Migrate(db); err != nil {
@@ -131,14 +132,29 @@ func enqueue(tx *gorm.DB, topic, typ string, payload any) error {
 }
 
 // Create implements app.Repository.
-func (r *Repository) Create(ctx context.Context, p *domain.Post) error {
+func (r *Repository) Create(ctx context.Context, p *domain.Post, quota int64) error {
 	row := fromDomain(*p)
 	row.RequestedAt = r.db.NowFunc()
 	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
 		if err := deletedauthors.Check(tx, row.AuthorID); err != nil {
 			return err
 		}
+		// Under the author's lock (taken by Check), so parallel uploads
+		// cannot all squeeze under the quota.
+		if quota > 0 {
+			used, err := storedBytes(tx, row.AuthorID)
+			if err != nil {
+				return err
+			}
+			if used+row.SizeBytes > quota {
+				return app.QuotaExceeded(used, quota)
+			}
+		}
 		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		// The upload is a post now: its blobs are no longer garbage.
+		if err := tx.Where("post_id = ?", row.ID).Delete(&blobGarbageRow{}).Error; err != nil {
 			return err
 		}
 		if err := setTags(tx, row.ID, row.Tags); err != nil {
@@ -258,6 +274,9 @@ func deleteRow(tx *gorm.DB, row postRow) error {
 		Updates(map[string]any{"version": row.Version + 1, "deleted_at": now, "updated_at": now})
 	if res.Error != nil {
 		return res.Error
+	}
+	if err := markGarbage(tx, row.ID, now); err != nil {
+		return err
 	}
 	rm := events.IndexRemove{PostID: row.ID, AuthorID: row.AuthorID, Version: row.Version + 1}
 	if err := enqueue(tx, events.TopicSearchIndex, events.TypeIndexRemove, rm); err != nil {

@@ -34,7 +34,7 @@ func mkPost(t *testing.T, r *Repository, author string, tags ...string) domain.P
 	id := uuid.Must(uuid.NewV7()).String()
 	p := domain.Post{ID: id, AuthorID: author, Caption: "c " + id, Tags: tags, Status: domain.StatusProcessing,
 		Version: 1, OriginalKey: media.OriginalKey(id), Format: "jpeg", Width: 10, Height: 10}
-	if err := r.Create(context.Background(), &p); err != nil {
+	if err := r.Create(context.Background(), &p, 0); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -335,7 +335,7 @@ func TestIdempotencyKeys(t *testing.T) {
 			id := uuid.Must(uuid.NewV7()).String()
 			p := domain.Post{ID: id, AuthorID: author, Tags: []string{}, Status: domain.StatusProcessing, Version: 1,
 				OriginalKey: media.OriginalKey(id), IdempotencyKey: key}
-			return r.Create(ctx, &p)
+			return r.Create(ctx, &p, 0)
 		}
 		if err := mk(author, "k1"); err != nil {
 			t.Fatal(err)

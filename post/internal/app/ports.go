@@ -8,15 +8,32 @@ import (
 	"time"
 
 	"pixshare/contracts/userclient"
+	"pixshare/platform/apperror"
 	"pixshare/post/internal/domain"
 )
 
 // Repository stores posts. Every write that changes what other services
 // must learn enqueues its events in the outbox in the same transaction.
 type Repository interface {
-	// Create stores a new post with its thumbnail request and index upsert;
-	// ErrDuplicateUpload when the author already used its idempotency key.
-	Create(ctx context.Context, p *domain.Post) error
+	// Create stores a new post with its thumbnail request and index upsert,
+	// and takes its original off the blob garbage; ErrDuplicateUpload when
+	// the author already used its idempotency key, QuotaExceeded when the
+	// author's live posts would take more than quota bytes (0: no quota).
+	Create(ctx context.Context, p *domain.Post, quota int64) error
+	// StoredBytes is the size of an author's live posts' originals.
+	StoredBytes(ctx context.Context, authorID string) (int64, error)
+	// MarkBlobsGarbage records that a post's blobs are garbage from now
+	// (an upload about to store its original, a rendition written after
+	// its post was deleted). Deleting a post marks them too.
+	MarkBlobsGarbage(ctx context.Context, postID string) error
+	// GarbageBefore lists posts whose blobs became garbage before `before`.
+	GarbageBefore(ctx context.Context, before time.Time, limit int) ([]string, error)
+	// BlobsCollected forgets a post's garbage once its blobs are deleted,
+	// unless it was marked again since `before`.
+	BlobsCollected(ctx context.Context, postID string, before time.Time) error
+	// BlobOwners says, for each of ids that is or was a post, whether it
+	// was deleted and when, and whether its blobs are marked as garbage.
+	BlobOwners(ctx context.Context, ids []string) (map[string]BlobOwner, error)
 	// ByIdempotencyKey returns the live post an author uploaded with key.
 	ByIdempotencyKey(ctx context.Context, authorID, key string) (domain.Post, error)
 	// ByID returns a live post, or domain.ErrNoPost.
@@ -63,6 +80,19 @@ type Repository interface {
 	CountComment(ctx context.Context, postID, commentID string, deleted bool) (bool, error)
 }
 
+// BlobOwner is what the sweeper knows of the post a blob belongs to.
+type BlobOwner struct {
+	Exists     bool
+	DeletedAt  time.Time // zero while the post is live
+	Collecting bool      // marked as garbage: the janitor's to delete
+}
+
+// QuotaExceeded is the problem of an upload that does not fit the
+// author's storage quota.
+func QuotaExceeded(used, quota int64) error {
+	return apperror.Newf(apperror.QuotaExceeded, "storage quota exceeded: your posts take %d of your %d bytes; delete some to upload more", used, quota)
+}
+
 // ErrDuplicateUpload reports an upload whose idempotency key the author
 // already used.
 var ErrDuplicateUpload = errors.New("duplicate upload")
@@ -72,6 +102,8 @@ type Images interface {
 	Put(ctx context.Context, key string, data []byte) error
 	Get(ctx context.Context, key string) ([]byte, error)
 	Delete(ctx context.Context, key string) error
+	// List returns the keys under prefix ("uploads/").
+	List(ctx context.Context, prefix string) ([]string, error)
 }
 
 // Author is what a post shows of its author (the user service\'s summary).

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.uber.org/zap"
@@ -38,6 +39,13 @@ func (s *Service) report(ctx context.Context, id string, version int64, apply fu
 		apply(p)
 		return nil
 	}, false)
+	if errors.Is(err, domain.ErrNoPost) {
+		// A worker wrote renditions of a post deleted meanwhile: they are
+		// garbage too, from now.
+		if gerr := s.repo.MarkBlobsGarbage(ctx, id); gerr != nil {
+			return domain.Post{}, gerr
+		}
+	}
 	if err != nil {
 		return domain.Post{}, err
 	}

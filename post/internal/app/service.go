@@ -23,6 +23,11 @@ import (
 type Config struct {
 	MaxPixels  int64
 	RetryAfter time.Duration
+	// Quota bounds the bytes of an author's live posts (0: none).
+	Quota int64
+	// BlobGrace is how long a deleted post's blobs (and an upload's that
+	// never became a post) stay before they are deleted.
+	BlobGrace time.Duration
 }
 
 // Service is the post service's use cases. Posts are read from the
@@ -99,10 +104,28 @@ func (s *Service) create(ctx context.Context, author string, up Upload) (domain.
 		Version: 1, OriginalKey: media.OriginalKey(id), Format: string(info.Format), Width: info.Width, Height: info.Height,
 		IdempotencyKey: up.IdempotencyKey,
 	}
+	p.Size = int64(len(up.Image))
+	if s.cfg.Quota > 0 {
+		// Checked again when the post is inserted, under the author's
+		// lock; this spares storing an upload that cannot fit.
+		used, err := s.repo.StoredBytes(ctx, author)
+		if err != nil {
+			return domain.Post{}, err
+		}
+		if used+p.Size > s.cfg.Quota {
+			return domain.Post{}, QuotaExceeded(used, s.cfg.Quota)
+		}
+	}
+	// Garbage until the post is inserted: if this process dies between
+	// storing the original and inserting the post, the janitor still
+	// deletes the original.
+	if err := s.repo.MarkBlobsGarbage(ctx, id); err != nil {
+		return domain.Post{}, err
+	}
 	if err := s.images.Put(ctx, p.OriginalKey, up.Image); err != nil {
 		return domain.Post{}, err
 	}
-	if err := s.repo.Create(ctx, &p); err != nil {
+	if err := s.repo.Create(ctx, &p, s.cfg.Quota); err != nil {
 		// Undo the blob so a failed upload leaves nothing behind.
 		if delErr := s.images.Delete(context.WithoutCancel(ctx), p.OriginalKey); delErr != nil {
 			logging.FromContext(ctx, s.logger).Warn("orphan original left after failed upload",

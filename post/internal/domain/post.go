@@ -40,6 +40,9 @@ type Post struct {
 	Format         string
 	Width          int
 	Height         int
+	// Size is the original's size in bytes (what the author's storage
+	// quota counts; 0 for posts stored before sizes were kept).
+	Size           int64
 	CommentCount   int64
 	LikeCount      int64
 	FailedReason   string

@@ -47,6 +47,14 @@ type Config struct {
 	// ReconcileAfter, checking every ReconcileInterval.
 	ReconcileInterval time.Duration `env:"RECONCILE_INTERVAL" envDefault:"30s"`
 	ReconcileAfter    time.Duration `env:"RECONCILE_AFTER" envDefault:"2m"`
+	// UploadQuota bounds the bytes of an account's live posts (0: none).
+	UploadQuota int64 `env:"UPLOAD_QUOTA_BYTES" envDefault:"2147483648"`
+	// A deleted post's blobs are deleted BlobDeleteAfter after the post,
+	// by a janitor that looks every BlobJanitorInterval; a sweep of the
+	// whole store for orphans runs every BlobSweepInterval (0: never).
+	BlobDeleteAfter     time.Duration `env:"BLOB_DELETE_AFTER" envDefault:"10m"`
+	BlobJanitorInterval time.Duration `env:"BLOB_JANITOR_INTERVAL" envDefault:"1m"`
+	BlobSweepInterval   time.Duration `env:"BLOB_SWEEP_INTERVAL" envDefault:"1h"`
 }
 
 // Validate rejects limits that make no sense.
@@ -60,6 +68,10 @@ func (c *Config) Validate() error {
 		return errors.New("UPLOAD_MAX_PARTS must be at least 2")
 	case c.ReconcileInterval <= 0 || c.ReconcileAfter <= 0:
 		return errors.New("RECONCILE_INTERVAL and RECONCILE_AFTER must be positive")
+	case c.UploadQuota < 0:
+		return errors.New("UPLOAD_QUOTA_BYTES must be 0 (no quota) or positive")
+	case c.BlobDeleteAfter < 0 || c.BlobJanitorInterval <= 0 || c.BlobSweepInterval < 0:
+		return errors.New("BLOB_DELETE_AFTER and BLOB_SWEEP_INTERVAL must not be negative, BLOB_JANITOR_INTERVAL must be positive")
 	}
 	return nil
 }
@@ -84,7 +96,8 @@ var Module = fx.Options(
 		func(g *userclient.Graph) app.Graph { return g },
 		func(p *userclient.Profiles) app.Authors { return p },
 		func(cfg Config) app.Config {
-			return app.Config{MaxPixels: cfg.UploadMaxPixels, RetryAfter: cfg.ImageRetryAfter}
+			return app.Config{MaxPixels: cfg.UploadMaxPixels, RetryAfter: cfg.ImageRetryAfter,
+				Quota: cfg.UploadQuota, BlobGrace: cfg.BlobDeleteAfter}
 		},
 		app.NewService,
 		ports.NewGRPC,
@@ -99,8 +112,54 @@ var Module = fx.Options(
 		ports.RegisterHTTP,
 		ports.Subscribe,
 		runReconciler,
+		runJanitor,
 	),
 )
+
+// runJanitor deletes garbage blobs every BlobJanitorInterval and sweeps
+// the store for orphans every BlobSweepInterval, for the app's lifetime.
+// Replicas may both delete one blob: deleting a missing blob succeeds.
+func runJanitor(lc fx.Lifecycle, cfg Config, svc *app.Service, logger *zap.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	every := func(interval time.Duration, what string, round func(context.Context, time.Time) (int, error)) {
+		if interval <= 0 {
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(interval)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case now := <-tick.C:
+					n, err := round(ctx, now)
+					switch {
+					case err != nil && ctx.Err() == nil:
+						logger.Warn(what+" failed; next round retries", zap.Error(err))
+					case n > 0:
+						logger.Info(what, zap.Int("count", n))
+					}
+				}
+			}
+		}()
+	}
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			every(cfg.BlobJanitorInterval, "deleted posts' blobs deleted", svc.CollectGarbage)
+			every(cfg.BlobSweepInterval, "orphan blobs deleted", svc.SweepOrphans)
+			return nil
+		},
+		OnStop: func(context.Context) error {
+			cancel()
+			wg.Wait()
+			return nil
+		},
+	})
+}
 
 // runReconciler re-requests stuck posts for the app's lifetime.
 func runReconciler(lc fx.Lifecycle, cfg Config, svc *app.Service, logger *zap.Logger) {
