@@ -42,12 +42,12 @@ type Post struct {
 	Height         int
 	// Size is the original's size in bytes (what the author's storage
 	// quota counts; 0 for posts stored before sizes were kept).
-	Size           int64
-	CommentCount   int64
-	LikeCount      int64
-	FailedReason   string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	Size         int64
+	CommentCount int64
+	LikeCount    int64
+	FailedReason string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Like is one user's like of a post.
