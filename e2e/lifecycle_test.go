@@ -34,7 +34,7 @@ func TestBlobLifecycle(t *testing.T) {
 		"ARGON2_MEMORY_KIB": "8192", "ARGON2_ITERATIONS": "1",
 		"BLOB_DELETE_AFTER": "3s", "BLOB_JANITOR_INTERVAL": "500ms", "BLOB_SWEEP_INTERVAL": "1s",
 		// Room for two of the photo, not three.
-		"UPLOAD_QUOTA_BYTES": strconv.Itoa(len(photo)*5/2),
+		"UPLOAD_QUOTA_BYTES": strconv.Itoa(len(photo) * 5 / 2),
 	}})
 	images := filepath.Join(s.Root, ".data", "images")
 	files := func(id string) []string {
