@@ -30,6 +30,11 @@ run: build daprd ## Run the whole stack at http://127.0.0.1:8080 (PROFILE=local 
 
 .PHONY: build
 build: ## Build every app and the launcher into bin/
+	@# SQLite (gorm.io/driver/sqlite) is the C library through cgo.
+	@cc=$$($(GO) env CC); command -v "$${cc%% *}" >/dev/null || { \
+		echo "Pixshare needs a C compiler to build (SQLite is compiled in through cgo), and '$$cc' is not on PATH."; \
+		echo "Install one, e.g. 'sudo apt-get install gcc' (Debian/Ubuntu), 'sudo dnf install gcc', 'xcode-select --install' (macOS)."; \
+		exit 1; }
 	@mkdir -p $(BIN)
 	@for pair in $(APPS); do app=$${pair%%:*}; mod=$${pair##*:}; \
 		$(GO) build -trimpath -o $(BIN)/$$app ./$$mod/cmd/$$app || exit 1; done
