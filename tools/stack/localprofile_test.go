@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"pixshare/contracts/events"
 )
 
 // TestRealDaprdWithLocalProfile runs a fake "user" app beside a real sidecar
@@ -76,7 +78,13 @@ func TestRealDaprdWithLocalProfile(t *testing.T) {
 	if len(secret["jwt-signing-key"]) != 64 { // base64 of 48 bytes
 		t.Errorf("jwt-signing-key from the secret store has length %d", len(secret["jwt-signing-key"]))
 	}
-	// Publishing only succeeds if the stream holds the topic's subject.
+	// Publishing only succeeds if the stream holds the topic's subject,
+	// and only for the topics the app owns (publishingScopes): user may
+	// publish its own events and nothing else.
+	allowed := map[string]bool{}
+	for _, topic := range events.Publishes("user") {
+		allowed[topic] = true
+	}
 	for _, topic := range f.opts.topics {
 		req, _ := http.NewRequest("POST", sidecar+"/v1.0/publish/pubsub/"+topic, strings.NewReader(`{"probe":true}`))
 		req.Header.Set("Content-Type", "application/json")
@@ -86,8 +94,12 @@ func TestRealDaprdWithLocalProfile(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusNoContent {
-			t.Errorf("publish to %s: %s", topic, resp.Status)
+		want := http.StatusForbidden
+		if allowed[topic] {
+			want = http.StatusNoContent
+		}
+		if resp.StatusCode != want {
+			t.Errorf("publish to %s as user: %s, want %d", topic, resp.Status, want)
 		}
 	}
 	cancel()
