@@ -2,7 +2,9 @@ package httpserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -164,13 +166,62 @@ func limitBody(def int64, limits map[*mux.Route]int64) mux.MiddlewareFunc {
 				}
 			}
 			if r.ContentLength > limit {
+				w.Header().Set("Connection", "close")
 				WriteError(w, r, nil, tooLarge(limit))
+				lingeringClose(w, r)
 				return
 			}
-			if r.Body != nil && r.Body != http.NoBody {
-				r.Body = http.MaxBytesReader(w, r.Body, limit)
+			if r.Body == nil || r.Body == http.NoBody {
+				next.ServeHTTP(w, r)
+				return
 			}
+			// The server's own writer, not a middleware's wrapper, is
+			// what learns that the limit was hit: it then closes the
+			// connection after the answer instead of trying to read on.
+			orig := r.Body
+			limited := http.MaxBytesReader(innermost(w), orig, limit)
+			r.Body = limited
 			next.ServeHTTP(w, r)
+			// A body without a declared length that broke the limit on
+			// the way: the client is still sending it.
+			var tooLarge *http.MaxBytesError
+			if _, err := limited.Read(nil); errors.As(err, &tooLarge) {
+				r.Body = orig
+				lingeringClose(w, r)
+			}
 		})
+	}
+}
+
+// Bounds of lingeringClose: what a refused body may still cost us.
+const (
+	lingerBytes = 32 << 20
+	lingerTime  = 5 * time.Second
+)
+
+// lingeringClose reads and discards what the client is still sending of a
+// body refused by its Content-Length, as nginx's lingering close does.
+// Closing at once would leave unread bytes in the socket, and the kernel
+// would answer the client's next write with a reset: most clients then
+// report "broken pipe" instead of the 413 they were sent. The answer is
+// flushed first, and the discarding is bounded in bytes and time, so a
+// hostile client costs bandwidth but no memory.
+func lingeringClose(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	_ = rc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, r.Body, lingerBytes)
+}
+
+// innermost unwraps middleware wrappers down to the server's writer.
+func innermost(w http.ResponseWriter) http.ResponseWriter {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
 	}
 }

@@ -1,15 +1,19 @@
 package httpserver
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"go.uber.org/zap"
@@ -174,6 +178,64 @@ func TestBodyLimits(t *testing.T) {
 	}
 	if res := post("/big", strings.NewReader(body), false); res.StatusCode != 204 {
 		t.Fatalf("route with a larger limit: %d, want 204", res.StatusCode)
+	}
+}
+
+// TestOversizedBodyIsAnswered is a client that is slow to send a body
+// over the limit: it must still be able to finish writing after the 413
+// came back. Without the lingering close, the server closes the socket
+// with the body unread (net/http waits only half a second), and the
+// client's next write meets a reset: clients then report "broken pipe"
+// instead of the answer. Both ways a body is refused are covered: by its
+// Content-Length before the handler runs, and, sent chunked, as the
+// handler reads past the limit.
+func TestOversizedBodyIsAnswered(t *testing.T) {
+	t.Parallel()
+	rt, _ := newTestRouter(t)
+	rt.Mux.HandleFunc("/small", func(w http.ResponseWriter, r *http.Request) {
+		var v map[string]any
+		if err := DecodeJSON(r, &v); err != nil {
+			WriteError(w, r, zap.NewNop(), err)
+			return
+		}
+		t.Error("an oversized body was accepted")
+	}).Methods(http.MethodPost)
+	srv := httptest.NewServer(rt.Handler())
+	defer srv.Close()
+
+	const size = 8 << 20
+	chunk := bytes.Repeat([]byte("A"), 64<<10)
+	for _, chunked := range []bool{false, true} {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		framing := fmt.Sprintf("Content-Length: %d", size)
+		send := func() error { _, err := conn.Write(chunk); return err }
+		if chunked {
+			framing = "Transfer-Encoding: chunked"
+			send = func() error { _, err := fmt.Fprintf(conn, "%x\r\n%s\r\n", len(chunk), chunk); return err }
+		}
+		fmt.Fprintf(conn, "POST /small HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n%s\r\n\r\n", framing)
+		if err := send(); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusRequestEntityTooLarge || !res.Close {
+			t.Fatalf("chunked %v: %d (close %v), want 413 and Connection: close", chunked, res.StatusCode, res.Close)
+		}
+		// A slow client: the rest of the body comes later than net/http's
+		// own grace period, and must still be read.
+		time.Sleep(time.Second)
+		for sent := len(chunk); sent < size; sent += len(chunk) {
+			if err := send(); err != nil {
+				t.Fatalf("chunked %v: after %d of %d bytes: %v", chunked, sent, size, err)
+			}
+		}
 	}
 }
 
