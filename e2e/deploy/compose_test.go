@@ -321,9 +321,19 @@ func TestDockerfile(t *testing.T) {
 	if user == "" || user == "root" || user == "0" || strings.HasPrefix(user, "0:") {
 		t.Errorf("Dockerfile: the final stage must run as a non-root USER, got %q", user)
 	}
-	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "ARG APP"} {
+	// SQLite is compiled in through cgo: the builder needs a C compiler
+	// and libc headers, and the final image the same C library the
+	// binary was linked against (musl on both sides).
+	for _, want := range []string{"CGO_ENABLED=1", "gcc", "musl-dev", "-trimpath", "ARG APP"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+	if len(froms) >= 2 {
+		builderMusl := strings.Contains(froms[0], "alpine")
+		finalMusl := strings.HasPrefix(froms[len(froms)-1], "alpine")
+		if builderMusl != finalMusl {
+			t.Errorf("Dockerfile: builder %q and final image %q do not share a C library", froms[0], froms[len(froms)-1])
 		}
 	}
 	ignore, err := os.ReadFile(filepath.Join(repo, ".dockerignore"))
