@@ -87,7 +87,10 @@ func (l *localBroker) lose(t *testing.T, topic string) {
 func newProfile(t *testing.T, name string) profile {
 	t.Helper()
 	need := func(bin string) string {
-		for _, dir := range []string{"", "/usr/sbin/", "/usr/lib/rabbitmq/bin/"} {
+		// RabbitMQ's own script first: Debian's wrapper on the PATH
+		// (/usr/sbin/rabbitmq-server) switches to the rabbitmq user, who
+		// cannot write the test's private directory.
+		for _, dir := range []string{"/usr/lib/rabbitmq/bin/", "", "/usr/sbin/"} {
 			if p, err := exec.LookPath(dir + bin); err == nil {
 				return p
 			}
@@ -172,6 +175,7 @@ func startProc(t, owner *testing.T, port int, name string, args []string, env []
 	t.Helper()
 	p := &proc{cmd: exec.Command(name, args...), done: make(chan struct{}), logs: &syncbuf.Buffer{}}
 	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Dir = t.TempDir() // where a crashing Erlang VM writes its dump
 	p.cmd.Stdout = p.logs
 	p.cmd.Stderr = p.logs
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

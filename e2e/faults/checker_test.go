@@ -39,12 +39,16 @@ func (s *stack) check(inv invariants) {
 	if _, local := s.broker.(*localBroker); !local {
 		settle = 240 * time.Second
 	}
-	daprtest.WaitFor(s.t, settle, "the invariants to hold", func() bool {
+	deadline := time.Now().Add(settle)
+	for {
 		problems = s.violations(inv)
-		return len(problems) == 0
-	})
+		if len(problems) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
 	if len(problems) > 0 {
-		s.t.Fatalf("invariants violated:\n%s", strings.Join(problems, "\n"))
+		s.t.Fatalf("invariants still violated after %s:\n%s", settle, strings.Join(problems, "\n"))
 	}
 }
 
