@@ -113,6 +113,9 @@ func TestOnEveryBroker(t *testing.T) {
 			p := newProfile(t, name)
 			for _, sc := range scenarios {
 				t.Run(sc.name, func(t *testing.T) {
+					if why, ok := p.known[sc.name]; ok {
+						t.Skipf("known not to hold on %s: %s", name, why)
+					}
 					began := time.Now()
 					sc.run(t, p)
 					t.Logf("%s on %s: passed in %s", sc.name, name, time.Since(began).Round(time.Second))
