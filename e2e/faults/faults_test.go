@@ -3,6 +3,7 @@ package faults
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -11,7 +12,6 @@ import (
 
 	"pixshare/platform/apitest"
 	"pixshare/platform/daprtest"
-	"pixshare/platform/natsbroker"
 )
 
 // journey runs the writes of the user journey for one user: posts
@@ -57,8 +57,78 @@ func retry(t *testing.T, do func() int) {
 
 // TestThumbnailerKilled kills the thumbnailer (kill -9) with ~100 images
 // queued, then its sidecar, restarting each: every post becomes ready.
-func TestThumbnailerKilled(t *testing.T) {
-	s := start(t, options{})
+func TestThumbnailerKilled(t *testing.T) { thumbnailerKilled(t, localProfile()) }
+
+// TestPostKilledBetweenCommitAndPublish holds the post service's outbox
+// relay, uploads (202: the rows are committed), kills the service with -9
+// before anything is published, and restarts it: nothing is lost.
+func TestPostKilledBetweenCommitAndPublish(t *testing.T) {
+	postKilledBetweenCommitAndPublish(t, localProfile())
+}
+
+// TestBrokerRestart restarts the embedded JetStream broker while the
+// journey's writes run.
+func TestBrokerRestart(t *testing.T) { brokerRestart(t, localProfile()) }
+
+// scenarios are the fault scenarios TestOnEveryBroker runs on each broker
+// profile (the others test parts that do not depend on the broker).
+var scenarios = []struct {
+	name string
+	run  func(*testing.T, profile)
+}{
+	{"ThumbnailerKilled", thumbnailerKilled},
+	{"BrokerRestart", brokerRestart},
+	{"SigtermDuringProcessing", sigtermDuringProcessing},
+	{"LostMessageIsReconciled", lostMessageIsReconciled},
+	{"PostKilledBetweenCommitAndPublish", postKilledBetweenCommitAndPublish},
+}
+
+func scenarioNames() []string {
+	var out []string
+	for _, sc := range scenarios {
+		out = append(out, sc.name)
+	}
+	return out
+}
+
+// TestOnEveryBroker runs the broker-dependent scenarios, with the same
+// checker, on each profile named in PIXSHARE_FAULTS_PROFILES (.ci/run sets
+// redis,rabbitmq,nats,mqtt; the local profile's run is the top-level
+// tests). Each profile's broker is a private instance the test starts,
+// restarts and stops; its components are the profile's own pubsub.yaml and
+// resiliency.yaml pointed at it. Profiles run in parallel (go test
+// -parallel), scenarios of one profile one after the other.
+func TestOnEveryBroker(t *testing.T) {
+	names := os.Getenv(ProfilesEnv)
+	if names == "" {
+		t.Skipf("set %s (e.g. redis,rabbitmq,nats,mqtt) to run the fault scenarios on those brokers", ProfilesEnv)
+	}
+	if testing.Short() {
+		t.Skip("fault scenarios skipped in -short mode")
+	}
+	for _, name := range strings.Split(names, ",") {
+		name = strings.TrimSpace(name)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p := newProfile(t, name)
+			for _, sc := range scenarios {
+				t.Run(sc.name, func(t *testing.T) {
+					if why, ok := p.known[sc.name]; ok {
+						t.Skipf("known not to hold on %s: %s", name, why)
+					}
+					began := time.Now()
+					sc.run(t, p)
+					t.Logf("%s on %s: passed in %s", sc.name, name, time.Since(began).Round(time.Second))
+				})
+			}
+		})
+	}
+}
+
+// thumbnailerKilled kills the thumbnailer (kill -9) with p.images images
+// queued, then its sidecar, restarting each: every post becomes ready.
+func thumbnailerKilled(t *testing.T, p profile) {
+	s := start(t, options{broker: p.open(t, "ThumbnailerKilled")})
 	alice, bob := s.client(), s.client()
 	alice.Register("alice")
 	bobID := bob.Register("bob")
@@ -66,7 +136,7 @@ func TestThumbnailerKilled(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.journey(alice, "alice", 100, bobID)
+		s.journey(alice, "alice", p.images, bobID)
 	}()
 	thumb := s.apps["thumbnailer"]
 	daprtest.WaitFor(t, 60*time.Second, "some thumbnails to be made", func() bool {
@@ -75,7 +145,7 @@ func TestThumbnailerKilled(t *testing.T) {
 	thumb.Kill()
 	time.Sleep(time.Second) // let requests pile up while it is down
 	thumb.Restart(t, nil)
-	daprtest.WaitFor(t, 60*time.Second, "more thumbnails after the restart", func() bool {
+	daprtest.WaitFor(t, 120*time.Second, "more thumbnails after the restart", func() bool {
 		return strings.Count(thumb.Logs(), "thumbnails made") >= 20
 	})
 	thumb.Side.Kill()
@@ -85,11 +155,12 @@ func TestThumbnailerKilled(t *testing.T) {
 	s.check(invariants{})
 }
 
-// TestPostKilledBetweenCommitAndPublish holds the post service's outbox
-// relay, uploads (202: the rows are committed), kills the service with -9
-// before anything is published, and restarts it: nothing is lost.
-func TestPostKilledBetweenCommitAndPublish(t *testing.T) {
-	s := start(t, options{env: map[string]map[string]string{"post": {"OUTBOX_PAUSED": "true"}}})
+// postKilledBetweenCommitAndPublish holds the post service's outbox relay,
+// uploads (202: the rows are committed), kills the service with -9 before
+// anything is published, and restarts it: nothing is lost.
+func postKilledBetweenCommitAndPublish(t *testing.T, p profile) {
+	s := start(t, options{broker: p.open(t, "PostKilledBetweenCommitAndPublish"),
+		env: map[string]map[string]string{"post": {"OUTBOX_PAUSED": "true"}}})
 	alice := s.client()
 	alice.Register("alice")
 	var ids []string
@@ -105,10 +176,9 @@ func TestPostKilledBetweenCommitAndPublish(t *testing.T) {
 	}
 }
 
-// TestBrokerRestart restarts the embedded JetStream broker while the
-// journey's writes run.
-func TestBrokerRestart(t *testing.T) {
-	s := start(t, options{})
+// brokerRestart restarts the broker while the journey's writes run.
+func brokerRestart(t *testing.T, p profile) {
+	s := start(t, options{broker: p.open(t, "BrokerRestart")})
 	alice, bob := s.client(), s.client()
 	alice.Register("alice")
 	bobID := bob.Register("bob")
@@ -119,9 +189,7 @@ func TestBrokerRestart(t *testing.T) {
 		s.journey(alice, "alice", 30, bobID)
 	}()
 	time.Sleep(2 * time.Second)
-	s.broker.Shutdown()
-	time.Sleep(3 * time.Second)
-	s.broker = daprtest.RestartBroker(t, s.broker)
+	s.broker.restart(t)
 	wg.Wait()
 	s.check(invariants{})
 }
@@ -183,32 +251,44 @@ func TestPoisonImageDoesNotDelayOthers(t *testing.T) {
 // TestLostMessageIsReconciled purges the thumbnail requests while the
 // thumbnailer is not running, as if they were lost: the post service's
 // reconciler re-sends them and every post becomes ready.
-func TestLostMessageIsReconciled(t *testing.T) {
-	s := start(t, options{without: map[string]bool{"thumbnailer": true}})
-	alice := s.client()
-	alice.Register("alice")
-	for i := range 5 {
-		s.upload(alice, s.photo("small.png"), fmt.Sprintf("lost%d", i), "lost")
-	}
-	daprtest.WaitFor(t, 30*time.Second, "the requests to be published", func() bool {
-		n, err := natsbroker.Backlog(s.broker.URL(), "pixshare", "post")
-		return err == nil && n == 0
-	})
-	if err := natsbroker.Purge(s.broker.URL(), "pixshare", "thumbnails"); err != nil {
-		t.Fatal(err)
-	}
-	s.startApp("thumbnailer", map[string]map[string]string{})
-	s.check(invariants{})
-}
+func TestLostMessageIsReconciled(t *testing.T) { lostMessageIsReconciled(t, localProfile()) }
 
 // TestSigtermDuringProcessingLosesNothing stops the thumbnailer with
 // SIGTERM while it works through a queue; after a restart every post is
 // ready.
 func TestSigtermDuringProcessingLosesNothing(t *testing.T) {
-	s := start(t, options{})
+	sigtermDuringProcessing(t, localProfile())
+}
+
+// lostMessageIsReconciled loses the thumbnail requests while the
+// thumbnailer is not running (purged from the broker, or dropped by a
+// broker that keeps nothing for a subscriber it has never seen): the post
+// service's reconciler re-sends them and every post becomes ready.
+func lostMessageIsReconciled(t *testing.T, p profile) {
+	s := start(t, options{broker: p.open(t, "LostMessageIsReconciled"), without: map[string]bool{"thumbnailer": true}})
 	alice := s.client()
 	alice.Register("alice")
-	for i := range 40 {
+	for i := range 5 {
+		s.upload(alice, s.photo("small.png"), fmt.Sprintf("lost%d", i), "lost")
+	}
+	postDB := daprtest.OpenDB(t, s.apps["post"])
+	daprtest.WaitFor(t, 30*time.Second, "the requests to be published", func() bool {
+		var n int64
+		err := postDB.Table("outbox_messages").Where("published_at IS NULL").Count(&n).Error
+		return err == nil && n == 0
+	})
+	s.broker.lose(t, "thumbnails")
+	s.startApp("thumbnailer", map[string]map[string]string{})
+	s.check(invariants{})
+}
+
+// sigtermDuringProcessing stops the thumbnailer with SIGTERM while it works
+// through a queue; after a restart every post is ready.
+func sigtermDuringProcessing(t *testing.T, p profile) {
+	s := start(t, options{broker: p.open(t, "SigtermDuringProcessing")})
+	alice := s.client()
+	alice.Register("alice")
+	for i := range p.images * 2 / 5 {
 		s.upload(alice, s.photo("landscape.jpg"), fmt.Sprintf("term%d", i), "term")
 	}
 	thumb := s.apps["thumbnailer"]

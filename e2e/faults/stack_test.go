@@ -1,5 +1,6 @@
 // Package faults runs the services as separate processes beside their
-// sidecars on one embedded JetStream broker, breaks parts of the system
+// sidecars on one broker (the embedded JetStream, or a private instance of
+// another profile's broker: TestOnEveryBroker), breaks parts of the system
 // while a journey's writes run — killed processes, a restarted broker, an
 // unavailable cache, database or user service, poison images, lost
 // messages — and then checks the invariants that must hold afterwards.
@@ -14,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"pixshare/contracts/events"
 	"pixshare/platform/apitest"
 	"pixshare/platform/daprtest"
 )
@@ -23,7 +23,7 @@ import (
 type stack struct {
 	t       *testing.T
 	env     *daprtest.Env
-	broker  *daprtest.Broker
+	broker  brokerRun
 	apps    map[string]*daprtest.App
 	gateway string
 	photos  string
@@ -37,6 +37,9 @@ type options struct {
 	cache string
 	// without leaves apps out (started later by the test).
 	without map[string]bool
+	// broker is the pub/sub broker and its component (default: the
+	// embedded JetStream).
+	broker brokerRun
 }
 
 var order = []struct{ id, pkg string }{
@@ -53,12 +56,15 @@ func start(t *testing.T, opts options) *stack {
 	if testing.Short() {
 		t.Skip("fault scenarios skipped in -short mode")
 	}
-	broker := daprtest.StartBroker(t, events.Topics)
+	broker := opts.broker
+	if broker == nil {
+		broker = localProfile().open(t, t.Name())
+	}
 	cache := opts.cache
 	if cache == "" {
 		cache = daprtest.SharedCache
 	}
-	env := daprtest.NewEnv(t, daprtest.JetStreamPubSub(broker.Port), cache, daprtest.LocalImages, daprtest.LocalSecrets)
+	env := daprtest.NewEnv(t, append(broker.components(t), cache, daprtest.LocalImages, daprtest.LocalSecrets)...)
 	env.WriteSecrets(t, `{"jwt-signing-key": "a-fault-suite-signing-key-that-is-long-enough-0123"}`)
 	root, err := daprtest.RepoRoot()
 	if err != nil {
