@@ -279,7 +279,8 @@ func (t *Thumbnailer) admit(ctx context.Context, key string) ([]byte, func(), er
 		case t.memory.TryAcquire(need - held):
 			return original, func() { t.memory.Release(need) }, nil
 		}
-		original = nil
+		// original is not used again: the collector may take it while
+		// this request waits.
 		t.memory.Release(held)
 		held = 0
 		if err := t.memory.Acquire(ctx, need); err != nil {
