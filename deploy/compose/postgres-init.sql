@@ -6,3 +6,6 @@ CREATE DATABASE "user";
 CREATE DATABASE post;
 CREATE DATABASE comment;
 CREATE DATABASE search;
+-- The thumbnailer's attempts of the work in progress (the poison count). A
+-- volume created before it existed needs: CREATE DATABASE thumbnailer;
+CREATE DATABASE thumbnailer;

@@ -25,7 +25,7 @@ var apps = []app{
 	{id: "post", httpPort: 8082, appPort: 50102, database: true},
 	{id: "comment", httpPort: 8083, appPort: 50103, database: true},
 	{id: "search", httpPort: 8084, appPort: 50104, database: true},
-	{id: "thumbnailer", httpPort: 8085, appPort: 50105},
+	{id: "thumbnailer", httpPort: 8085, appPort: 50105, database: true},
 	{id: "indexer", httpPort: 8086, appPort: 50106, database: true},
 }
 

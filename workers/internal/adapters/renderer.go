@@ -53,3 +53,9 @@ func (r Renderer) RenderAvatar(ctx context.Context, original []byte) ([]domain.R
 	}
 	return out, nil
 }
+
+// Cost implements app.Renderer: MemoryCost with the default sizes (an
+// upper bound for the avatar sizes too, which are smaller).
+func (r Renderer) Cost(original []byte) (int64, error) {
+	return thumbnail.MemoryCost(original, r.opts.MaxPixels)
+}

@@ -32,21 +32,30 @@ type AvatarRenderer interface {
 // (same bytes) and the second report changes nothing.
 func (t *Thumbnailer) MakeAvatar(ctx context.Context, req domain.AvatarRequest) error {
 	log := logging.FromContext(ctx, t.logger).With(zap.String("user_id", req.UserID), zap.Int64("version", req.Version))
-	select {
-	case t.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-t.slots }()
-	original, err := t.images.Get(ctx, req.OriginalKey)
-	if errors.Is(err, blob.ErrNotFound) {
+	key := fmt.Sprintf("avatar:%s:%d", req.UserID, req.Version)
+	return t.attempt(ctx, log, key, func(reason string) error { return t.failAvatar(ctx, req, reason) }, func() error {
+		return t.makeAvatar(ctx, log, req)
+	})
+}
+
+func (t *Thumbnailer) makeAvatar(ctx context.Context, log *zap.Logger, req domain.AvatarRequest) error {
+	// Admitted at the cost of a post's sizes: an upper bound, as the
+	// avatar sizes are smaller.
+	original, release, err := t.admit(ctx, req.OriginalKey)
+	var tooBig *tooBigError
+	switch {
+	case errors.Is(err, blob.ErrNotFound):
 		return t.failAvatar(ctx, req, "the avatar upload is missing")
-	}
-	if err != nil {
+	case errors.As(err, &tooBig):
+		return t.failAvatar(ctx, req, tooBig.Error())
+	case unprocessable(err):
+		return t.failAvatar(ctx, req, err.Error())
+	case err != nil:
 		return fmt.Errorf("read avatar upload: %w", err)
 	}
+	defer release()
 	sizes, err := t.avatarRenderer.RenderAvatar(ctx, original)
-	if errors.Is(err, media.ErrCorrupt) || errors.Is(err, media.ErrTooManyPixels) || errors.Is(err, media.ErrUnsupportedFormat) {
+	if unprocessable(err) {
 		return t.failAvatar(ctx, req, err.Error())
 	}
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/semaphore"
 
 	"pixshare/contracts/media"
 	"pixshare/platform/apperror"
@@ -37,11 +38,42 @@ type Images interface {
 // media.ErrCorrupt, ErrTooManyPixels or ErrUnsupportedFormat.
 type Renderer interface {
 	Render(ctx context.Context, original []byte) ([]domain.Rendition, error)
+	// Cost is, from the headers alone, an upper bound of the bytes
+	// rendering original allocates (it fails like Render on a picture
+	// that can never be made).
+	Cost(original []byte) (int64, error)
+}
+
+// Attempts records, durably, the attempts of each piece of work that were
+// started and did not come back: Begin counts one more before the work
+// starts (so a crash mid-work stays counted), Returned takes it back when
+// the work returned an error to retry, Done forgets the work once it ended
+// for good.
+type Attempts interface {
+	Begin(ctx context.Context, key string) (int, error)
+	Returned(ctx context.Context, key string) error
+	Done(ctx context.Context, key string) error
 }
 
 // ErrPermanent marks a request that no retry can help: the post was
 // reported failed, and the message belongs on the dead-letter topic.
 var ErrPermanent = errors.New("cannot be processed")
+
+// Options are the thumbnailer's limits.
+type Options struct {
+	// MemoryBudget is the bytes that the pictures being decoded and
+	// resized may take together (Renderer.Cost plus the original): a
+	// picture waits until its cost fits, and one whose cost exceeds the
+	// whole budget fails for good.
+	MemoryBudget int64
+	// FetchReserve is the budget taken before an original is read (its
+	// cost is unknown until its headers are): the largest upload.
+	FetchReserve int64
+	// MaxAttempts is how many attempts of one piece of work may crash or
+	// kill the thumbnailer before it is given up: the post is marked
+	// failed and the message dead-lettered.
+	MaxAttempts int
+}
 
 // Thumbnailer handles thumbnail requests.
 type Thumbnailer struct {
@@ -50,19 +82,21 @@ type Thumbnailer struct {
 	images         Images
 	renderer       Renderer
 	avatarRenderer AvatarRenderer
-	// slots bounds the images in flight (and so the memory used).
-	slots  chan struct{}
+	attempts       Attempts
+	opts           Options
+	// memory admits pictures by their cost in bytes, not by count: one
+	// 16-bit PNG may need as much as a hundred photos.
+	memory *semaphore.Weighted
 	logger *zap.Logger
 }
 
-// NewThumbnailer returns a thumbnailer processing at most concurrency
-// images at once.
-func NewThumbnailer(posts Posts, avatars Avatars, images Images, renderer Renderer, avatarRenderer AvatarRenderer, concurrency int, logger *zap.Logger) *Thumbnailer {
-	if concurrency < 1 {
-		concurrency = 1
-	}
+// NewThumbnailer returns a thumbnailer within opts.
+func NewThumbnailer(posts Posts, avatars Avatars, images Images, renderer Renderer, avatarRenderer AvatarRenderer,
+	attempts Attempts, opts Options, logger *zap.Logger) *Thumbnailer {
+	opts.FetchReserve = min(max(opts.FetchReserve, 1), opts.MemoryBudget)
+	opts.MaxAttempts = max(opts.MaxAttempts, 1)
 	return &Thumbnailer{posts: posts, avatars: avatars, images: images, renderer: renderer, avatarRenderer: avatarRenderer,
-		slots: make(chan struct{}, concurrency), logger: logger}
+		attempts: attempts, opts: opts, memory: semaphore.NewWeighted(opts.MemoryBudget), logger: logger}
 }
 
 // Make processes one request. It is safe to deliver twice (domain.Post.Skip);
@@ -82,27 +116,35 @@ func (t *Thumbnailer) Make(ctx context.Context, req domain.Request) error {
 		log.Debug(why)
 		return nil
 	}
+	// The work, not the message, is counted: the post service's reconciler
+	// sends a new message for a post stuck processing, and those must add
+	// up too.
+	key := fmt.Sprintf("post:%s:%d", req.PostID, req.Version)
+	return t.attempt(ctx, log, key, func(reason string) error { return t.fail(ctx, req, reason) }, func() error {
+		return t.make(ctx, log, req)
+	})
+}
 
-	select {
-	case t.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-t.slots }()
-
+func (t *Thumbnailer) make(ctx context.Context, log *zap.Logger, req domain.Request) error {
 	// Stage timings go in the log line, so where upload → ready time goes
 	// can be read from the logs (docs/benchmarks.md uses them).
 	started := time.Now()
-	original, err := t.images.Get(ctx, req.OriginalKey)
-	if errors.Is(err, blob.ErrNotFound) {
+	original, release, err := t.admit(ctx, req.OriginalKey)
+	var tooBig *tooBigError
+	switch {
+	case errors.Is(err, blob.ErrNotFound):
 		return t.fail(ctx, req, "the original upload is missing")
-	}
-	if err != nil {
+	case errors.As(err, &tooBig):
+		return t.fail(ctx, req, tooBig.Error())
+	case unprocessable(err):
+		return t.fail(ctx, req, err.Error())
+	case err != nil:
 		return fmt.Errorf("read original: %w", err)
 	}
+	defer release()
 	fetched := time.Now()
 	renditions, err := t.renderer.Render(ctx, original)
-	if errors.Is(err, media.ErrCorrupt) || errors.Is(err, media.ErrTooManyPixels) || errors.Is(err, media.ErrUnsupportedFormat) {
+	if unprocessable(err) {
 		return t.fail(ctx, req, err.Error())
 	}
 	if err != nil {
@@ -129,11 +171,123 @@ func (t *Thumbnailer) Make(ctx context.Context, req domain.Request) error {
 		zap.Duration("fetch", fetched.Sub(started)), zap.Duration("generate", generated.Sub(fetched)),
 		zap.Duration("store", stored.Sub(generated)), zap.Duration("report", time.Since(stored))}
 	if !req.Committed.IsZero() {
-		// What came before fetching was relay, broker and waiting for a slot.
+		// What came before fetching was relay, broker and waiting for the
+		// memory budget.
 		fields = append(fields, zap.Duration("queued", started.Sub(req.Committed)))
 	}
 	log.Info("thumbnails made", fields...)
 	return nil
+}
+
+// unprocessable tells the errors of a picture that can never be made.
+func unprocessable(err error) bool {
+	return errors.Is(err, media.ErrCorrupt) || errors.Is(err, media.ErrTooManyPixels) || errors.Is(err, media.ErrUnsupportedFormat)
+}
+
+// attempt runs work as one counted attempt of key. The attempt is recorded
+// before the work starts; an attempt that returns (made, failed for good,
+// or an error to retry) is taken back, so the count is of the attempts
+// that crashed: a panic here, or the process killed mid-work (out of
+// memory, a panic on a goroutine nobody can recover, such as a library's
+// own workers). Past MaxAttempts, giveUp reports the work failed instead
+// of running it.
+func (t *Thumbnailer) attempt(ctx context.Context, log *zap.Logger, key string, giveUp func(reason string) error, work func() error) (err error) {
+	n, err := t.attempts.Begin(ctx, key)
+	if err != nil {
+		return err
+	}
+	// Bookkeeping after the work must happen even when the delivery's
+	// context ended.
+	bg := context.WithoutCancel(ctx)
+	if n > t.opts.MaxAttempts {
+		log.Error("work crashed the thumbnailer too often; giving up", zap.String("work", key), zap.Int("attempts", n-1))
+		err = giveUp(fmt.Sprintf("processing the picture crashed the thumbnailer %d times", n-1))
+		t.settle(bg, log, key, err)
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			// A crash: the attempt stays counted, and the message is
+			// retried until MaxAttempts.
+			log.Error("panic making thumbnails", zap.String("work", key), zap.Any("panic", p), zap.Stack("stack"))
+			err = fmt.Errorf("making thumbnails: panic: %v", p)
+			return
+		}
+		t.settle(bg, log, key, err)
+	}()
+	return work()
+}
+
+// settle records how an attempt that came back ended.
+func (t *Thumbnailer) settle(ctx context.Context, log *zap.Logger, key string, err error) {
+	var serr error
+	if err == nil || errors.Is(err, ErrPermanent) {
+		serr = t.attempts.Done(ctx, key)
+	} else {
+		serr = t.attempts.Returned(ctx, key)
+	}
+	if serr != nil {
+		// The count is then one too high: at worst a picture that fails
+		// transiently is given up one attempt early.
+		log.Warn("could not record the end of an attempt", zap.String("work", key), zap.Error(serr))
+	}
+}
+
+// tooBigError is a picture whose cost exceeds the whole memory budget.
+type tooBigError struct{ cost, budget int64 }
+
+func (e *tooBigError) Error() string {
+	return fmt.Sprintf("the picture needs about %d MiB to process, more than the thumbnailer's memory budget of %d MiB",
+		e.cost>>20, e.budget>>20)
+}
+
+// admit reads the original at key once its cost fits in the memory
+// budget, and returns it with the function that gives its budget back.
+//
+// The cost is known only from the headers, so the largest upload's worth
+// (FetchReserve) is taken first, for reading. If the cost then fits in
+// what is held, or in what is free at once, the picture is admitted;
+// otherwise everything is given back, the bytes dropped, and the whole
+// cost waited for before reading again: a request never waits while
+// holding budget (which could deadlock two of them) nor while holding an
+// unbudgeted picture. The semaphore is FIFO, so a large picture is not
+// starved by small ones.
+func (t *Thumbnailer) admit(ctx context.Context, key string) ([]byte, func(), error) {
+	held := t.opts.FetchReserve
+	if err := t.memory.Acquire(ctx, held); err != nil {
+		return nil, nil, fmt.Errorf("wait for memory: %w", err)
+	}
+	for {
+		original, err := t.images.Get(ctx, key)
+		if err != nil {
+			t.memory.Release(held)
+			return nil, nil, err
+		}
+		cost, err := t.renderer.Cost(original)
+		if err != nil {
+			t.memory.Release(held)
+			return nil, nil, err
+		}
+		need := cost + int64(len(original))
+		switch {
+		case need > t.opts.MemoryBudget:
+			t.memory.Release(held)
+			return nil, nil, &tooBigError{cost: need, budget: t.opts.MemoryBudget}
+		case need <= held:
+			t.memory.Release(held - need)
+			return original, func() { t.memory.Release(need) }, nil
+		case t.memory.TryAcquire(need - held):
+			return original, func() { t.memory.Release(need) }, nil
+		}
+		// original is not used again: the collector may take it while
+		// this request waits.
+		t.memory.Release(held)
+		held = 0
+		if err := t.memory.Acquire(ctx, need); err != nil {
+			return nil, nil, fmt.Errorf("wait for memory: %w", err)
+		}
+		held = need
+	}
 }
 
 // fail reports an image that can never be processed; the error it returns

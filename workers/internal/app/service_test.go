@@ -16,7 +16,9 @@ import (
 	"pixshare/platform/apperror"
 	"pixshare/platform/blob"
 	"pixshare/platform/daprtest"
+	"pixshare/platform/database/dbtest"
 	"pixshare/workers/internal/adapters"
+	"pixshare/workers/internal/adapters/attempts"
 	"pixshare/workers/internal/adapters/thumbnail"
 	"pixshare/workers/internal/app"
 	"pixshare/workers/internal/domain"
@@ -24,10 +26,11 @@ import (
 
 // fakePosts is a hand-written fake of the post service's gRPC API.
 type fakePosts struct {
-	mu     sync.Mutex
-	posts  map[string]*domain.Post
-	ready  int
-	failed []string
+	mu      sync.Mutex
+	posts   map[string]*domain.Post
+	ready   int
+	failed  []string
+	reasons []string
 }
 
 func (f *fakePosts) Get(_ context.Context, id string) (domain.Post, error) {
@@ -52,6 +55,7 @@ func (f *fakePosts) MarkFailed(_ context.Context, id string, _ int64, reason str
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.failed = append(f.failed, id)
+	f.reasons = append(f.reasons, reason)
 	return nil
 }
 
@@ -107,7 +111,20 @@ func setup(t *testing.T, images app.Images) (*app.Thumbnailer, *fakePosts, *memS
 		images = store
 	}
 	r := adapters.NewRenderer(thumbnail.Options{Quality: 85, MaxPixels: 40e6})
-	return app.NewThumbnailer(posts, nil, images, r, r, 2, zap.NewNop()), posts, store
+	return app.NewThumbnailer(posts, nil, images, r, r, newAttempts(t), defaultOptions, zap.NewNop()), posts, store
+}
+
+// defaultOptions are the production defaults.
+var defaultOptions = app.Options{MemoryBudget: 512 << 20, FetchReserve: 20 << 20, MaxAttempts: 3}
+
+// newAttempts is the real attempts store on a fresh SQLite database.
+func newAttempts(t *testing.T) *attempts.Store {
+	t.Helper()
+	db := dbtest.SQLite(t)
+	if err := attempts.Migrate(db); err != nil {
+		t.Fatal(err)
+	}
+	return attempts.New(db)
 }
 
 func TestDuplicateDeliveryChangesNothing(t *testing.T) {
@@ -213,7 +230,7 @@ func TestAvatarSizesAreSquareAndReported(t *testing.T) {
 	store := &memStore{blobs: map[string][]byte{}}
 	av := &fakeAvatars{}
 	r := adapters.NewRenderer(thumbnail.Options{Quality: 85, MaxPixels: 40e6})
-	w := app.NewThumbnailer(&fakePosts{posts: map[string]*domain.Post{}}, av, store, r, r, 2, zap.NewNop())
+	w := app.NewThumbnailer(&fakePosts{posts: map[string]*domain.Post{}}, av, store, r, r, newAttempts(t), defaultOptions, zap.NewNop())
 	store.blobs[media.AvatarUploadKey("u1", 7)] = fixture(t, "portrait-exif6.jpg")
 	store.blobs[media.AvatarUploadKey("u1", 8)] = fixture(t, "corrupt.jpg")
 	ctx := context.Background()
