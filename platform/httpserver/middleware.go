@@ -73,7 +73,7 @@ var quietPaths = map[string]bool{"/healthz": true, "/readyz": true}
 
 // observe is the outermost middleware: request id, trace id, request-scoped
 // logger, panic recovery and one access-log line per request.
-func observe(logger *zap.Logger) func(http.Handler) http.Handler {
+func observe(logger *zap.Logger, client func(*http.Request) string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -91,6 +91,10 @@ func observe(logger *zap.Logger) func(http.Handler) http.Handler {
 				r.Header.Set("traceparent", ri.TraceParent)
 			}
 			w.Header().Set(HeaderRequestID, ri.ID)
+			ri.ClientAddr = client(r)
+			// Decided; nothing behind this point reads them again.
+			r.Header.Del(HeaderClientAddr)
+			r.Header.Del(HeaderHopToken)
 
 			reqLog := logger.With(zap.String(logging.FieldRequestID, ri.ID), zap.String(logging.FieldTraceID, ri.TraceID))
 			ctx := logging.WithContext(reqinfo.With(r.Context(), ri), reqLog)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -37,6 +38,18 @@ type Config struct {
 	// link.
 	ReadTimeout  time.Duration `env:"HTTP_READ_TIMEOUT" envDefault:"2m"`
 	WriteTimeout time.Duration `env:"HTTP_WRITE_TIMEOUT" envDefault:"2m"`
+	// HopToken is the secret shared by the gateway and the services: a
+	// request carrying it in X-Pixshare-Hop-Token came from the gateway,
+	// whose X-Pixshare-Client-Addr then names the client. Empty: no
+	// request's word on its client is taken.
+	HopToken string `env:"GATEWAY_HOP_TOKEN"`
+	// TrustedProxies (CIDRs) are the proxies in front of this server
+	// (the gateway's Ingress or load balancer): from them, the client is
+	// the right-most X-Forwarded-For hop outside these ranges. Meant for
+	// the gateway; services are reached through the gateway.
+	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
+
+	trusted []netip.Prefix
 }
 
 // Validate checks values that parse but make no sense.
@@ -47,6 +60,11 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}
+	trusted, err := ParseTrustedProxies(c.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	c.trusted = trusted
 	return nil
 }
 
@@ -76,6 +94,9 @@ func NewRouter(cfg Config, logger *zap.Logger, ready *health.Registry) *Router {
 	return rt
 }
 
+// HopToken is the secret that marks the gateway's hop (GATEWAY_HOP_TOKEN).
+func (rt *Router) HopToken() string { return rt.cfg.HopToken }
+
 // HandleWithLimit registers h for path with its own body limit.
 func (rt *Router) HandleWithLimit(path string, limit int64, h http.Handler) *mux.Route {
 	route := rt.Mux.Handle(path, h)
@@ -93,7 +114,9 @@ func (rt *Router) Handler() http.Handler {
 		MaxAge:           600,
 		AllowCredentials: false,
 	})
-	return observe(rt.logger)(c.Handler(rt.Mux))
+	return observe(rt.logger, func(r *http.Request) string {
+		return clientAddr(r, rt.cfg.HopToken, rt.cfg.trusted)
+	})(c.Handler(rt.Mux))
 }
 
 // NewServer returns an *http.Server with timeouts that keep slow clients

@@ -18,6 +18,9 @@ type Info struct {
 	ID          string
 	TraceParent string
 	TraceID     string
+	// ClientAddr is the client's address as the edge decided it (see
+	// httpserver's client address rules), set before any handler runs.
+	ClientAddr string
 
 	mu     sync.Mutex
 	route  string

@@ -36,7 +36,7 @@ const retryAfter = 5 * time.Second
 func Register(rt *httpserver.Router, cfg upstream.Config, transport *http.Transport, logger *zap.Logger) {
 	handlers := map[string]http.Handler{}
 	for _, u := range cfg.Upstreams() {
-		handlers[u.Name] = New(u, transport, cfg.UpstreamTimeout, logger)
+		handlers[u.Name] = New(u, transport, cfg.UpstreamTimeout, rt.HopToken(), logger)
 	}
 	upstream.AddRoutes(rt.Mux, func(r upstream.Route, exact bool, path string) *mux.Route {
 		h, ok := handlers[r.Service]
@@ -61,8 +61,10 @@ func notRouted(service string, logger *zap.Logger) http.Handler {
 }
 
 // New returns the reverse proxy to u. timeout is only reported in the 504
-// problem; the transport enforces it.
-func New(u upstream.Upstream, transport http.RoundTripper, timeout time.Duration, logger *zap.Logger) http.Handler {
+// problem; the transport enforces it. hopToken (GATEWAY_HOP_TOKEN) vouches
+// to the service for the client address the gateway decided; empty sends
+// none, and the services see only the gateway's address.
+func New(u upstream.Upstream, transport http.RoundTripper, timeout time.Duration, hopToken string, logger *zap.Logger) http.Handler {
 	log := logger.With(zap.String("upstream", u.Name))
 	// ReverseProxy reports failures after the response began (an upstream
 	// that broke off mid-body) through ErrorLog.
@@ -84,6 +86,15 @@ func New(u upstream.Upstream, transport http.RoundTripper, timeout time.Duration
 			}
 			if tp := reqinfo.TraceParent(ctx); tp != "" {
 				pr.Out.Header.Set("traceparent", tp)
+			}
+			// The client as the gateway decided it (TRUSTED_PROXIES), for
+			// the services' per-client limits; never what the client said.
+			pr.Out.Header.Del(httpserver.HeaderClientAddr)
+			pr.Out.Header.Del(httpserver.HeaderHopToken)
+			if ri := reqinfo.From(ctx); ri != nil && ri.ClientAddr != "" && hopToken != "" {
+				pr.Out.Header.Set(httpserver.HeaderClientAddr, ri.ClientAddr)
+				pr.Out.Header.Set(httpserver.HeaderHopToken, hopToken)
+				pr.Out.Header.Set("X-Forwarded-For", ri.ClientAddr)
 			}
 		},
 		Transport:      transport,

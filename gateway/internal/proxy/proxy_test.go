@@ -87,7 +87,7 @@ func newGateway(t *testing.T, env map[string]string) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hcfg, err := config.LoadFrom[httpserver.Config](map[string]string{})
+	hcfg, err := config.LoadFrom[httpserver.Config](env)
 	if err != nil {
 		t.Fatal(err)
 	}
