@@ -13,14 +13,19 @@ import (
 // Tokens authenticate an app and its sidecar to each other: the app sends
 // DaprAPIToken on every call to its sidecar, and the sidecar sends
 // AppAPIToken on every call to the app, which refuses calls without it.
+//
+// HopToken is one secret for the whole run: the gateway sends it with the
+// client address it vouches for, and the services believe the address only
+// with it (GATEWAY_HOP_TOKEN).
 type Tokens struct {
 	DaprAPIToken string
 	AppAPIToken  string
+	HopToken     string
 }
 
 // Env returns the variables carrying the tokens, for both processes.
 func (t Tokens) Env() []string {
-	return []string{"DAPR_API_TOKEN=" + t.DaprAPIToken, "APP_API_TOKEN=" + t.AppAPIToken}
+	return []string{"DAPR_API_TOKEN=" + t.DaprAPIToken, "APP_API_TOKEN=" + t.AppAPIToken, "GATEWAY_HOP_TOKEN=" + t.HopToken}
 }
 
 // TokensDir holds one <app>.env file per app with its tokens, so commands
@@ -36,10 +41,18 @@ func NewTokens(dataDir string, apps []runfile.App) (map[string]Tokens, error) {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
 	out := make(map[string]Tokens, len(apps))
+	hop := os.Getenv("GATEWAY_HOP_TOKEN")
+	if hop == "" {
+		hop = randomToken()
+	}
 	for _, app := range apps {
 		t := Tokens{DaprAPIToken: app.Env["DAPR_API_TOKEN"], AppAPIToken: app.Env["APP_API_TOKEN"]}
 		if t.DaprAPIToken == "" && t.AppAPIToken == "" {
 			t = Tokens{DaprAPIToken: randomToken(), AppAPIToken: randomToken()}
+		}
+		t.HopToken = hop
+		if v := app.Env["GATEWAY_HOP_TOKEN"]; v != "" {
+			t.HopToken = v
 		}
 		body := fmt.Sprintf("DAPR_API_TOKEN=%s\nAPP_API_TOKEN=%s\n", t.DaprAPIToken, t.AppAPIToken)
 		if err := os.WriteFile(filepath.Join(dir, app.AppID+".env"), []byte(body), 0o600); err != nil {

@@ -24,6 +24,9 @@ func TestNewTokens(t *testing.T) {
 	if b := got["b"]; b.DaprAPIToken != "mine" || b.AppAPIToken != "" {
 		t.Fatalf("an app with its own token must keep it (for its sidecar too): %+v", b)
 	}
+	if a.HopToken == "" || got["b"].HopToken != a.HopToken || a.HopToken == a.AppAPIToken {
+		t.Fatalf("the gateway hop token must be one secret shared by every app: %q %q", a.HopToken, got["b"].HopToken)
+	}
 	path := filepath.Join(dir, TokensDir, "a.env")
 	info, err := os.Stat(path)
 	if err != nil || info.Mode().Perm() != 0o600 {
