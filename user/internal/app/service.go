@@ -95,7 +95,11 @@ func (s *Service) Login(ctx context.Context, login, password string) (LoginResul
 		if !errors.Is(err, domain.ErrNoUser) {
 			return LoginResult{}, err
 		}
-		_, _ = s.hasher.Verify(password, s.dummyHash)
+		// The same work as a real check, so timing does not tell unknown
+		// accounts apart; a busy hasher is 503 here too, for the same reason.
+		if _, err := s.hasher.Verify(password, s.dummyHash); err != nil {
+			return LoginResult{}, err
+		}
 		return LoginResult{}, errBadCredentials
 	}
 	ok, err := s.hasher.Verify(password, u.PasswordHash)

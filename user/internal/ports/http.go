@@ -24,10 +24,17 @@ import (
 
 // Limits are the rate limits of the routes that invite abuse.
 type Limits struct {
-	Register     ratelimit.Limit
-	LoginClient  ratelimit.Limit
-	LoginAccount ratelimit.Limit
-	Avatar       ratelimit.Limit
+	Register    ratelimit.Limit
+	LoginClient ratelimit.Limit
+	// LoginAccount limits one account's logins from one address;
+	// LoginAccountSoft all of an account's logins, by slowing them by
+	// LoginSlowDelay (never refusing: a stranger must not lock a user out).
+	LoginAccount     ratelimit.Limit
+	LoginAccountSoft ratelimit.Limit
+	LoginSlowDelay   time.Duration
+	Avatar           ratelimit.Limit
+	// Relation limits follow/unfollow/block/unblock per account.
+	Relation ratelimit.Limit
 }
 
 // HTTP serves the REST API.
@@ -150,13 +157,28 @@ func (h *HTTP) login(w http.ResponseWriter, r *http.Request) error {
 	if login == "" {
 		login = body.Email
 	}
-	// Per client against spraying many accounts, per account against
-	// guessing one account's password from many clients.
+	// Per address against spraying many accounts; per account and address
+	// against guessing one password from one place. Login names can be as
+	// long as the body: the limiter keeps long keys hashed.
+	addr := ratelimit.ClientIP(r)
+	account := strings.ToLower(strings.TrimSpace(login))
 	err := h.limiter.AllowAll(
-		ratelimit.Key{Rule: "login", Key: ratelimit.ClientIP(r), Limit: h.limits.LoginClient},
-		ratelimit.Key{Rule: "login-account", Key: strings.ToLower(strings.TrimSpace(login)), Limit: h.limits.LoginAccount})
+		ratelimit.Key{Rule: "login", Key: addr, Limit: h.limits.LoginClient},
+		ratelimit.Key{Rule: "login-account", Key: account + "\x00" + addr, Limit: h.limits.LoginAccount})
 	if err != nil {
 		return err
+	}
+	// Guessing one password from many addresses: past the account's soft
+	// limit each attempt waits, which slows a botnet down and costs the
+	// real user a second, where a refusal would lock them out.
+	if h.limiter.Allow("login-account-soft", account, h.limits.LoginAccountSoft) != nil && h.limits.LoginSlowDelay > 0 {
+		t := time.NewTimer(h.limits.LoginSlowDelay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return r.Context().Err()
+		}
 	}
 	res, err := h.svc.Login(r.Context(), login, body.Password)
 	if err != nil {
@@ -306,6 +328,11 @@ func (h *HTTP) blocks(w http.ResponseWriter, r *http.Request) error {
 func (h *HTTP) relation(op func(ctx context.Context, actor, target string) error) http.Handler {
 	return httpserver.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		p, err := caller(r)
+		if err == nil {
+			// Churn (follow, unfollow, follow…) costs writes, events and
+			// notifications each time; a person needs far fewer.
+			err = h.limiter.Allow("relation", p.UserID, h.limits.Relation)
+		}
 		if err == nil {
 			err = op(r.Context(), p.UserID, mux.Vars(r)["id"])
 		}

@@ -56,6 +56,19 @@ type Config struct {
 	// OWASP's argon2id recommendation: 19 MiB, 2 iterations.
 	Argon2MemoryKiB  uint32 `env:"ARGON2_MEMORY_KIB" envDefault:"19456"`
 	Argon2Iterations uint32 `env:"ARGON2_ITERATIONS" envDefault:"2"`
+	// PasswordHashConcurrency caps the argon2id hashes running at once
+	// (each allocates ARGON2_MEMORY_KIB): 4 × 19 MiB keeps logins inside
+	// the app's 192 MiB budget. A login waits up to PasswordHashWait for a
+	// slot, then answers 503 with Retry-After.
+	PasswordHashConcurrency int           `env:"PASSWORD_HASH_CONCURRENCY" envDefault:"4"`
+	PasswordHashWait        time.Duration `env:"PASSWORD_HASH_WAIT" envDefault:"2s"`
+	// Follow and block changes per account (COUNT/DURATION, "off").
+	RelationPerAccount ratelimit.Limit `env:"RATE_LIMIT_RELATION" envDefault:"60/1m"`
+	// LoginAccountSoft is the per-account limit over every address: past
+	// it, each login of that account is slowed by LoginSlowDelay, never
+	// refused, so nobody can lock a user out by failing on purpose.
+	LoginAccountSoft ratelimit.Limit `env:"RATE_LIMIT_LOGIN_ACCOUNT_SOFT" envDefault:"100/10m"`
+	LoginSlowDelay   time.Duration   `env:"LOGIN_SLOW_DELAY" envDefault:"1s"`
 }
 
 // Validate rejects settings that would weaken tokens or passwords.
@@ -65,6 +78,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Argon2MemoryKiB < 8*1024 || c.Argon2Iterations < 1 {
 		return fmt.Errorf("ARGON2_MEMORY_KIB must be at least 8192 and ARGON2_ITERATIONS at least 1")
+	}
+	if c.PasswordHashConcurrency < 1 || c.PasswordHashWait < 0 {
+		return fmt.Errorf("PASSWORD_HASH_CONCURRENCY must be at least 1 and PASSWORD_HASH_WAIT not negative")
+	}
+	if c.LoginSlowDelay < 0 || c.LoginSlowDelay > 10*time.Second {
+		return fmt.Errorf("LOGIN_SLOW_DELAY must be between 0 and 10s, got %s", c.LoginSlowDelay)
 	}
 	return nil
 }
@@ -86,7 +105,8 @@ var Module = fx.Options(
 		config.Load[Config],
 		fx.Annotate(adapters.NewRepository, fx.As(new(app.Repository))),
 		func(cfg Config) app.PasswordHasher {
-			return adapters.NewArgon2Hasher(cfg.Argon2MemoryKiB, cfg.Argon2Iterations)
+			return adapters.NewLimitedHasher(adapters.NewArgon2Hasher(cfg.Argon2MemoryKiB, cfg.Argon2Iterations),
+				cfg.PasswordHashConcurrency, cfg.PasswordHashWait)
 		},
 		func(cfg Config) *adapters.JWTTokens {
 			return adapters.NewJWTTokens(cfg.JWTIssuer, cfg.JWTAudience, cfg.JWTTTL)
@@ -100,7 +120,8 @@ var Module = fx.Options(
 		ports.NewGRPC,
 		func(cfg Config) ports.Limits {
 			return ports.Limits{Register: cfg.RegisterPerClient, LoginClient: cfg.LoginPerClient, LoginAccount: cfg.LoginPerAccount,
-				Avatar: cfg.AvatarPerAccount}
+				LoginAccountSoft: cfg.LoginAccountSoft, LoginSlowDelay: cfg.LoginSlowDelay,
+				Avatar: cfg.AvatarPerAccount, Relation: cfg.RelationPerAccount}
 		},
 	),
 	fx.Invoke(

@@ -86,6 +86,16 @@ func (r response) json(t *testing.T) map[string]any {
 // do sends a request and checks the response against the OpenAPI document.
 func (h *harness) do(method, path, token string, body any) response {
 	h.t.Helper()
+	header := map[string]string{}
+	if token != "" {
+		header["Authorization"] = "Bearer " + token
+	}
+	return h.doWith(method, path, header, body)
+}
+
+// doWith sends body with extra headers.
+func (h *harness) doWith(method, path string, header map[string]string, body any) response {
+	h.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -98,8 +108,8 @@ func (h *harness) do(method, path, token string, body any) response {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -376,9 +386,13 @@ func TestAuthenticateThroughSidecars(t *testing.T) {
 
 func TestRateLimits(t *testing.T) {
 	t.Setenv("RATE_LIMIT_LOGIN_ACCOUNT", "3/1m")
+	t.Setenv("RATE_LIMIT_LOGIN_ACCOUNT_SOFT", "4/1m")
+	t.Setenv("LOGIN_SLOW_DELAY", "10ms")
 	t.Setenv("RATE_LIMIT_REGISTER", "4/1m")
+	t.Setenv("RATE_LIMIT_RELATION", "3/1m")
+	t.Setenv("GATEWAY_HOP_TOKEN", "test-hop")
 	h := start(t)
-	h.register("rita") // logs in once
+	_, rita := h.register("rita") // logs in once
 	bad := map[string]string{"username": "rita", "password": "wrong password!"}
 	for range 2 {
 		h.expect(h.do("POST", "/v1/users/login", "", bad), 401)
@@ -387,9 +401,24 @@ func TestRateLimits(t *testing.T) {
 	if ra := r.header.Get("Retry-After"); ra == "" || ra == "0" {
 		t.Fatalf("429 without a usable Retry-After: %q", ra)
 	}
+	// The limit is per account and address: a spoofed X-Forwarded-For
+	// changes nothing, but rita herself, from elsewhere (as the gateway
+	// vouches), logs in. Past the soft per-account limit (4: the first
+	// login, two failures, this one) she is slowed, never refused.
+	good := map[string]string{"username": "rita", "password": "correct horse battery"}
+	h.expect(h.doWith("POST", "/v1/users/login", map[string]string{"X-Forwarded-For": "198.51.100.9"}, good), 429)
+	for _, addr := range []string{"198.51.100.1", "198.51.100.2", "198.51.100.3"} {
+		h.expect(h.doWith("POST", "/v1/users/login", map[string]string{
+			"X-Pixshare-Client-Addr": addr, "X-Pixshare-Hop-Token": "test-hop"}, good), 200)
+	}
 	// The limit is per account: another account from the same client logs
 	// in. Registrations are limited per client: rita, sam and two more.
-	h.register("sam")
+	samID, _ := h.register("sam")
+	// Follow churn is limited per account.
+	for range 3 {
+		h.expect(h.do("PUT", "/v1/users/"+samID+"/follow", rita, nil), 204)
+	}
+	h.expect(h.do("DELETE", "/v1/users/"+samID+"/follow", rita, nil), 429)
 	for i := range 2 {
 		h.do("POST", "/v1/users/register", "", map[string]string{
 			"username": fmt.Sprintf("spam%d", i), "email": fmt.Sprintf("spam%d@example.com", i), "password": "correct horse battery",
