@@ -101,8 +101,24 @@ func (d *Dapr) Delete(ctx context.Context, key string) error {
 // must all match: a sidecar or component that fails any other way (a
 // missing component, a network error) is an outage, not an absent blob.
 func (d *Dapr) isNotFound(err error) bool {
-	// The status is somewhere down the chain (the SDK and the sidecar
-	// connection wrap it).
+	msg, ok := d.bindingFailure(err)
+	if !ok {
+		return false
+	}
+	for _, phrase := range []string{"file not found: ", "object not found", "blob not found"} {
+		if strings.HasPrefix(msg, phrase) {
+			return true
+		}
+	}
+	// localstorage's delete of a missing file.
+	return strings.HasPrefix(msg, "error deleting file ") && strings.HasSuffix(msg, ": no such file or directory")
+}
+
+// bindingFailure returns the component's own message when err is this
+// binding's failure as the sidecar reports it (codes.Internal, "error
+// invoking output binding <name>: <message>"), somewhere down the chain
+// (the SDK and the sidecar connection wrap it).
+func (d *Dapr) bindingFailure(err error) (string, bool) {
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		s, ok := e.(interface{ GRPCStatus() *status.Status })
 		if !ok {
@@ -112,21 +128,18 @@ func (d *Dapr) isNotFound(err error) bool {
 		if st.Code() != codes.Internal {
 			continue
 		}
-		msg, found := strings.CutPrefix(st.Message(), "error invoking output binding "+d.binding+": ")
-		if !found {
-			continue
-		}
-		for _, phrase := range []string{"file not found: ", "object not found", "blob not found"} {
-			if strings.HasPrefix(msg, phrase) {
-				return true
-			}
-		}
-		// localstorage's delete of a missing file.
-		if strings.HasPrefix(msg, "error deleting file ") && strings.HasSuffix(msg, ": no such file or directory") {
-			return true
+		if msg, found := strings.CutPrefix(st.Message(), "error invoking output binding "+d.binding+": "); found {
+			return msg, true
 		}
 	}
-	return false
+	return "", false
+}
+
+// isMissingDir recognises localstorage's list of a directory not made yet:
+// its own failure, ending in the system's ENOENT text, and nothing else.
+func (d *Dapr) isMissingDir(err error) bool {
+	msg, ok := d.bindingFailure(err)
+	return ok && strings.Contains(msg, "no such file or directory")
 }
 
 // listPage is how many keys one list call asks for; listPages bounds one
@@ -162,7 +175,7 @@ func (d *Dapr) List(ctx context.Context, prefix string) ([]string, error) {
 			Metadata:  map[string]string{"fileName": strings.TrimSuffix(prefix, "/")},
 		})
 		if err != nil {
-			if d.isNotFound(err) || strings.Contains(err.Error(), "no such file or directory") {
+			if d.isNotFound(err) || d.isMissingDir(err) {
 				return keys, nil // nothing stored under prefix yet (localstorage: no directory)
 			}
 			return nil, apperror.Wrap(apperror.Unavailable, fmt.Errorf("list %s: %w", prefix, err), "image storage unavailable")
