@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -250,7 +251,26 @@ func insertFollow(tx *gorm.DB, follower, followee string) (bool, error) {
 	if n > 0 {
 		return false, nil
 	}
+	revived, err := revive(tx, "follows", "follower_id", "followee_id", follower, followee)
+	if err != nil || revived {
+		return revived, err
+	}
 	return true, tx.Create(&followRow{ID: newID(), FollowerID: follower, FolloweeID: followee}).Error
+}
+
+// revive brings back the pair's soft-deleted row, if there is one, as
+// from now, instead of inserting another: follow/unfollow (or block/
+// unblock) cycles then keep one row per pair however often they repeat.
+func revive(tx *gorm.DB, table, a, b, x, y string) (bool, error) {
+	var ids []string
+	err := tx.Table(table).Select("id").Where(a+" = ? AND "+b+" = ? AND deleted_at IS NOT NULL", x, y).
+		Order("id").Limit(1).Pluck("id", &ids).Error
+	if err != nil || len(ids) == 0 {
+		return false, err
+	}
+	res := tx.Table(table).Where("id = ? AND deleted_at IS NOT NULL", ids[0]).
+		Updates(map[string]any{"deleted_at": nil, "created_at": time.Now().UTC()})
+	return res.RowsAffected == 1, res.Error
 }
 
 // removeFollow soft-deletes the live follow row, if any, and its counters.
@@ -294,8 +314,14 @@ func (r *Repository) Block(ctx context.Context, blocker, blocked string) error {
 			return err
 		}
 		if n == 0 {
-			if err := tx.Create(&blockRow{ID: newID(), BlockerID: blocker, BlockedID: blocked}).Error; err != nil {
+			revived, err := revive(tx, "blocks", "blocker_id", "blocked_id", blocker, blocked)
+			if err != nil {
 				return err
+			}
+			if !revived {
+				if err := tx.Create(&blockRow{ID: newID(), BlockerID: blocker, BlockedID: blocked}).Error; err != nil {
+					return err
+				}
 			}
 		}
 		if err := removeFollow(tx, blocker, blocked); err != nil {

@@ -347,3 +347,39 @@ func TestSearchUsers(t *testing.T) {
 		}
 	})
 }
+
+// Follow/unfollow and block/unblock cycles reuse the pair's row: the
+// tables do not grow however often a pair changes its mind.
+func TestRelationCyclesKeepOneRowPerPair(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		r := newRepo(t, db)
+		a, b := mkUser(t, r, "cycler"), mkUser(t, r, "target")
+		rows := func(table string) int64 {
+			t.Helper()
+			var n int64
+			if err := db.Table(table).Count(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for range 20 {
+			must(t, r.Follow(ctx, a.ID, b.ID))
+			must(t, r.Unfollow(ctx, a.ID, b.ID))
+			must(t, r.Block(ctx, a.ID, b.ID))
+			must(t, r.Unblock(ctx, a.ID, b.ID))
+		}
+		must(t, r.Follow(ctx, a.ID, b.ID))
+		if f, bl := rows("follows"), rows("blocks"); f != 1 || bl != 1 {
+			t.Fatalf("after 20 cycles: %d follow rows, %d block rows; want 1 and 1", f, bl)
+		}
+		if followers, _ := counts(t, r, b.ID); followers != 1 {
+			t.Fatalf("follower count %d, want 1", followers)
+		}
+		rel, err := r.Relationship(ctx, a.ID, b.ID)
+		if err != nil || !rel.Following || rel.Blocking {
+			t.Fatalf("the revived follow is not live (or the block is): %+v %v", rel, err)
+		}
+		assertConsistent(t, r)
+	})
+}
