@@ -136,7 +136,7 @@ func (d *Dapr) bindingFailure(err error) (string, bool) {
 }
 
 // isMissingDir recognises localstorage's list of a directory not made yet:
-// its own failure, ending in the system's ENOENT text, and nothing else.
+// its own failure, carrying the system's ENOENT text, and nothing else.
 func (d *Dapr) isMissingDir(err error) bool {
 	msg, ok := d.bindingFailure(err)
 	return ok && strings.Contains(msg, "no such file or directory")
