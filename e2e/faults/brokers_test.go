@@ -333,7 +333,12 @@ func startMosquitto(t *testing.T, bin string) *mosquitto {
 	// their queued QoS 1 messages across a restart; it is saved on a
 	// graceful stop and every second. max_queued_messages is raised above
 	// the default 1000 so a subscriber that is down never loses messages
-	// to the queue limit during a scenario.
+	// to the queue limit during a scenario. max_inflight_messages 0 (no
+	// limit, instead of 20) as a deployment must have it (deploy/README.md,
+	// "Under faults"): Dapr 1.14's MQTT component holds, unacknowledged, a
+	// message that arrives while its app has no subscription stream, and
+	// with a limit enough of them stop the topic until the session
+	// reconnects.
 	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\nuser root\npersistence true\npersistence_location %s/\nautosave_interval 1\nmax_inflight_messages 0\nmax_queued_messages 100000\nlog_dest stderr\n",
 		m.port, m.dir)
 	if err := os.WriteFile(filepath.Join(m.dir, "mosquitto.conf"), []byte(conf), 0o600); err != nil {
