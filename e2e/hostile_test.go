@@ -372,7 +372,11 @@ func fetch(cl *http.Client, method, u, token string, body []byte, ct string, hdr
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := cl.Do(req)
+	// A 20 MiB upload among 30 may wait longer than a client's usual
+	// minute on a loaded machine: that is slow, not broken.
+	patient := *cl
+	patient.Timeout = hostileHTTPTimeout
+	res, err := patient.Do(req)
 	if err != nil {
 		return sent{Err: err}
 	}
