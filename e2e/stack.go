@@ -410,3 +410,59 @@ func (s *Stack) Command(t *testing.T, appID string, args ...string) (string, err
 	t.Fatalf("no app %s in the run file", appID)
 	return "", nil
 }
+
+// Running reports whether the launcher is still up. The launcher never
+// restarts a child: any app that exits (crash, OOM kill) ends the whole
+// stack with an "… exited" line, so a stack still running means no app was
+// restarted or lost.
+func (s *Stack) Running() bool {
+	if s.done == nil {
+		return false
+	}
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// AppPIDs maps the app id of every running app process of the stack (not
+// the sidecars) to its pid, found in /proc by the stack's directory and the
+// APP_ID the launcher gives each app. With replicas the later instances
+// are named "id#pid".
+func (s *Stack) AppPIDs() map[string]int {
+	pids := map[string]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		dir := filepath.Join("/proc", e.Name())
+		cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+		if err != nil {
+			continue
+		}
+		argv0, _, _ := strings.Cut(string(cmdline), "\x00")
+		if cwd, _ := os.Readlink(filepath.Join(dir, "cwd")); cwd != s.Root {
+			continue
+		}
+		environ, _ := os.ReadFile(filepath.Join(dir, "environ"))
+		var id string
+		for _, kv := range strings.Split(string(environ), "\x00") {
+			if v, ok := strings.CutPrefix(kv, "APP_ID="); ok {
+				id = v
+			}
+		}
+		// The app's own binary is bin/<app id>; its sidecar is daprd.
+		if id == "" || filepath.Base(argv0) != id {
+			continue
+		}
+		if _, dup := pids[id]; dup {
+			id = fmt.Sprintf("%s#%d", id, pid)
+		}
+		pids[id] = pid
+	}
+	return pids
+}
