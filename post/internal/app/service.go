@@ -124,6 +124,12 @@ func (s *Service) create(ctx context.Context, author string, up Upload) (domain.
 		if head.err != nil {
 			return domain.Post{}, head.err // the request's own failure (413, a body cut short)
 		}
+		// The rest is read and dropped (a few buffers, never held, and
+		// bounded by the size limit), so a body over the limit gets its
+		// 413 whatever its head, as when uploads were read whole.
+		if _, derr := io.Copy(io.Discard, up.Image); apperror.Is(derr, apperror.TooLarge) {
+			return domain.Post{}, derr
+		}
 		return domain.Post{}, media.Problem(err, s.cfg.MaxPixels)
 	}
 	var used int64
