@@ -58,8 +58,8 @@ type Config struct {
 	// Bytes of upload bodies and of images being served in flight (each
 	// also held whole by the sidecar while its binding runs); a transfer
 	// over budget waits up to TransferWait, then gets 503.
-	UploadBudget   int64         `env:"UPLOAD_BUDGET_BYTES" envDefault:"134217728"`
-	DownloadBudget int64         `env:"DOWNLOAD_BUDGET_BYTES" envDefault:"134217728"`
+	UploadBudget   int64         `env:"UPLOAD_BUDGET_BYTES" envDefault:"67108864"`
+	DownloadBudget int64         `env:"DOWNLOAD_BUDGET_BYTES" envDefault:"67108864"`
 	TransferWait   time.Duration `env:"TRANSFER_WAIT" envDefault:"5s"`
 }
 
