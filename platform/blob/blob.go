@@ -102,9 +102,12 @@ func (d *Dapr) Delete(ctx context.Context, key string) error {
 // missing component, a network error) is an outage, not an absent blob.
 func (d *Dapr) isNotFound(err error) bool {
 	msg, ok := d.bindingFailure(err)
-	if !ok {
-		return false
-	}
+	return ok && notFoundPhrase(msg)
+}
+
+// notFoundPhrase says whether a component's own message is its "no such
+// blob".
+func notFoundPhrase(msg string) bool {
 	for _, phrase := range []string{"file not found: ", "object not found", "blob not found"} {
 		if strings.HasPrefix(msg, phrase) {
 			return true
@@ -112,6 +115,14 @@ func (d *Dapr) isNotFound(err error) bool {
 	}
 	// localstorage's delete of a missing file.
 	return strings.HasPrefix(msg, "error deleting file ") && strings.HasSuffix(msg, ": no such file or directory")
+}
+
+// notFoundMessage says whether the sidecar's whole message for a failed
+// call of binding (the HTTP API carries the same text as the gRPC one) is
+// a component's "no such blob".
+func notFoundMessage(binding, msg string) bool {
+	msg, found := strings.CutPrefix(msg, "error invoking output binding "+binding+": ")
+	return found && notFoundPhrase(msg)
 }
 
 // bindingFailure returns the component's own message when err is this

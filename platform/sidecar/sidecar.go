@@ -48,6 +48,9 @@ type Config struct {
 // GRPCAddr is the sidecar's gRPC API address.
 func (c Config) GRPCAddr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.GRPCPort)) }
 
+// HTTPAddr is the sidecar's HTTP API address.
+func (c Config) HTTPAddr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.HTTPPort)) }
+
 // Dial opens the connection to the sidecar. It does not wait for it.
 func Dial(cfg Config) (*grpc.ClientConn, error) {
 	conn, err := grpc.NewClient(cfg.GRPCAddr(),

@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"pixshare/contracts/userclient"
@@ -99,8 +100,12 @@ var ErrDuplicateUpload = errors.New("duplicate upload")
 
 // Images stores image bytes.
 type Images interface {
-	Put(ctx context.Context, key string, data []byte) error
-	Get(ctx context.Context, key string) ([]byte, error)
+	// Write stores a stream under key and returns its length; an error of
+	// src is returned as is, and then nothing is stored.
+	Write(ctx context.Context, key string, src io.Reader) (int64, error)
+	// Open returns the bytes under key as a stream, with their length
+	// (-1: unknown); blob.ErrNotFound when there are none.
+	Open(ctx context.Context, key string) (io.ReadCloser, int64, error)
 	Delete(ctx context.Context, key string) error
 	// List returns the keys under prefix ("uploads/").
 	List(ctx context.Context, prefix string) ([]string, error)

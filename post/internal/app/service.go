@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,6 +29,8 @@ type Config struct {
 	// BlobGrace is how long a deleted post's blobs (and an upload's that
 	// never became a post) stay before they are deleted.
 	BlobGrace time.Duration
+	// Downloads bounds the bytes of images being served (nil: no bound).
+	Downloads *Budget
 }
 
 // Service is the post service's use cases. Posts are read from the
@@ -51,13 +54,39 @@ func NewService(repo Repository, images Images, graph Graph, authors Authors, s 
 
 // Upload is a new post as received.
 type Upload struct {
-	Image   []byte
+	// Image yields the image bytes. It is read once, as a stream: only
+	// its header is held, to check it before anything is stored.
+	Image   io.Reader
 	Caption string
 	AltText string
 	Tags    []string
 	// IdempotencyKey, when set, makes a retried upload return the post the
 	// first attempt created instead of a second one.
 	IdempotencyKey string
+	// Finish, when set, is called once Image is read to its end: it reads
+	// what the request sends after the image (a form may put its text
+	// fields there) into the upload, and fails if the request broke off.
+	Finish func(*Upload) error
+}
+
+// maxHeaderBytes bounds the head of an upload held to read its header:
+// a JPEG's header (SOF) comes after its APPn segments (EXIF, XMP, ICC),
+// at most 64 KiB each and rarely more than a few hundred KiB in all. A
+// header that does not end within it is refused as corrupt.
+const maxHeaderBytes = 1 << 20
+
+// checkFields validates the text fields of an upload.
+func checkFields(up Upload) (caption, alt string, tags []string, err error) {
+	if caption, err = domain.CheckCaption(up.Caption); err != nil {
+		return "", "", nil, err
+	}
+	if tags, err = domain.ParseTags(up.Tags); err != nil {
+		return "", "", nil, err
+	}
+	if alt, err = domain.CheckAltText(up.AltText); err != nil {
+		return "", "", nil, err
+	}
+	return caption, alt, tags, nil
 }
 
 // Create validates an upload, stores the original and the post (with its
@@ -82,39 +111,43 @@ func (s *Service) Create(ctx context.Context, author string, up Upload) (p domai
 }
 
 func (s *Service) create(ctx context.Context, author string, up Upload) (domain.Post, error) {
-	caption, err := domain.CheckCaption(up.Caption)
-	if err != nil {
+	// The fields sent before the image are checked before anything is
+	// stored; those sent after it, once it is.
+	if _, _, _, err := checkFields(up); err != nil {
 		return domain.Post{}, err
 	}
-	tags, err := domain.ParseTags(up.Tags)
+	// Only the head of the stream is held: the header is read from it,
+	// then the head and the rest go to the blob store as one stream.
+	head := &headReader{r: up.Image, max: maxHeaderBytes}
+	info, err := media.Inspect(head, s.cfg.MaxPixels)
 	if err != nil {
-		return domain.Post{}, err
-	}
-	alt, err := domain.CheckAltText(up.AltText)
-	if err != nil {
-		return domain.Post{}, err
-	}
-	info, err := media.Inspect(bytes.NewReader(up.Image), s.cfg.MaxPixels)
-	if err != nil {
+		if head.err != nil {
+			return domain.Post{}, head.err // the request's own failure (413, a body cut short)
+		}
+		// The rest is read and dropped (a few buffers, never held, and
+		// bounded by the size limit), so a body over the limit gets its
+		// 413 whatever its head, as when uploads were read whole.
+		if _, derr := io.Copy(io.Discard, up.Image); apperror.Is(derr, apperror.TooLarge) {
+			return domain.Post{}, derr
+		}
 		return domain.Post{}, media.Problem(err, s.cfg.MaxPixels)
 	}
-	id := uuid.Must(uuid.NewV7()).String()
-	p := domain.Post{
-		ID: id, AuthorID: author, Caption: caption, AltText: alt, Tags: tags, Status: domain.StatusProcessing,
-		Version: 1, OriginalKey: media.OriginalKey(id), Format: string(info.Format), Width: info.Width, Height: info.Height,
-		IdempotencyKey: up.IdempotencyKey,
-	}
-	p.Size = int64(len(up.Image))
+	var used int64
 	if s.cfg.Quota > 0 {
 		// Checked again when the post is inserted, under the author's
 		// lock; this spares storing an upload that cannot fit.
-		used, err := s.repo.StoredBytes(ctx, author)
-		if err != nil {
+		if used, err = s.repo.StoredBytes(ctx, author); err != nil {
 			return domain.Post{}, err
 		}
-		if used+p.Size > s.cfg.Quota {
+		if used >= s.cfg.Quota {
 			return domain.Post{}, QuotaExceeded(used, s.cfg.Quota)
 		}
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	p := domain.Post{
+		ID: id, AuthorID: author, Status: domain.StatusProcessing,
+		Version: 1, OriginalKey: media.OriginalKey(id), Format: string(info.Format), Width: info.Width, Height: info.Height,
+		IdempotencyKey: up.IdempotencyKey,
 	}
 	// Garbage until the post is inserted: if this process dies between
 	// storing the original and inserting the post, the janitor still
@@ -122,10 +155,21 @@ func (s *Service) create(ctx context.Context, author string, up Upload) (domain.
 	if err := s.repo.MarkBlobsGarbage(ctx, id); err != nil {
 		return domain.Post{}, err
 	}
-	if err := s.images.Put(ctx, p.OriginalKey, up.Image); err != nil {
+	src := io.MultiReader(bytes.NewReader(head.buf), up.Image)
+	if s.cfg.Quota > 0 {
+		// The stream stops, and nothing is stored, as soon as the upload
+		// would not fit.
+		src = &quotaReader{r: src, left: s.cfg.Quota - used, used: used, quota: s.cfg.Quota}
+	}
+	head.buf = nil
+	if p.Size, err = s.images.Write(ctx, p.OriginalKey, src); err != nil {
 		return domain.Post{}, err
 	}
-	if err := s.repo.Create(ctx, &p, s.cfg.Quota); err != nil {
+	err = s.finishUpload(ctx, &p, up)
+	if err == nil {
+		err = s.repo.Create(ctx, &p, s.cfg.Quota)
+	}
+	if err != nil {
 		// Undo the blob so a failed upload leaves nothing behind.
 		if delErr := s.images.Delete(context.WithoutCancel(ctx), p.OriginalKey); delErr != nil {
 			logging.FromContext(ctx, s.logger).Warn("orphan original left after failed upload",
@@ -134,6 +178,61 @@ func (s *Service) create(ctx context.Context, author string, up Upload) (domain.
 		return domain.Post{}, err
 	}
 	return p, nil
+}
+
+// finishUpload reads what followed the image and checks the fields.
+func (s *Service) finishUpload(_ context.Context, p *domain.Post, up Upload) error {
+	if up.Finish != nil {
+		if err := up.Finish(&up); err != nil {
+			return err
+		}
+	}
+	caption, alt, tags, err := checkFields(up)
+	if err != nil {
+		return err
+	}
+	p.Caption, p.AltText, p.Tags = caption, alt, tags
+	return nil
+}
+
+// headReader holds what is read through it, up to max bytes (then it
+// ends, and the header reader sees a truncated file), and keeps the
+// first error of the stream other than io.EOF: that is the request's
+// failure, not the image's.
+type headReader struct {
+	r   io.Reader
+	buf []byte
+	max int
+	err error
+}
+
+func (h *headReader) Read(p []byte) (int, error) {
+	if len(h.buf) >= h.max {
+		return 0, io.EOF
+	}
+	p = p[:min(len(p), h.max-len(h.buf))]
+	n, err := h.r.Read(p)
+	h.buf = append(h.buf, p[:n]...)
+	if err != nil && err != io.EOF && h.err == nil {
+		h.err = err
+	}
+	return n, err
+}
+
+// quotaReader fails once more than left bytes were read.
+type quotaReader struct {
+	r           io.Reader
+	left        int64
+	used, quota int64
+}
+
+func (q *quotaReader) Read(p []byte) (int, error) {
+	n, err := q.r.Read(p)
+	q.left -= int64(n)
+	if q.left < 0 {
+		return 0, QuotaExceeded(q.used, q.quota)
+	}
+	return n, err
 }
 
 // load returns a live post.
@@ -268,9 +367,32 @@ func (s *Service) Delete(ctx context.Context, actor, id string) error {
 	})
 }
 
-// Image returns the bytes of one size of a post's image. A size the
-// thumbnailer has not made yet is NotFound with a Retry-After.
-func (s *Service) Image(ctx context.Context, viewer, id, size string) ([]byte, error) {
+// ImageStream is one size of a post's image, read from the blob store as
+// it is served. Close it.
+type ImageStream struct {
+	io.Reader
+	// Length is the byte count (-1: unknown).
+	Length  int64
+	close   func() error
+	release func()
+}
+
+// Close ends the transfer and gives its bytes back to the budget.
+func (i *ImageStream) Close() error {
+	err := i.close()
+	i.release()
+	return err
+}
+
+// renditionCharge is what a rendition other than the original is charged
+// against the download budget: the largest (2048 px JPEG) stays well
+// below it.
+const renditionCharge = 1 << 20
+
+// Image opens one size of a post's image. A size the thumbnailer has not
+// made yet is NotFound with a Retry-After; a download over the budget is
+// Unavailable with a Retry-After.
+func (s *Service) Image(ctx context.Context, viewer, id, size string) (*ImageStream, error) {
 	if !media.ValidSize(size) {
 		return nil, apperror.Invalidf("size must be one of thumb, small, medium, large, original").
 			WithFields(apperror.FieldError{Field: "size", Message: "unknown size"})
@@ -285,11 +407,26 @@ func (s *Service) Image(ctx context.Context, viewer, id, size string) ([]byte, e
 		}
 		return nil, apperror.NotFoundf("the %s size is not ready yet", size).WithRetryAfter(s.cfg.RetryAfter)
 	}
-	data, err := s.images.Get(ctx, media.RenditionKey(id, size))
-	if errors.Is(err, blob.ErrNotFound) {
-		return nil, apperror.NotFoundf("the %s size is not available", size).WithRetryAfter(s.cfg.RetryAfter)
+	release := func() {}
+	if s.cfg.Downloads != nil {
+		// The original's rendition is about the size of the upload.
+		charge := int64(renditionCharge)
+		if size == media.SizeOriginal {
+			charge = max(charge, p.Size)
+		}
+		if release, err = s.cfg.Downloads.Acquire(ctx, charge); err != nil {
+			return nil, err
+		}
 	}
-	return data, err
+	body, n, err := s.images.Open(ctx, media.RenditionKey(id, size))
+	if err != nil {
+		release()
+		if errors.Is(err, blob.ErrNotFound) {
+			return nil, apperror.NotFoundf("the %s size is not available", size).WithRetryAfter(s.cfg.RetryAfter)
+		}
+		return nil, err
+	}
+	return &ImageStream{Reader: body, Length: n, close: body.Close, release: release}, nil
 }
 
 // Feed pages the viewer's feed: their own posts and the ready posts of

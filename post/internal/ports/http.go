@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -36,6 +37,8 @@ type HTTPConfig struct {
 	// Upload rate limits.
 	UploadPerAccount ratelimit.Limit
 	UploadPerClient  ratelimit.Limit
+	// Uploads bounds the bytes of upload bodies in flight (nil: no bound).
+	Uploads *app.Budget
 }
 
 // HTTP serves the REST API.
@@ -144,8 +147,10 @@ func (h *HTTP) writePost(w http.ResponseWriter, r *http.Request, status int, p d
 func principal(r *http.Request) (auth.Principal, error) { return auth.Require(r.Context()) }
 
 // upload streams the multipart body: the image part is read up to the
-// limit (beyond it: 413 before anything is stored), the other parts are
-// small text fields, and the number of parts is bounded.
+// limit (beyond it: 413, and nothing is stored) and streamed to the blob
+// store once its header passed, the other parts are small text fields,
+// and the number of parts is bounded. The body's bytes are charged to
+// the upload budget before any is read.
 func (h *HTTP) upload(w http.ResponseWriter, r *http.Request) error {
 	p, err := principal(r)
 	if err != nil {
@@ -160,6 +165,18 @@ func (h *HTTP) upload(w http.ResponseWriter, r *http.Request) error {
 	key := r.Header.Get("Idempotency-Key")
 	if !validIdempotencyKey(key) {
 		return apperror.Invalidf("Idempotency-Key must be 1 to 100 characters of A-Z, a-z, 0-9, '-' and '_'")
+	}
+	if h.cfg.Uploads != nil {
+		// The declared length, or the most a body may be.
+		charge := h.cfg.MaxUploadBytes + 64<<10
+		if r.ContentLength >= 0 {
+			charge = min(charge, r.ContentLength)
+		}
+		release, err := h.cfg.Uploads.Acquire(r.Context(), charge)
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	up, err := h.readUpload(r)
 	if err != nil {
@@ -190,14 +207,28 @@ func validIdempotencyKey(k string) bool {
 	return true
 }
 
+// readUpload reads the form up to its image part; the service streams the
+// image and then has the form read to its end (Finish), taking the text
+// fields sent after the image.
 func (h *HTTP) readUpload(r *http.Request) (app.Upload, error) {
-	form, err := httpserver.ReadForm(r, httpserver.FormLimits{
+	form, err := httpserver.OpenForm(r, httpserver.FormLimits{
 		FileField: "image", MaxFileBytes: h.cfg.MaxUploadBytes, MaxParts: h.cfg.MaxParts, MaxFieldBytes: 16 << 10,
 	}, "caption", "tags", "alt_text")
 	if err != nil {
 		return app.Upload{}, err
 	}
-	return app.Upload{Image: form.File, Caption: form.Field("caption"), AltText: form.Field("alt_text"), Tags: form.Fields["tags"]}, nil
+	fields := func(up *app.Upload) {
+		up.Caption, up.AltText, up.Tags = form.Field("caption"), form.Field("alt_text"), form.Fields["tags"]
+	}
+	up := app.Upload{Image: form.File, Finish: func(up *app.Upload) error {
+		if err := form.Finish(); err != nil {
+			return err
+		}
+		fields(up)
+		return nil
+	}}
+	fields(&up)
+	return up, nil
 }
 
 func (h *HTTP) get(w http.ResponseWriter, r *http.Request) error {
@@ -252,10 +283,11 @@ func (h *HTTP) image(w http.ResponseWriter, r *http.Request) error {
 	if size == "" {
 		size = media.SizeOriginal
 	}
-	data, err := h.svc.Image(r.Context(), auth.ViewerID(r.Context()), id, size)
+	img, err := h.svc.Image(r.Context(), auth.ViewerID(r.Context()), id, size)
 	if err != nil {
 		return err
 	}
+	defer func() { _ = img.Close() }()
 	sum := sha256.Sum256([]byte(id + "/" + size))
 	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
 	w.Header().Set("ETag", etag)
@@ -266,11 +298,16 @@ func (h *HTTP) image(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	w.Header().Set("Content-Type", "image/jpeg")
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	if img.Length >= 0 {
+		w.Header().Set("Content-Length", strconv.FormatInt(img.Length, 10))
+	}
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-%s.jpg"`, id, size))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(data)
+		// Streamed from the sidecar's answer: a client that stops
+		// reading holds one buffer, not the image. A failure half-way
+		// can only cut the answer short (the status is sent).
+		_, _ = io.Copy(w, img)
 	}
 	return nil
 }

@@ -55,6 +55,12 @@ type Config struct {
 	BlobDeleteAfter     time.Duration `env:"BLOB_DELETE_AFTER" envDefault:"10m"`
 	BlobJanitorInterval time.Duration `env:"BLOB_JANITOR_INTERVAL" envDefault:"1m"`
 	BlobSweepInterval   time.Duration `env:"BLOB_SWEEP_INTERVAL" envDefault:"1h"`
+	// Bytes of upload bodies and of images being served in flight (each
+	// also held whole by the sidecar while its binding runs); a transfer
+	// over budget waits up to TransferWait, then gets 503.
+	UploadBudget   int64         `env:"UPLOAD_BUDGET_BYTES" envDefault:"67108864"`
+	DownloadBudget int64         `env:"DOWNLOAD_BUDGET_BYTES" envDefault:"67108864"`
+	TransferWait   time.Duration `env:"TRANSFER_WAIT" envDefault:"5s"`
 }
 
 // Validate rejects limits that make no sense.
@@ -68,6 +74,10 @@ func (c *Config) Validate() error {
 		return errors.New("UPLOAD_MAX_PARTS must be at least 2")
 	case c.ReconcileInterval <= 0 || c.ReconcileAfter <= 0:
 		return errors.New("RECONCILE_INTERVAL and RECONCILE_AFTER must be positive")
+	case c.UploadBudget < c.UploadMaxBytes+64<<10 || c.DownloadBudget < c.UploadMaxBytes:
+		return errors.New("UPLOAD_BUDGET_BYTES and DOWNLOAD_BUDGET_BYTES must each hold at least one upload of UPLOAD_MAX_BYTES")
+	case c.TransferWait <= 0:
+		return errors.New("TRANSFER_WAIT must be positive")
 	case c.UploadQuota < 0:
 		return errors.New("UPLOAD_QUOTA_BYTES must be 0 (no quota) or positive")
 	case c.BlobDeleteAfter < 0 || c.BlobJanitorInterval <= 0 || c.BlobSweepInterval < 0:
@@ -92,18 +102,23 @@ var Module = fx.Options(
 	fx.Provide(
 		config.Load[Config],
 		fx.Annotate(adapters.NewRepository, fx.As(new(app.Repository))),
-		func(cfg Config, client dapr.Client) app.Images { return blob.NewDapr(client, cfg.ImagesBinding) },
+		func(cfg Config, sc sidecar.Config, client dapr.Client) app.Images {
+			return blob.Streaming{Dapr: blob.NewDapr(client, cfg.ImagesBinding),
+				Streamer: blob.NewStreamer(sc.HTTPAddr(), sc.APIToken, cfg.ImagesBinding)}
+		},
 		func(g *userclient.Graph) app.Graph { return g },
 		func(p *userclient.Profiles) app.Authors { return p },
 		func(cfg Config) app.Config {
 			return app.Config{MaxPixels: cfg.UploadMaxPixels, RetryAfter: cfg.ImageRetryAfter,
-				Quota: cfg.UploadQuota, BlobGrace: cfg.BlobDeleteAfter}
+				Quota: cfg.UploadQuota, BlobGrace: cfg.BlobDeleteAfter,
+				Downloads: app.NewBudget("downloads", cfg.DownloadBudget, app.DownloadOverhead, cfg.TransferWait, cfg.ImageRetryAfter)}
 		},
 		app.NewService,
 		ports.NewGRPC,
 		func(cfg Config) ports.HTTPConfig {
 			return ports.HTTPConfig{MaxUploadBytes: cfg.UploadMaxBytes, MaxParts: cfg.UploadMaxParts,
-				UploadPerAccount: cfg.UploadPerAccount, UploadPerClient: cfg.UploadPerClient}
+				UploadPerAccount: cfg.UploadPerAccount, UploadPerClient: cfg.UploadPerClient,
+				Uploads: app.NewBudget("uploads", cfg.UploadBudget, app.UploadOverhead, cfg.TransferWait, cfg.ImageRetryAfter)}
 		},
 	),
 	fx.Invoke(
