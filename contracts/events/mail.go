@@ -42,8 +42,9 @@ func ParseSendEmail(data []byte) (SendEmail, error) {
 	if e.Template != MailWelcome {
 		return e, pubsub.Poison(errors.New("mail request has an unknown template"))
 	}
-	if e.UserID == "" || e.Username == "" {
-		return e, pubsub.Poison(errors.New("mail request lacks user_id or username"))
+	if e.UserID == "" || e.Username == "" || strings.ContainsAny(e.Username, "\r\n") {
+		// The username goes into the subject: no line breaks.
+		return e, pubsub.Poison(errors.New("mail request lacks user_id or a usable username"))
 	}
 	if !plausibleAddress(e.To) {
 		return e, pubsub.Poison(errors.New("mail request lacks a usable recipient address"))

@@ -40,7 +40,7 @@ func FuzzParseSendEmail(f *testing.F) {
 			return
 		}
 		if e.Template != MailWelcome || e.UserID == "" || e.Username == "" || !strings.Contains(e.To, "@") ||
-			strings.ContainsAny(e.To, "\r\n,") {
+			strings.ContainsAny(e.To, "\r\n,") || strings.ContainsAny(e.Username, "\r\n") {
 			t.Fatalf("accepted %+v", e)
 		}
 	})
