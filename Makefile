@@ -9,7 +9,7 @@ BIN      := $(CURDIR)/bin
 # Every module of the workspace, in go.work order.
 MODULES  := $(shell $(GO) list -m -f '{{.Dir}}' 2>/dev/null)
 # The apps of dapr.yaml as app:module (the command is <module>/cmd/<app>).
-APPS     := user:user post:post comment:comment thumbnailer:workers indexer:search search:search gateway:gateway
+APPS     := user:user post:post comment:comment thumbnailer:workers mailer:workers indexer:search search:search gateway:gateway
 BUF_VERSION          := v1.61.0
 PROTOC_GEN_GO        := v1.36.10
 PROTOC_GEN_GO_GRPC   := v1.5.1
