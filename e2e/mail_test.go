@@ -5,15 +5,16 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"pixshare/contracts/events"
 	"pixshare/platform/apitest"
-	"pixshare/platform/database"
 )
 
 // mail is a message as Mailpit's API lists it.
@@ -85,26 +86,12 @@ func TestWelcomeMail(t *testing.T) {
 	c.Register("wendy")
 	s.waitWelcomeMail(t, "wendy")
 
-	// Redeliver: mark the user service's outbox row unpublished, so its
-	// relay publishes the same event (same CloudEvent id) again.
-	db, err := database.Open(context.Background(), database.Config{URL: "sqlite://" + s.Root + "/.data/user.db",
-		MaxOpenConns: 1, SlowQuery: time.Second}, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
-	var id string
-	if err := db.Raw("SELECT id FROM outbox_messages WHERE type = ? AND payload LIKE ?", events.TypeSendEmail, "%wendy@example.com%").
-		Scan(&id).Error; err != nil || id == "" {
-		t.Fatalf("the welcome mail's outbox row: %q, %v", id, err)
-	}
-	if err := db.Exec("UPDATE outbox_messages SET published_at = NULL WHERE id = ?", id).Error; err != nil {
-		t.Fatal(err)
-	}
+	// Deliver the event again: the same message (same CloudEvent id and
+	// source) published once more on the broker, as after a relay crash
+	// between publish and marking once the broker's duplicate window has
+	// passed. (Republishing through the outbox would be dropped by
+	// JetStream's de-duplication on the CloudEvent id.)
+	id := redeliverLast(t, s, events.TopicMail)
 	apitest.Eventually(t, 2*time.Minute, "the mailer to see the event again", func() bool {
 		for _, line := range strings.Split(s.Output(), "\n") {
 			if strings.Contains(line, "already handled") && strings.Contains(line, id) {
@@ -116,4 +103,50 @@ func TestWelcomeMail(t *testing.T) {
 	if got := s.mailsTo(t, "wendy@example.com"); len(got) != 1 {
 		t.Fatalf("%d mails to wendy after the event was delivered twice, want 1", len(got))
 	}
+}
+
+// redeliverLast publishes the last message of topic on the stack's
+// embedded broker again, byte for byte (only the broker's de-duplication
+// id differs), and returns its CloudEvent id.
+func redeliverLast(t *testing.T, s *Stack, topic string) string {
+	t.Helper()
+	m := regexp.MustCompile(`nats=(nats://\S+)`).FindStringSubmatch(s.Output())
+	if m == nil {
+		t.Fatal("no embedded broker in the ready line")
+	}
+	nc, err := nats.Connect(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	stream, err := js.Stream(ctx, "pixshare")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := stream.GetLastMsgForSubject(ctx, topic)
+	if err != nil {
+		t.Fatalf("last message on %s: %v", topic, err)
+	}
+	var ce struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(last.Data, &ce); err != nil || ce.ID == "" {
+		t.Fatalf("the message on %s is no CloudEvent: %v", topic, err)
+	}
+	again := nats.NewMsg(topic)
+	again.Data = last.Data
+	again.Header = nats.Header{}
+	for k, v := range last.Header {
+		again.Header[k] = v
+	}
+	again.Header.Set(nats.MsgIdHdr, ce.ID+"-again")
+	if _, err := js.PublishMsg(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	return ce.ID
 }

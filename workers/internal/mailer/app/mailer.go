@@ -99,7 +99,8 @@ func (m *Mailer) Deliver(ctx context.Context, id string, req events.SendEmail) e
 	}
 	switch claim {
 	case AlreadySent, GaveUp:
-		log.Info("mail event delivered again; already handled", zap.String("event_id", id))
+		// The delivery's logger names the event (platform/pubsub).
+		log.Info("mail event delivered again; already handled")
 		return nil
 	case Busy:
 		return ErrBusy
@@ -124,7 +125,7 @@ func (m *Mailer) Deliver(ctx context.Context, id string, req events.SendEmail) e
 		log.Error("mail sent but not recorded; a redelivery after the lease may send it again", zap.Error(err))
 		return fmt.Errorf("record mail %s sent: %w", id, err)
 	}
-	log.Info("mail sent", zap.String("event_id", id), zap.String("template", req.Template), zap.Int("attempt", attempt))
+	log.Info("mail sent", zap.String("template", req.Template), zap.Int("attempt", attempt))
 	return nil
 }
 
