@@ -1,5 +1,6 @@
 # Pixshare — `make run` serves the API at http://127.0.0.1:8080; `make test`
-# runs every test. Both build what they need first (including daprd).
+# runs every test. Both build what they need first (including daprd and
+# Mailpit).
 
 SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
@@ -9,7 +10,7 @@ BIN      := $(CURDIR)/bin
 # Every module of the workspace, in go.work order.
 MODULES  := $(shell $(GO) list -m -f '{{.Dir}}' 2>/dev/null)
 # The apps of dapr.yaml as app:module (the command is <module>/cmd/<app>).
-APPS     := user:user post:post comment:comment thumbnailer:workers indexer:search search:search gateway:gateway
+APPS     := user:user post:post comment:comment thumbnailer:workers mailer:workers indexer:search search:search gateway:gateway
 BUF_VERSION          := v1.61.0
 PROTOC_GEN_GO        := v1.36.10
 PROTOC_GEN_GO_GRPC   := v1.5.1
@@ -25,7 +26,7 @@ help: ## List the targets
 PROFILE ?= local
 
 .PHONY: run
-run: build daprd ## Run the whole stack at http://127.0.0.1:8080 (PROFILE=local by default: SQLite + embedded broker)
+run: build daprd mailpit ## Run the whole stack at http://127.0.0.1:8080 (PROFILE=local by default: SQLite + embedded broker), mail in Mailpit at http://127.0.0.1:8025
 	@exec $(BIN)/stack -f dapr.yaml -profile $(PROFILE)
 
 .PHONY: build
@@ -45,8 +46,12 @@ build: ## Build every app and the launcher into bin/
 daprd: ## Build (or find) the pinned daprd 1.14.0 into bin/daprd
 	@tools/daprd/ensure.sh
 
+.PHONY: mailpit
+mailpit: ## Build (or find) the pinned Mailpit into bin/mailpit (the local SMTP server and inbox)
+	@tools/mailpit/ensure.sh
+
 .PHONY: test
-test: daprd build ## Run every test of every module (infrastructure tests skip unless their address is set)
+test: daprd mailpit build ## Run every test of every module (infrastructure tests skip unless their address is set)
 	@failed=""; for dir in $(MODULES); do \
 		echo "== $${dir#$(CURDIR)/}"; \
 		(cd $$dir && $(GO) test $(TEST_FLAGS) ./...) || failed="$$failed $${dir#$(CURDIR)/}"; \

@@ -34,6 +34,9 @@ func TestFoundationJourney(t *testing.T) {
 	if got := c.Do("GET", "/v1/users/me", nil).Header.Get("X-Request-Id"); got == "" {
 		t.Fatal("no request id on the response")
 	}
+	if s.Mailpit != "" {
+		s.waitWelcomeMail(t, "alice")
+	}
 
 	s.Stop(t)
 	s.AssertNoSecretsLogged(t, c.Token, "correct horse battery")

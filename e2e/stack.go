@@ -32,9 +32,12 @@ type Stack struct {
 	// Apps maps every app instance of the ready line ("post", "post-2", …)
 	// to its REST URL.
 	Apps map[string]string
-	cmd  *exec.Cmd
-	out  *lines
-	done chan struct{}
+	// Mailpit is the URL of the stack's Mailpit (web inbox, and its API
+	// under /api/v1), "" when bin/mailpit is not built.
+	Mailpit string
+	cmd     *exec.Cmd
+	out     *lines
+	done    chan struct{}
 	// How the launcher was started, for Restart.
 	bin  string
 	args []string
@@ -50,6 +53,7 @@ var apps = map[string]string{
 	"bin/indexer":     "pixshare/search/cmd/indexer",
 	"bin/search":      "pixshare/search/cmd/search",
 	"bin/comment":     "pixshare/comment/cmd/comment",
+	"bin/mailer":      "pixshare/workers/cmd/mailer",
 }
 
 // Options change how the stack is started.
@@ -128,6 +132,22 @@ func Start(t *testing.T, opts Options) *Stack {
 		replaceInDir(t, filepath.Join(root, "components", profile), map[string]string{
 			"nats://127.0.0.1:4223": "nats://127.0.0.1:" + strconv.Itoa(nats),
 		})
+	}
+	// Mailpit on free ports too, and the profile's mail binding pointed
+	// at it. Without bin/mailpit (tools/mailpit/ensure.sh, which `make
+	// test` runs) the stack runs without it and mail tests skip.
+	if mailpit := filepath.Join(repo, "bin", "mailpit"); isExecutable(mailpit) {
+		smtp, web := daprtest.FreePort(t), daprtest.FreePort(t)
+		for web == smtp {
+			web = daprtest.FreePort(t)
+		}
+		s.args = append(s.args, "-mailpit", mailpit, "-mailpit-smtp-port", strconv.Itoa(smtp), "-mailpit-http-port", strconv.Itoa(web))
+		replaceInDir(t, filepath.Join(root, "components", profile), map[string]string{
+			"- name: port\n      value: \"1025\"": "- name: port\n      value: \"" + strconv.Itoa(smtp) + "\"",
+		})
+		s.Mailpit = "http://127.0.0.1:" + strconv.Itoa(web)
+	} else {
+		s.args = append(s.args, "-mailpit-smtp-port", "0")
 	}
 	if opts.Replicas != "" {
 		s.args = append(s.args, "-replicas", opts.Replicas)
@@ -221,6 +241,11 @@ func remapPorts(t *testing.T, text string) string {
 		}
 		return sub[1] + mapped[sub[2]]
 	})
+}
+
+func isExecutable(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && !info.IsDir() && info.Mode()&0o111 != 0
 }
 
 // replaceInDir rewrites text in every file of dir.

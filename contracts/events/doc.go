@@ -13,9 +13,10 @@ const (
 	TopicThumbnails   = "thumbnails"
 	TopicSearchIndex  = "search-index"
 	TopicDomainEvents = "domain-events"
+	TopicMail         = "mail"
 	TopicDeadLetters  = pubsub.TopicDeadLetters
 )
 
 // Topics lists every topic; brokers that need a stream created up front
 // (JetStream) create it from this list.
-var Topics = []string{TopicThumbnails, TopicSearchIndex, TopicDomainEvents, TopicDeadLetters}
+var Topics = []string{TopicThumbnails, TopicSearchIndex, TopicDomainEvents, TopicMail, TopicDeadLetters}

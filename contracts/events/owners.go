@@ -14,12 +14,14 @@ const (
 	AppComment     = "comment"
 	AppThumbnailer = "thumbnailer"
 	AppIndexer     = "indexer"
+	AppMailer      = "mailer"
 )
 
 // Owners maps every event type to the one app allowed to publish it.
 var Owners = map[string]string{
 	TypeUserDeleted:        AppUser,
 	TypeAvatarRequested:    AppUser,
+	TypeSendEmail:          AppUser,
 	TypeThumbnailRequested: AppPost,
 	TypeIndexUpsert:        AppPost,
 	TypeIndexRemove:        AppPost,
@@ -32,6 +34,7 @@ var Owners = map[string]string{
 var TopicOf = map[string]string{
 	TypeUserDeleted:        TopicDomainEvents,
 	TypeAvatarRequested:    TopicThumbnails,
+	TypeSendEmail:          TopicMail,
 	TypeThumbnailRequested: TopicThumbnails,
 	TypeIndexUpsert:        TopicSearchIndex,
 	TypeIndexRemove:        TopicSearchIndex,
@@ -46,11 +49,12 @@ var Subscriptions = map[string]string{
 	AppComment:     TopicDomainEvents,
 	AppThumbnailer: TopicThumbnails,
 	AppIndexer:     TopicSearchIndex,
+	AppMailer:      TopicMail,
 }
 
 // DeadLetterPublishers are the consumers: each publishes the events it
 // gives up on to the dead-letters topic itself.
-var DeadLetterPublishers = []string{AppPost, AppComment, AppThumbnailer, AppIndexer}
+var DeadLetterPublishers = []string{AppPost, AppComment, AppThumbnailer, AppIndexer, AppMailer}
 
 // Publishes lists the topics app may publish to: those of the types it
 // owns, plus dead-letters for a consumer. This is what publishingScopes

@@ -11,7 +11,7 @@ import (
 // Owners and TopicOf, and declared to platform/pubsub, so a consumer can
 // route it.
 func TestEveryTypeHasOneOwnerAndTopic(t *testing.T) {
-	types := []string{TypeUserDeleted, TypeAvatarRequested, TypeThumbnailRequested, TypeIndexUpsert, TypeIndexRemove,
+	types := []string{TypeUserDeleted, TypeAvatarRequested, TypeSendEmail, TypeThumbnailRequested, TypeIndexUpsert, TypeIndexRemove,
 		TypePostDeleted, TypeCommentCreated, TypeCommentDeleted}
 	if len(Owners) != len(types) || len(TopicOf) != len(types) {
 		t.Fatalf("Owners has %d types and TopicOf %d, want %d", len(Owners), len(TopicOf), len(types))
@@ -32,11 +32,12 @@ func TestEveryTypeHasOneOwnerAndTopic(t *testing.T) {
 
 func TestPublishes(t *testing.T) {
 	want := map[string][]string{
-		AppUser:        {TopicThumbnails, TopicDomainEvents},
+		AppUser:        {TopicThumbnails, TopicDomainEvents, TopicMail},
 		AppPost:        {TopicThumbnails, TopicSearchIndex, TopicDomainEvents, TopicDeadLetters},
 		AppComment:     {TopicDomainEvents, TopicDeadLetters},
 		AppThumbnailer: {TopicDeadLetters},
 		AppIndexer:     {TopicDeadLetters},
+		AppMailer:      {TopicDeadLetters},
 		"search":       nil,
 		"gateway":      nil,
 	}

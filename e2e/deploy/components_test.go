@@ -73,7 +73,7 @@ func TestProfilesExist(t *testing.T) {
 	}
 }
 
-// TestProfileComponents: every profile defines the same four components,
+// TestProfileComponents: every profile defines the same five components,
 // each of its family, version v1, scoped exactly to the apps that use it.
 func TestProfileComponents(t *testing.T) {
 	for name, p := range loadProfiles(t) {
@@ -81,7 +81,7 @@ func TestProfileComponents(t *testing.T) {
 		for n := range p.components {
 			names = append(names, n)
 		}
-		want := []string{"pubsub", "cache", "images", "secrets"}
+		want := []string{"pubsub", "cache", "images", "secrets", "mail"}
 		if !sameSet(names, want) {
 			t.Errorf("components/%s defines %v, want exactly %v", name, sorted(names), sorted(want))
 		}

@@ -223,11 +223,18 @@ func TestComposeSidecarVolumes(t *testing.T) {
 	}
 }
 
-// TestComposeOnlyGatewayPublishes: clients reach the gateway alone.
+// TestComposeOnlyGatewayPublishes: clients reach the gateway alone; the
+// one other port is Mailpit's inbox, on the host's loopback only.
 func TestComposeOnlyGatewayPublishes(t *testing.T) {
 	p := loadCompose(t)
 	for name, s := range p.Services {
 		if name == "gateway" {
+			continue
+		}
+		if name == "mailpit" {
+			if len(s.Ports) != 1 || s.Ports[0].HostIP != "127.0.0.1" || s.Ports[0].Target != 8025 {
+				t.Errorf("mailpit must publish its inbox on 127.0.0.1 only, got %+v", s.Ports)
+			}
 			continue
 		}
 		if len(s.Ports) > 0 {

@@ -27,6 +27,7 @@ var apps = []app{
 	{id: "search", httpPort: 8084, appPort: 50104, database: true},
 	{id: "thumbnailer", httpPort: 8085, appPort: 50105, database: true},
 	{id: "indexer", httpPort: 8086, appPort: 50106, database: true},
+	{id: "mailer", httpPort: 8087, appPort: 50107, database: true},
 }
 
 func appByID(id string) (app, bool) {
@@ -42,16 +43,18 @@ func appByID(id string) (app, bool) {
 // componentFamily the type prefix its implementations share.
 var (
 	componentScopes = map[string][]string{
-		"pubsub":  {"user", "post", "comment", "thumbnailer", "indexer"},
+		"pubsub":  {"user", "post", "comment", "thumbnailer", "indexer", "mailer"},
 		"cache":   {"user", "post", "comment", "search", "gateway"},
 		"images":  {"user", "post", "thumbnailer"},
 		"secrets": {"user"},
+		"mail":    {"mailer"},
 	}
 	componentFamily = map[string]string{
 		"pubsub":  "pubsub.",
 		"cache":   "state.",
 		"images":  "bindings.",
 		"secrets": "secretstores.",
+		"mail":    "bindings.",
 	}
 )
 

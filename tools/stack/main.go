@@ -38,6 +38,11 @@ type options struct {
 	streamMaxAge   time.Duration
 	streamMaxBytes int64
 	replicas       map[string]int
+	// Mailpit: its binary ("" = bin/mailpit next to the run file) and
+	// ports; SMTP port 0 runs without it.
+	mailpit         string
+	mailpitSMTPPort int
+	mailpitHTTPPort int
 }
 
 func newFlagSet(opts *options, stderr io.Writer) *flag.FlagSet {
@@ -55,6 +60,9 @@ func newFlagSet(opts *options, stderr io.Writer) *flag.FlagSet {
 	opts.topics = append([]string(nil), events.Topics...)
 	fs.Func("topics", "comma-separated subjects of the stream (default: "+strings.Join(opts.topics, ",")+")", listFlag(&opts.topics))
 	fs.Func("replicas", "instances per app id, e.g. post=2,user=2: each extra one gets its own ports and sidecar, and the gateway balances over them", replicasFlag(&opts.replicas))
+	fs.StringVar(&opts.mailpit, "mailpit", "", "Mailpit binary, the SMTP server of the mail binding (default: bin/mailpit next to the run file)")
+	fs.IntVar(&opts.mailpitSMTPPort, "mailpit-smtp-port", 1025, "Mailpit's SMTP port on 127.0.0.1 (the profiles' mail.yaml point at 1025); 0 = no Mailpit")
+	fs.IntVar(&opts.mailpitHTTPPort, "mailpit-http-port", 8025, "Mailpit's web inbox and API port on 127.0.0.1")
 	fs.DurationVar(&opts.streamMaxAge, "stream-max-age", 72*time.Hour, "how long the stream keeps a message")
 	fs.Int64Var(&opts.streamMaxBytes, "stream-max-bytes", 1<<30, "stream size limit in bytes; the oldest messages go first")
 	return fs
@@ -69,6 +77,10 @@ func (o options) validate(args []string) error {
 		return fmt.Errorf("-profile %q: a folder name under components/, e.g. local or redis", o.profile)
 	case o.natsPort < 0 || o.natsPort > 65535:
 		return fmt.Errorf("-nats-port %d: not a port", o.natsPort)
+	case o.mailpitSMTPPort < 0 || o.mailpitSMTPPort > 65535:
+		return fmt.Errorf("-mailpit-smtp-port %d: not a port", o.mailpitSMTPPort)
+	case o.runsMailpit() && (o.mailpitHTTPPort <= 0 || o.mailpitHTTPPort > 65535 || o.mailpitHTTPPort == o.mailpitSMTPPort):
+		return fmt.Errorf("-mailpit-http-port %d: not a port, or the SMTP port", o.mailpitHTTPPort)
 	case o.readyTimeout <= 0:
 		return fmt.Errorf("-ready-timeout %v: must be positive", o.readyTimeout)
 	case o.embedsBroker() && len(o.topics) == 0:

@@ -18,8 +18,9 @@ func TestFlags(t *testing.T) {
 	}
 	want := options{
 		runFile: "dapr.yaml", profile: "local", natsPort: 4223, dataDir: ".data", readyTimeout: 3 * time.Minute,
-		topics:       []string{"thumbnails", "search-index", "domain-events", "dead-letters"},
+		topics:       []string{"thumbnails", "search-index", "domain-events", "mail", "dead-letters"},
 		streamMaxAge: 72 * time.Hour, streamMaxBytes: 1 << 30,
+		mailpitSMTPPort: 1025, mailpitHTTPPort: 8025,
 	}
 	if !reflect.DeepEqual(opts, want) {
 		t.Errorf("defaults\n got %+v\nwant %+v", opts, want)
@@ -51,6 +52,8 @@ func TestFlags(t *testing.T) {
 		{func(o *options) { o.profile = "../redis" }, nil, "a folder name under components/"},
 		{func(o *options) { o.profile = ".." }, nil, "a folder name under components/"},
 		{func(o *options) { o.readyTimeout = 0 }, nil, "must be positive"},
+		{func(o *options) { o.mailpitSMTPPort = -1 }, nil, "-mailpit-smtp-port -1: not a port"},
+		{func(o *options) { o.mailpitHTTPPort = 1025 }, nil, "-mailpit-http-port 1025"},
 		{func(o *options) { o.topics = nil }, nil, "at least one subject"},
 		{func(o *options) { o.streamMaxBytes = 0 }, nil, "-stream-max-bytes must be positive"},
 	} {
@@ -84,14 +87,14 @@ func TestReadyLine(t *testing.T) {
 		{AppID: "sidecaronly", HTTPPort: 3509, Shared: env("127.0.0.1:8089")},
 	}
 	hasCommand := func(a runfile.App) bool { return a.AppID != "sidecaronly" }
-	got := readyLine(apps, hasCommand, "nats://127.0.0.1:4223")
+	got := readyLine(apps, hasCommand, "nats://127.0.0.1:4223", "http://127.0.0.1:8025")
 	want := "ready: http://127.0.0.1:8080 (gateway, docs at http://127.0.0.1:8080/docs) user=http://127.0.0.1:8081 " +
 		"thumbnailer(sidecar)=http://127.0.0.1:3503 search=http://127.0.0.1:8084 sidecaronly(sidecar)=http://127.0.0.1:3509 " +
-		"nats=nats://127.0.0.1:4223"
+		"nats=nats://127.0.0.1:4223 mailpit=http://127.0.0.1:8025 (inbox)"
 	if got != want {
 		t.Errorf("\n got %s\nwant %s", got, want)
 	}
-	if got := readyLine(apps[:1], hasCommand, ""); got != "ready: user=http://127.0.0.1:8081" {
+	if got := readyLine(apps[:1], hasCommand, "", ""); got != "ready: user=http://127.0.0.1:8081" {
 		t.Errorf("without gateway and broker: %s", got)
 	}
 }

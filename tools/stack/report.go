@@ -10,8 +10,9 @@ import (
 
 // readyLine is the single line that announces a usable stack; scripts and
 // the end-to-end tests wait for it. The gateway comes first because it is
-// the one URL a person needs.
-func readyLine(apps []runfile.App, hasCommand func(runfile.App) bool, natsURL string) string {
+// the one URL a person needs; Mailpit's inbox (where the mails the stack
+// sends arrive) comes last.
+func readyLine(apps []runfile.App, hasCommand func(runfile.App) bool, natsURL, mailpitURL string) string {
 	var gateway, rest []string
 	for _, a := range apps {
 		addr := a.Env["HTTP_ADDR"]
@@ -28,6 +29,9 @@ func readyLine(apps []runfile.App, hasCommand func(runfile.App) bool, natsURL st
 	parts := append(gateway, rest...)
 	if natsURL != "" {
 		parts = append(parts, "nats="+natsURL)
+	}
+	if mailpitURL != "" {
+		parts = append(parts, "mailpit="+mailpitURL+" (inbox)")
 	}
 	return "ready: " + strings.Join(parts, " ")
 }

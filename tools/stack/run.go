@@ -48,6 +48,14 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) int {
 		return 1
 	}
 
+	if err := s.startMailpit(ctx); err != nil {
+		if ctx.Err() != nil {
+			return s.stopped()
+		}
+		fmt.Fprintf(stderr, "stack: %v\n", err)
+		return 1
+	}
+
 	s.out.Printf("starting %d apps with daprd %s (%s)%s%s", len(s.apps), daprd.Version, s.daprd, s.resourcesNote(), s.brokerNote())
 
 	readyCtx, cancelReady := context.WithTimeout(ctx, opts.readyTimeout)
@@ -78,7 +86,7 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	s.out.Printf("%s", readyLine(s.apps, func(a runfile.App) bool { return s.cmds[a.AppID] != "" }, s.natsURL()))
+	s.out.Printf("%s", readyLine(s.apps, func(a runfile.App) bool { return s.cmds[a.AppID] != "" }, s.natsURL(), s.mailpitURL()))
 
 	select {
 	case e := <-s.sup.Exits():

@@ -33,6 +33,8 @@ type stack struct {
 	sup    *supervise.Supervisor
 	broker *broker.Broker
 	probe  *http.Client
+	// mailpit is the Mailpit binary, "" when the launcher runs none.
+	mailpit string
 }
 
 // prepare does every check that needs no process: run file, daprd, data dir
@@ -96,10 +98,14 @@ func (s *stack) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ports = append(ports, s.mailpitPorts()...)
 	if err := preflight.CheckPorts(ports); err != nil {
 		return err
 	}
 	if err := preflight.CheckCommands(s.apps); err != nil {
+		return err
+	}
+	if err := s.locateMailpit(); err != nil {
 		return err
 	}
 	s.cmds = map[string]string{}
@@ -176,6 +182,9 @@ func (s *stack) consoleNames() []string {
 	var names []string
 	if s.opts.embedsBroker() {
 		names = append(names, "nats")
+	}
+	if s.opts.runsMailpit() {
+		names = append(names, "mailpit")
 	}
 	for _, a := range s.apps {
 		names = append(names, a.Instance(), sidecarName(a))

@@ -111,7 +111,7 @@ func newFixture(t *testing.T, apps ...fakeAppSpec) *fixture {
 		natsPort:       freePorts(t, 1)[0],
 		dataDir:        ".data",
 		readyTimeout:   30 * time.Second,
-		topics:         []string{"thumbnails", "search-index", "domain-events", "dead-letters"},
+		topics:         []string{"thumbnails", "search-index", "domain-events", "mail", "dead-letters"},
 		streamMaxAge:   time.Hour,
 		streamMaxBytes: 1 << 20,
 	}

@@ -43,7 +43,8 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 func (r *Repository) read(ctx context.Context) *gorm.DB { return r.db.WithContext(ctx) }
 
-// Create implements app.Repository.
+// Create implements app.Repository. It also queues the welcome mail
+// (events.TypeSendEmail) in the same transaction.
 func (r *Repository) Create(ctx context.Context, u *domain.User) error {
 	row := fromDomain(*u)
 	err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
@@ -59,7 +60,15 @@ func (r *Repository) Create(ctx context.Context, u *domain.User) error {
 			}
 			return conflict("email")
 		}
-		return tx.Create(&row).Error
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		// The welcome mail goes out through the outbox: it is sent if and
+		// only if the account exists.
+		_, err := outbox.Enqueue(tx, events.TopicMail, events.TypeSendEmail, events.SendEmail{
+			Template: events.MailWelcome, To: row.Email, UserID: row.ID, Username: row.Username,
+		})
+		return err
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		if strings.Contains(err.Error(), "email") {

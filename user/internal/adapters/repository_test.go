@@ -75,6 +75,21 @@ func TestRepository(t *testing.T) {
 			}
 		})
 
+		t.Run("registration queues one welcome mail, a refused one none", func(t *testing.T) {
+			var msgs []outbox.Message
+			if err := db.Where("type = ?", events.TypeSendEmail).Order("id").Find(&msgs).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(msgs) != 3 {
+				t.Fatalf("%d welcome mails queued for 3 registrations (and 2 refused), want 3", len(msgs))
+			}
+			e, err := events.ParseSendEmail(msgs[0].Payload)
+			if err != nil || msgs[0].Topic != events.TopicMail || e.UserID != alice.ID || e.To != "alice@example.com" ||
+				e.Username != "alice" || e.Template != events.MailWelcome {
+				t.Fatalf("first mail %s on %s = %+v, %v", msgs[0].Payload, msgs[0].Topic, e, err)
+			}
+		})
+
 		t.Run("login by username or email", func(t *testing.T) {
 			for _, login := range []string{"alice", "ALICE", "alice@example.com", "Alice@Example.com"} {
 				u, err := r.ByLogin(ctx, login)

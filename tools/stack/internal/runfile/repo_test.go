@@ -169,7 +169,7 @@ func TestRepositoryRunFile(t *testing.T) {
 	}
 
 	redis := filepath.Join(root, "components", "redis")
-	want := []string{"user", "post", "comment", "thumbnailer", "indexer", "search", "gateway"}
+	want := []string{"user", "post", "comment", "thumbnailer", "indexer", "mailer", "search", "gateway"}
 	var ids []string
 	for _, a := range apps {
 		ids = append(ids, a.AppID)
