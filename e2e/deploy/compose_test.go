@@ -357,6 +357,41 @@ func TestDockerfile(t *testing.T) {
 
 // TestComposeHealthAndOrder: infrastructure and apps have health checks,
 // and every service waits for what it talks to.
+// TestDockerfileBuildsEveryApp maps each app of the Dockerfile's APP switch
+// to the module it names and checks that <module>/cmd/<app> exists: an app
+// moved between modules must not leave an image that cannot build.
+func TestDockerfileBuildsEveryApp(t *testing.T) {
+	repo := root(t)
+	data, err := os.ReadFile(filepath.Join(repo, "deploy", "docker", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm := regexp.MustCompile(`^\s*([a-z|]+)\) module=("\$APP"|[a-z]+) ;;`)
+	seen := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		m := arm.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		for _, app := range strings.Split(m[1], "|") {
+			module := m[2]
+			if module == `"$APP"` {
+				module = app
+			}
+			seen[app] = true
+			if _, err := os.Stat(filepath.Join(repo, module, "cmd", app)); err != nil {
+				t.Errorf("Dockerfile builds %s from ./%s/cmd/%s, which does not exist", app, module, app)
+			}
+		}
+	}
+	cmds, _ := filepath.Glob(filepath.Join(repo, "*", "cmd", "*"))
+	for _, dir := range cmds {
+		if app := filepath.Base(dir); !seen[app] {
+			t.Errorf("Dockerfile cannot build %s (%s)", app, dir)
+		}
+	}
+}
+
 func TestComposeHealthAndOrder(t *testing.T) {
 	p := loadCompose(t)
 	infra := []string{"postgres", "redis", "elasticsearch"}
