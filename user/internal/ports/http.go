@@ -22,6 +22,11 @@ import (
 	"pixshare/user/internal/domain"
 )
 
+// credentialsMaxBytes bounds register and login bodies: a username, an
+// email and a 128-character password, even with every character escaped,
+// fit many times over.
+const credentialsMaxBytes = 16 << 10
+
 // Limits are the rate limits of the routes that invite abuse.
 type Limits struct {
 	Register    ratelimit.Limit
@@ -50,8 +55,11 @@ func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, 
 	h := &HTTP{svc: svc, limiter: limiter, limits: limits, avatars: avatars}
 	m := rt.Mux
 	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
-	m.Handle("/v1/users/register", httpserver.Handle(h.register)).Methods(http.MethodPost)
-	m.Handle("/v1/users/login", httpserver.Handle(h.login)).Methods(http.MethodPost)
+	// Anyone may send these two, and every byte of a body is held while it
+	// is decoded: a login flood with megabyte usernames would otherwise
+	// cost the service a megabyte or more per request in flight.
+	rt.HandleWithLimit("/v1/users/register", credentialsMaxBytes, httpserver.Handle(h.register)).Methods(http.MethodPost)
+	rt.HandleWithLimit("/v1/users/login", credentialsMaxBytes, httpserver.Handle(h.login)).Methods(http.MethodPost)
 	m.Handle("/v1/users/logout", mw.Required(httpserver.Handle(h.logout))).Methods(http.MethodPost)
 	m.Handle("/v1/users/me", mw.Required(httpserver.Handle(h.me))).Methods(http.MethodGet)
 	m.Handle("/v1/users/me", mw.Required(httpserver.Handle(h.updateMe))).Methods(http.MethodPatch)

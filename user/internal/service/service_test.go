@@ -197,6 +197,15 @@ func TestAccountJourney(t *testing.T) {
 	if wrong.json(t)["detail"] != unknown.json(t)["detail"] {
 		t.Fatal("login failure messages reveal whether the account exists")
 	}
+	// Credentials are small; 64 KiB of username is refused before it
+	// is decoded (413), for registration as for login.
+	huge := strings.Repeat("a", 64<<10)
+	h.expect(h.do("POST", "/v1/users/login", "", map[string]string{"username": huge, "password": "wrong password!"}), 413)
+	before = h.userCount()
+	h.expect(h.do("POST", "/v1/users/register", "", map[string]string{"username": "bigbody", "email": "big@example.com", "password": "0123456789ab", "display_name": huge}), 413)
+	if h.userCount() != before {
+		t.Fatal("an oversized registration stored an account")
+	}
 	h.expect(h.do("POST", "/v1/users/login", "", map[string]string{"email": "bob@example.com", "password": "correct horse battery"}), 200)
 
 	me := h.expect(h.do("GET", "/v1/users/me", alice, nil), 200).json(t)
