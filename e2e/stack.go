@@ -6,6 +6,7 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -78,6 +79,35 @@ type Options struct {
 // app the run file names, runs the launcher there and waits for its
 // "ready:" line.
 func Start(t *testing.T, opts Options) *Stack {
+	t.Helper()
+	// Free ports are found by binding port 0 and letting go, so another
+	// stack, or an outgoing connection's source port, may take one before
+	// the launcher binds it; it then refuses to start, saying so. Another
+	// set of ports is the cure.
+	for attempt := 1; ; attempt++ {
+		s := prepare(t, opts)
+		err := s.tryLaunch(t)
+		if err == nil {
+			return s
+		}
+		if attempt < 3 && errors.Is(err, errPortTaken) {
+			t.Logf("attempt %d: %v; trying other ports", attempt, err)
+			s.Stop(t)
+			continue
+		}
+		t.Fatal(err)
+	}
+}
+
+// portTaken finds the launcher's refusal of a taken port, or a child's
+// failure to bind one.
+var portTaken = regexp.MustCompile(`^stack: port \d+ .* is already in use|bind: address already in use`)
+
+// errPortTaken marks a launch refused because a port was taken meanwhile.
+var errPortTaken = errors.New("a port of the stack was taken before the launcher bound it")
+
+// prepare writes the stack's directory, with every port moved to a free one.
+func prepare(t *testing.T, opts Options) *Stack {
 	t.Helper()
 	daprd := daprtest.Daprd(t)
 	repo, err := daprtest.RepoRoot()
@@ -162,7 +192,6 @@ func Start(t *testing.T, opts Options) *Stack {
 			t.Logf("stack output (last 300 lines):\n%s", s.out.tail(300))
 		}
 	})
-	s.launch(t)
 	return s
 }
 
@@ -176,6 +205,14 @@ func (s *Stack) Restart(t *testing.T) {
 
 // launch runs the launcher and waits for its "ready:" line.
 func (s *Stack) launch(t *testing.T) {
+	t.Helper()
+	if err := s.tryLaunch(t); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tryLaunch is launch, returning the launcher's refusal to start.
+func (s *Stack) tryLaunch(t *testing.T) error {
 	t.Helper()
 	s.out, s.done = &lines{}, make(chan struct{})
 	s.cmd = exec.Command(s.bin, s.args...)
@@ -202,7 +239,10 @@ func (s *Stack) launch(t *testing.T) {
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.done:
-			t.Fatalf("the launcher exited before ready:\n%s", s.out.tail(200))
+			if s.out.find(portTaken) != nil {
+				return fmt.Errorf("%w:\n%s", errPortTaken, s.out.tail(20))
+			}
+			return fmt.Errorf("the launcher exited before ready:\n%s", s.out.tail(200))
 		default:
 		}
 		if m := s.out.find(ready); m != nil {
@@ -213,11 +253,11 @@ func (s *Stack) launch(t *testing.T) {
 					s.Apps[name] = url
 				}
 			}
-			return
+			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("no ready line after 4 minutes:\n%s", s.out.tail(200))
+	return fmt.Errorf("no ready line after 4 minutes:\n%s", s.out.tail(200))
 }
 
 // portPattern finds the ports of a run file: after "Port: " and in
