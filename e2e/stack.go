@@ -126,7 +126,8 @@ func prepare(t *testing.T, opts Options) *Stack {
 	text := string(runFile)
 	// Every port of the run file moves to a free one, so the suite runs
 	// beside a developer's `make run` (and beside other stacks).
-	text = remapPorts(t, text)
+	ports := portPicker{}
+	text = remapPorts(t, text, ports)
 	for db, url := range opts.DatabaseURLs {
 		text = strings.ReplaceAll(text, "sqlite://.data/"+db+".db", url)
 	}
@@ -157,7 +158,7 @@ func prepare(t *testing.T, opts Options) *Stack {
 	if opts.NoBroker {
 		s.args = append(s.args, "-nats-port", "0")
 	} else {
-		nats := daprtest.FreePort(t)
+		nats := ports.pick(t)
 		s.args = append(s.args, "-nats-port", strconv.Itoa(nats))
 		replaceInDir(t, filepath.Join(root, "components", profile), map[string]string{
 			"nats://127.0.0.1:4223": "nats://127.0.0.1:" + strconv.Itoa(nats),
@@ -167,10 +168,7 @@ func prepare(t *testing.T, opts Options) *Stack {
 	// at it. Without bin/mailpit (tools/mailpit/ensure.sh, which `make
 	// test` runs) the stack runs without it and mail tests skip.
 	if mailpit := filepath.Join(repo, "bin", "mailpit"); isExecutable(mailpit) {
-		smtp, web := daprtest.FreePort(t), daprtest.FreePort(t)
-		for web == smtp {
-			web = daprtest.FreePort(t)
-		}
+		smtp, web := ports.pick(t), ports.pick(t)
 		s.args = append(s.args, "-mailpit", mailpit, "-mailpit-smtp-port", strconv.Itoa(smtp), "-mailpit-http-port", strconv.Itoa(web))
 		replaceInDir(t, filepath.Join(root, "components", profile), map[string]string{
 			"- name: port\n      value: \"1025\"": "- name: port\n      value: \"" + strconv.Itoa(smtp) + "\"",
@@ -264,20 +262,29 @@ func (s *Stack) tryLaunch(t *testing.T) error {
 // loopback addresses.
 var portPattern = regexp.MustCompile(`(Port: |127\.0\.0\.1:)(\d{4,5})\b`)
 
-// remapPorts gives every distinct port of the run file a free one.
-func remapPorts(t *testing.T, text string) string {
+// portPicker hands out free ports, each once: the kernel readily gives
+// the same free port to consecutive binds of port 0, so ports picked one
+// by one for one stack would otherwise collide with each other.
+type portPicker map[int]bool
+
+func (used portPicker) pick(t *testing.T) int {
 	t.Helper()
-	mapped, used := map[string]string{}, map[int]bool{}
+	for {
+		if p := daprtest.FreePort(t); !used[p] {
+			used[p] = true
+			return p
+		}
+	}
+}
+
+// remapPorts gives every distinct port of the run file a free one.
+func remapPorts(t *testing.T, text string, ports portPicker) string {
+	t.Helper()
+	mapped := map[string]string{}
 	return portPattern.ReplaceAllStringFunc(text, func(m string) string {
 		sub := portPattern.FindStringSubmatch(m)
 		if _, ok := mapped[sub[2]]; !ok {
-			// The kernel may hand out a port it just gave: keep them distinct.
-			p := daprtest.FreePort(t)
-			for used[p] {
-				p = daprtest.FreePort(t)
-			}
-			used[p] = true
-			mapped[sub[2]] = strconv.Itoa(p)
+			mapped[sub[2]] = strconv.Itoa(ports.pick(t))
 		}
 		return sub[1] + mapped[sub[2]]
 	})
