@@ -80,9 +80,12 @@ func newFixture(t *testing.T, apps ...fakeAppSpec) *fixture {
 	}
 	var yaml strings.Builder
 	yaml.WriteString("version: 1\ncommon:\n  resourcesPath: ./components/own\n  configFilePath: ./components/own/config.yaml\n  appProtocol: grpc\n  logLevel: warn\n  env:\n    COMMON: yes\napps:\n")
+	// Every port at once: listeners held open together are distinct, while
+	// consecutive binds of port 0 readily get the same port back.
+	ports := freePorts(t, 6*len(apps)+1)
 	for i := range apps {
 		a := &apps[i]
-		a.ports = freePorts(t, 6)
+		a.ports = ports[6*i : 6*i+6]
 		if err := os.Symlink(self, filepath.Join(dir, "bin", a.id)); err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +111,7 @@ func newFixture(t *testing.T, apps ...fakeAppSpec) *fixture {
 		runFile:        filepath.Join(dir, "dapr.yaml"),
 		profile:        "local",
 		daprd:          f.daprd,
-		natsPort:       freePorts(t, 1)[0],
+		natsPort:       ports[len(ports)-1],
 		dataDir:        ".data",
 		readyTimeout:   30 * time.Second,
 		topics:         []string{"thumbnails", "search-index", "domain-events", "mail", "dead-letters"},
