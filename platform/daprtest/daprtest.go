@@ -82,7 +82,11 @@ var handedOut = struct {
 func FreePort(t testing.TB) int {
 	t.Helper()
 	for {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		// Probed on every address, as the launcher checks it and as
+		// daprd's metrics and internal gRPC servers bind it: a port free
+		// on 127.0.0.1 may be a client's source port on another 127.x
+		// address (the tests simulate clients from many of them).
+		ln, err := net.Listen("tcp", ":0")
 		if err != nil {
 			t.Fatal(err)
 		}

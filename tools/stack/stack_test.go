@@ -22,7 +22,8 @@ func freePorts(t *testing.T, n int) []int {
 	var out []int
 	var lns []net.Listener
 	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		// On every address, as the launcher checks ports.
+		ln, err := net.Listen("tcp", ":0")
 		if err != nil {
 			t.Fatal(err)
 		}
