@@ -3,11 +3,9 @@ package e2e
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -128,25 +126,7 @@ func (s *Stack) waitForCrash(t *testing.T) {
 // before the stack is ready, so readiness is not awaited.
 func (s *Stack) relaunchUntilCrash(t *testing.T) {
 	t.Helper()
-	s.out, s.done = &lines{}, make(chan struct{})
-	s.cmd = exec.Command(s.bin, s.args...)
-	s.cmd.Dir = s.Root
-	s.cmd.Env = s.env
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	pipe, err := s.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.cmd.Stderr = s.cmd.Stdout
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go s.out.collect(pipe)
-	done := s.done
-	go func(cmd *exec.Cmd) {
-		_ = cmd.Wait()
-		close(done)
-	}(s.cmd)
+	s.run(t)
 	s.waitForCrash(t)
 }
 

@@ -212,25 +212,7 @@ func (s *Stack) launch(t *testing.T) {
 // tryLaunch is launch, returning the launcher's refusal to start.
 func (s *Stack) tryLaunch(t *testing.T) error {
 	t.Helper()
-	s.out, s.done = &lines{}, make(chan struct{})
-	s.cmd = exec.Command(s.bin, s.args...)
-	s.cmd.Dir = s.Root
-	s.cmd.Env = s.env
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	pipe, err := s.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.cmd.Stderr = s.cmd.Stdout
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go s.out.collect(pipe)
-	done := s.done
-	go func(cmd *exec.Cmd) {
-		_ = cmd.Wait()
-		close(done)
-	}(s.cmd)
+	s.run(t)
 
 	ready := regexp.MustCompile(`^ready: (http://\S+)`)
 	deadline := time.Now().Add(4 * time.Minute)
@@ -537,4 +519,29 @@ func (s *Stack) AppPIDs() map[string]int {
 		pids[id] = pid
 	}
 	return pids
+}
+
+// run starts the launcher in the stack's directory, collecting its output;
+// done closes when it exits.
+func (s *Stack) run(t *testing.T) {
+	t.Helper()
+	s.out, s.done = &lines{}, make(chan struct{})
+	s.cmd = exec.Command(s.bin, s.args...)
+	s.cmd.Dir = s.Root
+	s.cmd.Env = s.env
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	pipe, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stderr = s.cmd.Stdout
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go s.out.collect(pipe)
+	done := s.done
+	go func(cmd *exec.Cmd) {
+		_ = cmd.Wait()
+		close(done)
+	}(s.cmd)
 }
