@@ -47,8 +47,9 @@ func newStamp(pending bool) Stamp {
 // StampStore reads and changes stamps. Stamps is the Dapr implementation;
 // tests use an in-memory one.
 type StampStore interface {
-	// Read returns the current stamp of each subject; a subject that cannot
-	// be read maps to the zero Stamp.
+	// Read returns the current stamp of each subject, as read after the
+	// call began; a subject that cannot be read maps to the zero Stamp.
+	// The map may be shared: callers only read it.
 	Read(ctx context.Context, subjects []string) map[string]Stamp
 	// Change runs write (which commits the change of the subjects' state,
 	// or fails having committed nothing) between marking the subjects
@@ -95,6 +96,7 @@ type Stamps struct {
 	repairs map[string]Stamp
 	kick    chan struct{}
 	epoch   atomic.Uint64
+	reads   *coalescer
 }
 
 // NewStamps returns stamps on the state store named store.
@@ -105,9 +107,15 @@ func NewStamps(client dapr.Client, store string, cfg StampsConfig, logger *zap.L
 	if cfg.TTL <= 0 {
 		cfg.TTL = 24 * time.Hour
 	}
-	return &Stamps{client: client, store: store, cfg: cfg, breaker: NewBreaker(cfg.BreakerFailures, cfg.BreakerOpen),
+	s := &Stamps{client: client, store: store, cfg: cfg, breaker: NewBreaker(cfg.BreakerFailures, cfg.BreakerOpen),
 		logger: logger.Named("stamps"), repairs: map[string]Stamp{}, kick: make(chan struct{}, 1)}
+	s.reads = newCoalescer(maxBatchSubjects, s.readNow)
+	return s
 }
+
+// maxBatchSubjects bounds one coalesced bulk read (a request rarely needs
+// more than two subjects; a feed page needs one per author).
+const maxBatchSubjects = 256
 
 func stampKey(subject string) string { return "stamp:" + subject }
 
@@ -146,10 +154,17 @@ func (s *Stamps) Epoch() uint64 { return s.epoch.Load() }
 
 var errBreakerOpen = errors.New("state store breaker open")
 
-// Read implements StampStore. A subject seen for the first time gets its
-// first stamp here (written only if none exists, so a concurrent change's
-// pending mark is never overwritten).
+// Read implements StampStore. Requests reading at the same time share one
+// bulk read (see coalescer), never one that began before they asked. The
+// map returned may be shared with other requests: read it, never write it.
 func (s *Stamps) Read(ctx context.Context, subjects []string) map[string]Stamp {
+	return s.reads.Read(ctx, subjects)
+}
+
+// readNow reads subjects in one bulk call. A subject seen for the first
+// time gets its first stamp here (written only if none exists, so a
+// concurrent change's pending mark is never overwritten).
+func (s *Stamps) readNow(ctx context.Context, subjects []string) map[string]Stamp {
 	out := make(map[string]Stamp, len(subjects))
 	if len(subjects) == 0 {
 		return out
