@@ -75,7 +75,15 @@ func Open(ctx context.Context, cfg Config, logger *zap.Logger) (*gorm.DB, error)
 		Logger:                 newGormLogger(logger, cfg.SlowQuery),
 		TranslateError:         true,
 		SkipDefaultTransaction: true,
-		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		// Statements are prepared once per connection and kept: parsing and
+		// planning the same few queries on every request was a tenth of a
+		// warm read's CPU in post (docs/benchmarks.md). Queries with IN
+		// lists of varying length make distinct statements, hence the bound
+		// and the TTL.
+		PrepareStmt:        true,
+		PrepareStmtMaxSize: 512,
+		PrepareStmtTTL:     10 * time.Minute,
+		NowFunc:            func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
