@@ -79,6 +79,13 @@ type StampsConfig struct {
 	// expired gets a new one, which invalidates its copies: safe, only
 	// colder.
 	TTL time.Duration `env:"CACHE_STAMP_TTL" envDefault:"24h"`
+	// Window is how long a reading of a stamp may be used after the read
+	// began, and how long every change waits after its last stamp write
+	// before it returns: a request that starts after a change returned
+	// can only use readings that began after the change's stamps were
+	// written. Longer windows read the store less under load and make
+	// every change that much slower; 0 reads for every request.
+	Window time.Duration `env:"CACHE_STAMP_WINDOW" envDefault:"50ms"`
 }
 
 // Stamps keeps stamps in a Dapr state store shared by every app (its key
@@ -97,6 +104,15 @@ type Stamps struct {
 	kick    chan struct{}
 	epoch   atomic.Uint64
 	reads   *coalescer
+	// readings holds recent readings, used for Window after they began.
+	readings *Local[reading]
+}
+
+// A reading is a stamp as a read that began at start found it.
+type reading struct {
+	stamp Stamp
+	start time.Time
+	epoch uint64
 }
 
 // NewStamps returns stamps on the state store named store.
@@ -110,12 +126,16 @@ func NewStamps(client dapr.Client, store string, cfg StampsConfig, logger *zap.L
 	s := &Stamps{client: client, store: store, cfg: cfg, breaker: NewBreaker(cfg.BreakerFailures, cfg.BreakerOpen),
 		logger: logger.Named("stamps"), repairs: map[string]Stamp{}, kick: make(chan struct{}, 1)}
 	s.reads = newCoalescer(maxBatchSubjects, s.readNow)
+	s.readings = NewLocal[reading](readingsKept)
 	return s
 }
 
 // maxBatchSubjects bounds one coalesced bulk read (a request rarely needs
 // more than two subjects; a feed page needs one per author).
 const maxBatchSubjects = 256
+
+// readingsKept bounds the readings kept for their window.
+const readingsKept = 50000
 
 func stampKey(subject string) string { return "stamp:" + subject }
 
@@ -157,8 +177,35 @@ var errBreakerOpen = errors.New("state store breaker open")
 // Read implements StampStore. Requests reading at the same time share one
 // bulk read (see coalescer), never one that began before they asked. The
 // map returned may be shared with other requests: read it, never write it.
+//
+// A reading that began less than Window ago is used as it is: every change
+// waits Window after its last stamp write before it returns (Change), so
+// a request that starts after a change returned cannot be given a reading
+// that began before the change's stamps were written.
 func (s *Stamps) Read(ctx context.Context, subjects []string) map[string]Stamp {
-	return s.reads.Read(ctx, subjects)
+	if s.cfg.Window <= 0 {
+		return s.reads.Read(ctx, subjects)
+	}
+	now, epoch := time.Now(), s.Epoch()
+	out := make(map[string]Stamp, len(subjects))
+	var missing []string
+	for _, sub := range subjects {
+		if r, ok := s.readings.Get(sub); ok && r.epoch == epoch && now.Sub(r.start) < s.cfg.Window {
+			out[sub] = r.stamp
+			continue
+		}
+		missing = append(missing, sub)
+	}
+	if len(missing) == 0 {
+		return out
+	}
+	got := s.reads.Read(ctx, missing)
+	for _, sub := range missing {
+		if st, ok := got[sub]; ok {
+			out[sub] = st
+		}
+	}
+	return out
 }
 
 // readNow reads subjects in one bulk call. A subject seen for the first
@@ -174,6 +221,9 @@ func (s *Stamps) readNow(ctx context.Context, subjects []string) map[string]Stam
 		keys[i] = stampKey(sub)
 	}
 	var items []*dapr.BulkStateItem
+	// Taken before the call is sent: a reading is used for Window from
+	// when it began, not from when it came back.
+	start, epoch := time.Now(), s.Epoch()
 	err := s.call(ctx, func(ctx context.Context) error {
 		var err error
 		items, err = s.client.GetBulkState(ctx, s.store, keys, nil, 0)
@@ -190,11 +240,14 @@ func (s *Stamps) readNow(ctx context.Context, subjects []string) map[string]Stam
 			continue
 		}
 		sub := strings.TrimPrefix(it.Key, "stamp:")
+		st := Stamp(it.Value)
 		if len(it.Value) == 0 {
-			out[sub] = s.create(ctx, sub)
-			continue
+			st = s.create(ctx, sub)
 		}
-		out[sub] = Stamp(it.Value)
+		out[sub] = st
+		if st != "" && s.cfg.Window > 0 {
+			s.readings.Set(sub, reading{stamp: st, start: start, epoch: epoch}, s.cfg.Window)
+		}
 	}
 	return out
 }
@@ -248,6 +301,10 @@ func (s *Stamps) Change(ctx context.Context, subjects []string, write func() err
 			s.scheduleRepair(sub, pending)
 		}
 	}
+	// Every reading that began before the last stamp write ages out of
+	// its window before the change returns (see Read). Whether or not the
+	// client is still waiting: the change is made either way.
+	time.Sleep(s.cfg.Window)
 	return werr
 }
 

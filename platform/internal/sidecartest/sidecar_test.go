@@ -410,6 +410,37 @@ spec:
 	}
 }
 
+// TestStampReadingWindow: a process uses a reading of a stamp for the
+// window after the read began, without asking the store, and a change
+// waits out that window before it returns, so no request that starts
+// after the change returned is given a reading from before it.
+func TestStampReadingWindow(t *testing.T) {
+	env := daprtest.NewEnv(t, daprtest.SharedCache)
+	a := startApp(t, env, "delta", nil)
+	ctx := context.Background()
+	const window = 3 * time.Second
+	reader := cache.NewStamps(a.client, "cache", cache.StampsConfig{Timeout: 2 * time.Second, Window: window}, zap.NewNop())
+	// A writer that does not wait: it shows what the wait protects from.
+	hasty := cache.NewStamps(a.client, "cache", cache.StampsConfig{Timeout: 2 * time.Second}, zap.NewNop())
+	writer := cache.NewStamps(a.client, "cache", cache.StampsConfig{Timeout: 2 * time.Second, Window: window}, zap.NewNop())
+	subject := "user:" + uuid.NewString()
+
+	first := reader.Read(ctx, []string{subject})[subject]
+	if err := hasty.Change(ctx, []string{subject}, func() error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := reader.Read(ctx, []string{subject})[subject]; got != first {
+		t.Fatalf("within its window the reading must be used as it is (no store read): got %q, read %q", got, first)
+	}
+	if err := writer.Change(ctx, []string{subject}, func() error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	after := reader.Read(ctx, []string{subject})[subject]
+	if !after.Usable() || after == first {
+		t.Fatalf("right after a change returned the reader saw %q (before: %q): a change must outwait every reading", after, first)
+	}
+}
+
 // TestBlobOutageIsNotNotFound: a binding that is not there is an outage
 // (Unavailable), never an absent blob.
 func TestBlobOutageIsNotNotFound(t *testing.T) {
