@@ -314,6 +314,16 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.ceiling {
 		ccfg := refs.CeilingConfig{Base: cfg.target, Workers: cfg.ceilingWorkers, Duration: cfg.ceilingDuration,
 			Posts: r.data.Ready(), Token: r.data.Users[0].Token, Logf: logf, Stack: r.stack, ImageSizes: cfg.ceilingImages}
+		// The images of the large photo when upload→ready made some: the
+		// seeded pictures are small.
+		if u := r.rep.Uploads; u != nil {
+			for _, s := range u.Samples {
+				if s.Outcome == "ready" && s.PostID != "" {
+					ccfg.ImagePost = s.PostID
+					break
+				}
+			}
+		}
 		if nginxBin != "" {
 			ng, err := nginx.Start(ctx, nginx.Config{Binary: nginxBin, Upstream: cfg.postHTTP, Workers: cfg.nginxWorkers, AccessLog: cfg.nginxAccessLog})
 			if err != nil {

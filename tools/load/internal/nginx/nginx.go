@@ -237,6 +237,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if out, err := exec.CommandContext(ctx, cfg.Binary, "-v").CombinedOutput(); err == nil {
 		s.Version = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(out)), "nginx version:"))
 	}
+	if s.Version == "" {
+		s.Version = "nginx (version unknown)"
+	}
 	if out, err := exec.CommandContext(ctx, cfg.Binary, append(args, "-t", "-q")...).CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("nginx: configuration %s refused: %w\n%s", conf, err, strings.TrimSpace(string(out))))
 	}

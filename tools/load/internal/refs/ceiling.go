@@ -39,9 +39,11 @@ type CeilingConfig struct {
 	// Nginx, when running, is the gateway's peer: it proxies the same warm
 	// read to the post service and serves the same image bytes from disk.
 	Nginx *nginx.Server
-	// ImageSizes are the renditions of Posts[0] read in closed loops
-	// through the gateway (and from nginx's disk).
+	// ImageSizes are the renditions of ImagePost read in closed loops
+	// through the gateway (and from nginx's disk). ImagePost "" picks
+	// the post of Posts with the largest original.
 	ImageSizes []string
+	ImagePost  string
 }
 
 // Ceiling compares the throughput of a warm GET /v1/posts/{id} with GET
@@ -90,8 +92,9 @@ type NginxPeer struct {
 // (from the post service, from its blob store) and, when nginx ran, the
 // same bytes as a static file of nginx (sendfile).
 type ImageLoop struct {
-	Size  string `json:"size"`
-	Bytes int    `json:"bytes"`
+	Size   string `json:"size"`
+	PostID string `json:"post_id"`
+	Bytes  int    `json:"bytes"`
 	// Gateway is GET /v1/posts/{id}/image?size=…; MBps is its ok/s ×
 	// Bytes in MB/s.
 	Gateway     stats.Summary  `json:"gateway"`
@@ -173,6 +176,9 @@ func RunCeiling(ctx context.Context, cfg CeilingConfig) (Ceiling, error) {
 		out.Nginx = peer
 	}
 
+	if len(cfg.ImageSizes) > 0 && cfg.ImagePost == "" {
+		cfg.ImagePost = largestOriginal(ctx, base, h, cfg.Posts)
+	}
 	for _, size := range cfg.ImageSizes {
 		img, err := imageLoops(ctx, cfg, base, h, size)
 		if err != nil {
@@ -183,12 +189,34 @@ func RunCeiling(ctx context.Context, cfg CeilingConfig) (Ceiling, error) {
 	return out, nil
 }
 
-// imageLoops reads one rendition of Posts[0] in a closed loop through the
+// largestOriginal is the post of ids whose original image is the
+// largest, by the Content-Length of HEAD requests (ids[0] when none says).
+func largestOriginal(ctx context.Context, base string, h http.Header, ids []string) string {
+	best, size := ids[0], int64(-1)
+	for _, id := range ids {
+		req, err := http.NewRequestWithContext(ctx, http.MethodHead, base+"/v1/posts/"+id+"/image?size=original", nil)
+		if err != nil {
+			continue
+		}
+		req.Header = h.Clone()
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			continue
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK && res.ContentLength > size {
+			best, size = id, res.ContentLength
+		}
+	}
+	return best
+}
+
+// imageLoops reads one rendition of cfg.ImagePost in a closed loop through the
 // gateway, then, with nginx, the same bytes (downloaded once through the
 // gateway) as nginx's static file.
 func imageLoops(ctx context.Context, cfg CeilingConfig, base string, h http.Header, size string) (ImageLoop, error) {
-	out := ImageLoop{Size: size}
-	path := "/v1/posts/" + cfg.Posts[0] + "/image?size=" + size
+	out := ImageLoop{Size: size, PostID: cfg.ImagePost}
+	path := "/v1/posts/" + cfg.ImagePost + "/image?size=" + size
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
 	if err != nil {
 		return out, fmt.Errorf("ceiling: image %s: %w", size, err)

@@ -278,7 +278,7 @@ func (r *Report) Markdown(w io.Writer) error {
 			if n.AccessLog {
 				log = "on (one line per request, as the gateway's access log)"
 			}
-			p.f("nginx %s as the gateway's peer: worker_processes %s (%d workers), access log %s, upstream %s with keepalive 32, HTTP/1.1, same route, same Authorization header, same rotation over the posts.\n\n",
+			p.f("%s as the gateway's peer: worker_processes %s (%d workers), access log %s, upstream %s with keepalive 32, HTTP/1.1, same route, same Authorization header, same rotation over the posts.\n\n",
 				n.Version, n.WorkerProcesses, n.Workers, log, n.Upstream)
 			p.f("**Gateway ÷ nginx, warm GET /v1/posts/{id}: %.0f ÷ %.0f ok/s = %.2f×** (goal ≥ 0.8×). CPU ms per read of the proxy: gateway %.3f, nginx %.3f (%.2f×); of the post service behind it: %.3f via the gateway, %.3f via nginx.\n\n",
 				c.Post.Goodput, n.Post.Goodput, n.GatewayToNginx, n.GatewayCPUMs, n.NginxCPUMs, safeDiv(n.GatewayCPUMs, n.NginxCPUMs),
@@ -288,7 +288,7 @@ func (r *Report) Markdown(w io.Writer) error {
 			}
 		}
 		if len(c.Images) > 0 {
-			p.f("Image bytes, closed loops of %d concurrent requests: `GET /v1/posts/{id}/image?size=…` through the gateway (post streams it from its blob store) vs the same bytes as a static file of nginx (sendfile):\n\n", c.Workers)
+			p.f("Image bytes, closed loops of %d concurrent requests: `GET /v1/posts/{id}/image?size=…` of post %s through the gateway (post streams it from its blob store) vs the same bytes as a static file of nginx (sendfile):\n\n", c.Workers, c.Images[0].PostID)
 			p.f("| size | bytes | gateway ok/s | gateway MB/s | nginx ok/s | nginx MB/s | gateway ÷ nginx | CPU ms/req gateway | CPU ms/req post | CPU ms/req nginx | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 			for _, im := range c.Images {
 				nok, nmb, ratio, ncpu, nerr := "", "", "", "", 0

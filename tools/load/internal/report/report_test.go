@@ -128,7 +128,7 @@ func TestNginxAndStagesInTheReport(t *testing.T) {
 	c.Post.Goodput = 1800
 	c.HealthzCPU, c.PostCPU = cpu(0.1, 0, 0), cpu(0.25, 0, 0.2)
 	c.GatewayReadToHealthzCPU = 2.5
-	c.Nginx = &refs.NginxPeer{Version: "1.22.1", WorkerProcesses: "auto", Workers: 2, AccessLog: true, Upstream: "127.0.0.1:8082",
+	c.Nginx = &refs.NginxPeer{Version: "nginx/1.22.1", WorkerProcesses: "auto", Workers: 2, AccessLog: true, Upstream: "127.0.0.1:8082",
 		Post: stats.Summary{Goodput: 2000}, PostCPU: cpu(0, 0.05, 0.2), GatewayToNginx: 0.9, GatewayCPUMs: 0.25, NginxCPUMs: 0.05}
 	ng := stats.Summary{Goodput: 3000}
 	c.Images = []refs.ImageLoop{{Size: "large", Bytes: 200_000, Gateway: stats.Summary{Goodput: 1000}, GatewayMBps: 200, GatewayCPU: cpu(0.3, 0, 0.4),
