@@ -357,11 +357,13 @@ func (s *Server) Workers() int {
 	return len(p) - 1
 }
 
-// Stop ends nginx (a graceful quit, then the whole process group killed
-// after 5 s) and removes its directory.
+// Stop ends nginx and removes its directory. SIGTERM is nginx's fast
+// shutdown: the master stops its workers, reaps them and exits (a
+// graceful SIGQUIT would wait for the load's idle connections). The whole
+// process group is killed if that takes more than 5 s.
 func (s *Server) Stop() {
 	if s.cmd != nil && s.cmd.Process != nil {
-		_ = s.cmd.Process.Signal(syscall.SIGQUIT)
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-s.exited:
 		case <-time.After(5 * time.Second):
