@@ -336,7 +336,9 @@ func run(ctx context.Context, cfg config) error {
 		}
 		c, err := refs.RunCeiling(ctx, ccfg)
 		if ccfg.Nginx != nil {
+			t := time.Now()
 			ccfg.Nginx.Stop()
+			logf("load: nginx stopped in %s", time.Since(t).Round(time.Millisecond))
 		}
 		if err != nil {
 			return err
