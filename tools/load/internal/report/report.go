@@ -289,15 +289,15 @@ func (r *Report) Markdown(w io.Writer) error {
 		}
 		if len(c.Images) > 0 {
 			p.f("Image bytes, closed loops of %d concurrent requests: `GET /v1/posts/{id}/image?size=…` of post %s through the gateway (post streams it from its blob store) vs the same bytes as a static file of nginx (sendfile):\n\n", c.Workers, c.Images[0].PostID)
-			p.f("| size | bytes | gateway ok/s | gateway MB/s | nginx ok/s | nginx MB/s | gateway ÷ nginx | CPU ms/req gateway | CPU ms/req post | CPU ms/req nginx | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+			p.f("| size | bytes | gateway ok/s | gateway MB/s | nginx ok/s | nginx MB/s | gateway ÷ nginx | CPU ms/req gateway | CPU ms/req post | CPU ms/req post.daprd | CPU ms/req nginx | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 			for _, im := range c.Images {
 				nok, nmb, ratio, ncpu, nerr := "", "", "", "", 0
 				if im.Nginx != nil {
 					nok, nmb, ratio = fmt.Sprintf("%.0f", im.Nginx.Goodput), fmt.Sprintf("%.0f", im.NginxMBps), fmt.Sprintf("%.2f", im.GatewayToNginx)
 					ncpu, nerr = fmt.Sprintf("%.3f", perReq(im.NginxCPU, "nginx")), im.Nginx.Errors
 				}
-				p.f("| %s | %d | %.0f | %.0f | %s | %s | %s | %.3f | %.3f | %s | %d |\n", im.Size, im.Bytes, im.Gateway.Goodput, im.GatewayMBps,
-					nok, nmb, ratio, perReq(im.GatewayCPU, "gateway"), perReq(im.GatewayCPU, "post"), ncpu, im.Gateway.Errors+nerr)
+				p.f("| %s | %d | %.0f | %.0f | %s | %s | %s | %.3f | %.3f | %.3f | %s | %d |\n", im.Size, im.Bytes, im.Gateway.Goodput, im.GatewayMBps,
+					nok, nmb, ratio, perReq(im.GatewayCPU, "gateway"), perReq(im.GatewayCPU, "post"), perReq(im.GatewayCPU, "post.daprd"), ncpu, im.Gateway.Errors+nerr)
 			}
 			p.f("\n")
 		}

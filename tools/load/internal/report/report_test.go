@@ -156,7 +156,7 @@ func TestNginxAndStagesInTheReport(t *testing.T) {
 		"gateway 0.250, nginx 0.050 (5.00×)",
 		"**Gateway CPU per proxied warm read ÷ per /healthz: 0.250 ÷ 0.100 ms = 2.50×** (goal ≤ 2×)",
 		"worker_processes auto (2 workers), access log on",
-		"| large | 200000 | 1000 | 200 | 3000 | 600 | 0.33 | 0.300 | 0.400 | 0.020 | 0 |",
+		"| large | 200000 | 1000 | 200 | 3000 | 600 | 0.33 | 0.300 | 0.400 | 0.000 | 0.020 | 0 |",
 		"4 of the 4 ready uploads (from /d/stack.log)",
 		"| queued | 40 | 300 | 320 | m |",
 		"| p95 (post p9) | 1200 | 300 | 0 | 700 | 0 | 0 | 1100 | 100 |",
