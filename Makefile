@@ -106,7 +106,7 @@ fuzz: ## Run every fuzz target briefly (FUZZTIME, default 10s each)
 LOAD_FLAGS ?= -ceiling
 
 .PHONY: load
-load: ## Load-test a running stack (start it with RATE_LIMIT_ENABLED=false make run); results in docs/benchmarks/<time>/
+load: ## Load-test a running stack (start it with RATE_LIMIT_ENABLED=false make run); results in docs/benchmarks/<time>/; -ceiling compares with nginx (installed with apt-get when missing; LOAD_FLAGS='-ceiling -nginx=off' to skip)
 	@$(GO) run ./tools/load $(LOAD_FLAGS)
 
 .PHONY: bench

@@ -37,11 +37,13 @@ import (
 	"pixshare/tools/load/internal/api"
 	"pixshare/tools/load/internal/attack"
 	"pixshare/tools/load/internal/mix"
+	"pixshare/tools/load/internal/nginx"
 	"pixshare/tools/load/internal/plots"
 	"pixshare/tools/load/internal/procs"
 	"pixshare/tools/load/internal/refs"
 	"pixshare/tools/load/internal/report"
 	"pixshare/tools/load/internal/seed"
+	"pixshare/tools/load/internal/stages"
 	"pixshare/tools/load/internal/stats"
 	"pixshare/tools/load/internal/uploads"
 )
@@ -67,9 +69,16 @@ type config struct {
 	ceiling         bool
 	ceilingDuration time.Duration
 	ceilingWorkers  uint64
+	ceilingImages   []string
+	nginx           string
+	nginxInstall    bool
+	nginxWorkers    string
+	nginxAccessLog  bool
+	postHTTP        string
 	refs            bool
 	refsDuration    time.Duration
 	dataDir         string
+	stackLog        string
 	userGRPC        string
 	gatewaySidecar  string
 	postSidecar     string
@@ -137,9 +146,25 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.ceiling, "ceiling", false, "also compare warm GET /v1/posts/{id} with GET /healthz (the gateway's constant JSON), each in a closed loop")
 	fs.DurationVar(&cfg.ceilingDuration, "ceiling-duration", 5*time.Second, "length of each ceiling loop")
 	fs.Uint64Var(&cfg.ceilingWorkers, "ceiling-workers", 8, "concurrent requests of the ceiling loops")
+	fs.Func("ceiling-images", "image sizes read in closed loops in the ceiling phase, through the gateway and from nginx's disk (default large,original; \"\" = none)", func(v string) error {
+		cfg.ceilingImages = nil
+		for _, size := range strings.Split(v, ",") {
+			if size = strings.TrimSpace(size); size != "" {
+				cfg.ceilingImages = append(cfg.ceilingImages, size)
+			}
+		}
+		return nil
+	})
+	cfg.ceilingImages = []string{"large", "original"}
+	fs.StringVar(&cfg.nginx, "nginx", "", "nginx binary of the ceiling's nginx peer (default: nginx on PATH or /usr/sbin/nginx; off: no nginx peer)")
+	fs.BoolVar(&cfg.nginxInstall, "nginx-install", true, "install Debian's nginx package with apt-get when no nginx is found (as root)")
+	fs.StringVar(&cfg.nginxWorkers, "nginx-workers", "auto", "nginx worker_processes (auto: one per core, as the gateway's GOMAXPROCS)")
+	fs.BoolVar(&cfg.nginxAccessLog, "nginx-access-log", true, "nginx writes one access-log line per request, as the gateway does")
+	fs.StringVar(&cfg.postHTTP, "post-http", "127.0.0.1:8082", "the post service's HTTP address, nginx's upstream (dapr.yaml HTTP_ADDR)")
 	fs.BoolVar(&cfg.refs, "refs", true, "measure the gRPC and password-hash references (search SQL: make bench)")
 	fs.DurationVar(&cfg.refsDuration, "refs-duration", 2*time.Second, "length of each reference measurement")
 	fs.StringVar(&cfg.dataDir, "data", filepath.Join(root, ".data"), "the stack's data directory (tokens/, search.db)")
+	fs.StringVar(&cfg.stackLog, "stack-log", "", "the launcher's log file, read for the thumbnailer's stage timings of upload→ready (default: <-data>/stack.log)")
 	fs.StringVar(&cfg.userGRPC, "user-grpc", "127.0.0.1:50101", "the user app's own gRPC port (dapr.yaml appPort)")
 	fs.StringVar(&cfg.gatewaySidecar, "gateway-sidecar", "127.0.0.1:50010", "the gateway sidecar's gRPC port (dapr.yaml daprGRPCPort)")
 	fs.StringVar(&cfg.postSidecar, "post-sidecar", "127.0.0.1:50012", "the post sidecar's gRPC port: the gRPC reference calls user from there, as post does")
@@ -163,6 +188,13 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("-poll must be positive")
 	case cfg.ceilingWorkers < 1:
 		return cfg, errors.New("-ceiling-workers must be at least 1")
+	case cfg.nginxWorkers != "auto" && !positive(cfg.nginxWorkers):
+		return cfg, fmt.Errorf("-nginx-workers must be auto or a positive count, got %q", cfg.nginxWorkers)
+	}
+	for _, size := range cfg.ceilingImages {
+		if !slices.Contains(mix.Routes, "image_"+size) {
+			return cfg, fmt.Errorf("-ceiling-images: unknown size %q", size)
+		}
 	}
 	if _, err := mix.ParseWeights(cfg.mix); err != nil {
 		return cfg, err
@@ -170,10 +202,18 @@ func parseFlags(args []string) (config, error) {
 	if cfg.uploadDuration == 0 {
 		cfg.uploadDuration = cfg.duration
 	}
+	if cfg.stackLog == "" {
+		cfg.stackLog = filepath.Join(cfg.dataDir, "stack.log")
+	}
 	if cfg.out == "" {
 		cfg.out = filepath.Join(root, "docs", "benchmarks", time.Now().UTC().Format("20060102-150405"))
 	}
 	return cfg, nil
+}
+
+func positive(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n > 0
 }
 
 func logf(format string, args ...any) {
@@ -189,7 +229,9 @@ func flagMap(cfg config) map[string]string {
 		"large-image": cfg.largeImage, "poll": cfg.poll.String(), "compute": strconv.FormatBool(cfg.compute),
 		"ceiling": strconv.FormatBool(cfg.ceiling), "ceiling-duration": cfg.ceilingDuration.String(),
 		"ceiling-workers": strconv.FormatUint(cfg.ceilingWorkers, 10), "refs": strconv.FormatBool(cfg.refs),
-		"refs-duration": cfg.refsDuration.String(), "seed": strconv.FormatUint(cfg.seed, 10),
+		"ceiling-images": strings.Join(cfg.ceilingImages, ","), "nginx": cfg.nginx, "nginx-install": strconv.FormatBool(cfg.nginxInstall),
+		"nginx-workers": cfg.nginxWorkers, "nginx-access-log": strconv.FormatBool(cfg.nginxAccessLog), "post-http": cfg.postHTTP,
+		"refs-duration": cfg.refsDuration.String(), "seed": strconv.FormatUint(cfg.seed, 10), "stack-log": cfg.stackLog,
 	}
 }
 
@@ -225,6 +267,13 @@ func run(ctx context.Context, cfg config) error {
 		r.rep.Skipped["cpu accounting"] = err.Error()
 	} else {
 		r.stack = &stack
+	}
+
+	// nginx is found (or installed) before anything is measured: apt-get
+	// must not run beside a phase.
+	nginxBin := ""
+	if cfg.ceiling {
+		nginxBin = r.findNginx(ctx)
 	}
 
 	if err := r.seed(ctx); err != nil {
@@ -263,8 +312,34 @@ func run(ctx context.Context, cfg config) error {
 		}
 	}
 	if cfg.ceiling {
-		c, err := refs.RunCeiling(ctx, refs.CeilingConfig{Base: cfg.target, Workers: cfg.ceilingWorkers, Duration: cfg.ceilingDuration,
-			Posts: r.data.Ready(), Token: r.data.Users[0].Token, Logf: logf, Stack: r.stack})
+		ccfg := refs.CeilingConfig{Base: cfg.target, Workers: cfg.ceilingWorkers, Duration: cfg.ceilingDuration,
+			Posts: r.data.Ready(), Token: r.data.Users[0].Token, Logf: logf, Stack: r.stack, ImageSizes: cfg.ceilingImages}
+		// The images of the large photo when upload→ready made some: the
+		// seeded pictures are small.
+		if u := r.rep.Uploads; u != nil {
+			for _, s := range u.Samples {
+				if s.Outcome == "ready" && s.PostID != "" {
+					ccfg.ImagePost = s.PostID
+					break
+				}
+			}
+		}
+		if nginxBin != "" {
+			ng, err := nginx.Start(ctx, nginx.Config{Binary: nginxBin, Upstream: cfg.postHTTP, Workers: cfg.nginxWorkers, AccessLog: cfg.nginxAccessLog})
+			if err != nil {
+				r.rep.Skipped["nginx"] = err.Error()
+				logf("load: not measured: nginx: %v", err)
+			} else {
+				logf("load: nginx %s on %s (%d workers), proxying to %s", ng.Version, ng.Addr, ng.Workers(), cfg.postHTTP)
+				ccfg.Nginx = ng
+			}
+		}
+		c, err := refs.RunCeiling(ctx, ccfg)
+		if ccfg.Nginx != nil {
+			t := time.Now()
+			ccfg.Nginx.Stop()
+			logf("load: nginx stopped in %s", time.Since(t).Round(time.Millisecond))
+		}
 		if err != nil {
 			return err
 		}
@@ -279,6 +354,22 @@ func run(ctx context.Context, cfg config) error {
 		r.compute(ctx, largePath)
 	}
 	return r.finish()
+}
+
+// findNginx finds nginx for the ceiling, or says in the report why there
+// is none.
+func (r *runner) findNginx(ctx context.Context) string {
+	if r.cfg.nginx == "off" {
+		r.rep.Skipped["nginx"] = "-nginx=off"
+		return ""
+	}
+	bin, err := nginx.Find(ctx, r.cfg.nginx, r.cfg.nginxInstall, logf)
+	if err != nil {
+		r.rep.Skipped["nginx"] = err.Error()
+		logf("load: not measured: nginx: %v", err)
+		return ""
+	}
+	return bin
 }
 
 // finish writes the report and the plots.
@@ -361,7 +452,51 @@ func (r *runner) uploads(ctx context.Context, cfg uploads.Config, alone bool) er
 	}
 	r.rep.Uploads.Result = res
 	logf("load: uploads: %d sent, %d ready, 202→ready p50 %.0f ms p95 %.0f ms", res.Sent, res.Ready, res.ReadyAfter202Ms.P50, res.ReadyAfter202Ms.P95)
+	r.stages(ctx, res)
 	return nil
+}
+
+// stages explains 202 → ready stage by stage from the thumbnailer's log
+// lines in the launcher's log. A missing log is reported, not fatal.
+func (r *runner) stages(ctx context.Context, res uploads.Result) {
+	var ups []stages.Upload
+	for _, s := range res.Samples {
+		if s.Outcome == "ready" && s.PostID != "" {
+			ups = append(ups, stages.Upload{PostID: s.PostID, ReadyAfter: s.ReadyAfter})
+		}
+	}
+	if len(ups) == 0 {
+		return
+	}
+	// The thumbnailer logs after its report returns, and the launcher
+	// copies the line a moment later: a post can read ready before its
+	// line is in the file.
+	var (
+		b   stages.Breakdown
+		err error
+	)
+	for deadline := time.Now().Add(3 * time.Second); ; {
+		var log stages.Log
+		if log, err = stages.ReadFile(r.cfg.stackLog); err == nil {
+			b = stages.Explain(ups, log, r.cfg.stackLog)
+		}
+		if (err == nil && b.Matched == b.Uploads) || time.Now().After(deadline) || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	switch {
+	case err != nil:
+		r.rep.Skipped["upload stages"] = fmt.Sprintf("%v (the launcher writes it: bin/stack -log-file; or point -stack-log at the log holding the thumbnailer's lines)", err)
+	case b.Matched == 0:
+		r.rep.Skipped["upload stages"] = fmt.Sprintf("%s has no %q line for any of the %d ready uploads (%d lines read, %d such lines): is it the log of the stack under load?",
+			r.cfg.stackLog, stages.Message, b.Uploads, b.LogLines, b.MadeLines)
+	default:
+		r.rep.Uploads.Stages = &b
+		logf("load: upload stages: %d of %d ready uploads matched in %s", b.Matched, b.Uploads, r.cfg.stackLog)
+		return
+	}
+	logf("load: not measured: upload stages: %s", r.rep.Skipped["upload stages"])
 }
 
 // mix drives the weighted mix at the set rate.

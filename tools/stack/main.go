@@ -25,11 +25,14 @@ import (
 
 // options are the command-line settings; see newFlagSet for their meaning.
 type options struct {
-	runFile        string
-	profile        string
-	daprd          string
-	natsPort       int
-	dataDir        string
+	runFile  string
+	profile  string
+	daprd    string
+	natsPort int
+	dataDir  string
+	// logFile receives a copy of every console line (relative to
+	// dataDir; "" = none).
+	logFile        string
 	readyTimeout   time.Duration
 	apps           []string
 	resources      []string
@@ -53,6 +56,7 @@ func newFlagSet(opts *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&opts.daprd, "daprd", "", "daprd binary (default: $PIXSHARE_DAPRD, <run file dir>/bin/daprd, daprd on PATH, ~/.dapr/bin/daprd)")
 	fs.IntVar(&opts.natsPort, "nats-port", 4223, "port of the embedded NATS JetStream broker, started for the local profile only; 0 = none")
 	fs.StringVar(&opts.dataDir, "data", ".data", "data directory, relative to the run file's directory")
+	fs.StringVar(&opts.logFile, "log-file", "stack.log", "file that gets a copy of every console line, without colour, overwritten at each start (relative to -data; \"\" = none); tools/load reads the thumbnailer's stage timings there")
 	fs.DurationVar(&opts.readyTimeout, "ready-timeout", 3*time.Minute, "how long every app may take to become ready")
 	fs.Func("apps", "comma-separated app ids to run (default: all)", listFlag(&opts.apps))
 	fs.Func("resources", "comma-separated resources paths replacing every app's (relative to the current directory; wins over -profile)", listFlag(&opts.resources))

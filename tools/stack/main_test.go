@@ -17,7 +17,7 @@ func TestFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := options{
-		runFile: "dapr.yaml", profile: "local", natsPort: 4223, dataDir: ".data", readyTimeout: 3 * time.Minute,
+		runFile: "dapr.yaml", profile: "local", natsPort: 4223, dataDir: ".data", logFile: "stack.log", readyTimeout: 3 * time.Minute,
 		topics:       []string{"thumbnails", "search-index", "domain-events", "mail", "dead-letters"},
 		streamMaxAge: 72 * time.Hour, streamMaxBytes: 1 << 30,
 		mailpitSMTPPort: 1025, mailpitHTTPPort: 8025,

@@ -37,6 +37,15 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) int {
 		color = console.IsTerminal(f)
 	}
 	s.out = console.New(stdout, color, s.consoleNames())
+	if s.opts.logFile != "" {
+		f, err := s.openLog()
+		if err != nil {
+			fmt.Fprintf(stderr, "stack: %v\n", err)
+			return 1
+		}
+		defer f.Close() // after the deferred shutdown: its lines are logged too
+		s.out.Tee(f)
+	}
 	s.sup = supervise.New(s.out)
 	defer s.shutdown()
 
@@ -95,6 +104,20 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) int {
 	case <-ctx.Done():
 		return s.stopped()
 	}
+}
+
+// openLog creates (or empties) the log file: each start of the launcher
+// has a log of its own run.
+func (s *stack) openLog() (*os.File, error) {
+	path := s.opts.logFile
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(s.dataDir, path)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("-log-file: %w", err)
+	}
+	return f, nil
 }
 
 // stopped ends a run that was asked to stop.

@@ -173,6 +173,7 @@ func TestStackStartsReadiesAndStops(t *testing.T) {
 		fakeAppSpec{id: "gateway", httpAddr: true},
 		fakeAppSpec{id: "worker"},
 	)
+	f.opts.logFile = "stack.log"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stdout, stderr, wait := f.start(ctx)
@@ -204,6 +205,10 @@ func TestStackStartsReadiesAndStops(t *testing.T) {
 	}
 	if !strings.HasSuffix(stdout.String(), "stopped\n") {
 		t.Errorf("output does not end with stopped:\n%s", stdout.String())
+	}
+	// The log file has every console line, to the last.
+	if b, err := os.ReadFile(filepath.Join(f.dir, ".data", "stack.log")); err != nil || string(b) != stdout.String() {
+		t.Errorf("stack.log (%v) differs from the console:\n%s\n---\n%s", err, b, stdout.String())
 	}
 
 	events := f.eventLines(t)

@@ -1,12 +1,16 @@
 // Package refs measures the reference points a load run is read against:
-// the gateway's own constant answer (the ceiling of cached reads), a gRPC
-// call directly and through two Dapr sidecars, the bare SQL of a search,
-// and the raw password-hash rate (the ceiling of logins).
+// the gateway's own constant answer (the ceiling of cached reads), nginx
+// doing the gateway's job (proxying the same warm read, serving the same
+// image bytes), a gRPC call directly and through two Dapr sidecars, the
+// bare SQL of a search, and the raw password-hash rate (the ceiling of
+// logins).
 package refs
 
 import (
 	"context"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -15,7 +19,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"pixshare/tools/load/internal/attack"
-	"pixshare/tools/load/internal/mix"
+	"pixshare/tools/load/internal/nginx"
 	"pixshare/tools/load/internal/procs"
 	"pixshare/tools/load/internal/stats"
 )
@@ -32,6 +36,14 @@ type CeilingConfig struct {
 	Logf  func(format string, args ...any)
 	// Stack, when found, has the CPU of its processes accounted per loop.
 	Stack *procs.Stack
+	// Nginx, when running, is the gateway's peer: it proxies the same warm
+	// read to the post service and serves the same image bytes from disk.
+	Nginx *nginx.Server
+	// ImageSizes are the renditions of ImagePost read in closed loops
+	// through the gateway (and from nginx's disk). ImagePost "" picks
+	// the post of Posts with the largest original.
+	ImageSizes []string
+	ImagePost  string
 }
 
 // Ceiling compares the throughput of a warm GET /v1/posts/{id} with GET
@@ -45,7 +57,54 @@ type Ceiling struct {
 	HealthzCPU *procs.Usage  `json:"healthz_cpu,omitempty"`
 	PostCPU    *procs.Usage  `json:"post_warm_cpu,omitempty"`
 	RatioPosts float64       `json:"post_to_healthz_throughput"`
-	Note       string        `json:"note"`
+	// GatewayReadToHealthzCPU is the gateway's CPU per proxied warm read
+	// over its CPU per /healthz: what proxying costs it beyond its own
+	// middleware chain.
+	GatewayReadToHealthzCPU float64 `json:"gateway_cpu_warm_read_to_healthz,omitempty"`
+	// Nginx is the same warm read proxied by nginx, when it ran.
+	Nginx *NginxPeer `json:"nginx,omitempty"`
+	// Images are closed loops of image bytes, per size.
+	Images []ImageLoop `json:"images,omitempty"`
+	Note   string      `json:"note"`
+}
+
+// NginxPeer is nginx doing the gateway's job on the warm read.
+type NginxPeer struct {
+	Version         string `json:"version"`
+	WorkerProcesses string `json:"worker_processes"`
+	Workers         int    `json:"workers"`
+	AccessLog       bool   `json:"access_log"`
+	Upstream        string `json:"upstream"`
+	Conf            string `json:"conf"`
+	// Post is GET /v1/posts/{id} through nginx; PostCPU its CPU (the
+	// nginx master and workers as "nginx").
+	Post    stats.Summary `json:"post_warm"`
+	PostCPU *procs.Usage  `json:"post_warm_cpu,omitempty"`
+	// GatewayToNginx is the gateway's warm-read ok/s over nginx's.
+	GatewayToNginx float64 `json:"gateway_to_nginx_throughput"`
+	// GatewayCPUMs and NginxCPUMs are CPU ms per warm read of the proxy
+	// alone (the gateway process; nginx's processes).
+	GatewayCPUMs float64 `json:"gateway_cpu_ms_per_read,omitempty"`
+	NginxCPUMs   float64 `json:"nginx_cpu_ms_per_read,omitempty"`
+}
+
+// ImageLoop is one rendition read in closed loops: through the gateway
+// (from the post service, from its blob store) and, when nginx ran, the
+// same bytes as a static file of nginx (sendfile).
+type ImageLoop struct {
+	Size   string `json:"size"`
+	PostID string `json:"post_id"`
+	Bytes  int    `json:"bytes"`
+	// Gateway is GET /v1/posts/{id}/image?size=…; MBps is its ok/s ×
+	// Bytes in MB/s.
+	Gateway     stats.Summary  `json:"gateway"`
+	GatewayMBps float64        `json:"gateway_mb_per_s"`
+	GatewayCPU  *procs.Usage   `json:"gateway_cpu,omitempty"`
+	Nginx       *stats.Summary `json:"nginx,omitempty"`
+	NginxMBps   float64        `json:"nginx_mb_per_s,omitempty"`
+	NginxCPU    *procs.Usage   `json:"nginx_cpu,omitempty"`
+	// GatewayToNginx is the gateway's ok/s over nginx's.
+	GatewayToNginx float64 `json:"gateway_to_nginx_throughput,omitempty"`
 }
 
 // RunCeiling runs the two closed loops, /healthz first.
@@ -84,7 +143,139 @@ func RunCeiling(ctx context.Context, cfg CeilingConfig) (Ceiling, error) {
 	if out.Healthz.Goodput > 0 {
 		out.RatioPosts = out.Post.Goodput / out.Healthz.Goodput
 	}
+	if h, p := out.HealthzCPU, out.PostCPU; h != nil && p != nil && h.PerRequestMs["gateway"] > 0 {
+		out.GatewayReadToHealthzCPU = p.PerRequestMs["gateway"] / h.PerRequestMs["gateway"]
+	}
+
+	if cfg.Nginx != nil {
+		// The same warm read, the same rotation over the posts, the same
+		// header, proxied by nginx to the post service.
+		ng := cfg.Nginx
+		peer := &NginxPeer{Version: ng.Version, WorkerProcesses: ng.Config.Workers, Workers: ng.Workers(), AccessLog: ng.Config.AccessLog,
+			Upstream: ng.Config.Upstream, Conf: ng.Conf}
+		var m atomic.Uint64
+		viaNginx := func(t *vegeta.Target) error {
+			id := cfg.Posts[int(m.Add(1))%len(cfg.Posts)]
+			*t = vegeta.Target{Method: http.MethodGet, URL: ng.URL("/v1/posts/" + id), Header: h}
+			return nil
+		}
+		ncfg := cfg
+		ncfg.Stack = withNginx(cfg.Stack, ng)
+		if peer.Post, peer.PostCPU, err = closedLoop(ctx, "ceiling-nginx-post", viaNginx, ncfg); err != nil {
+			return out, err
+		}
+		if peer.Post.Goodput > 0 {
+			peer.GatewayToNginx = out.Post.Goodput / peer.Post.Goodput
+		}
+		if out.PostCPU != nil {
+			peer.GatewayCPUMs = out.PostCPU.PerRequestMs["gateway"]
+		}
+		if peer.PostCPU != nil {
+			peer.NginxCPUMs = peer.PostCPU.PerRequestMs["nginx"]
+		}
+		out.Nginx = peer
+	}
+
+	if len(cfg.ImageSizes) > 0 && cfg.ImagePost == "" {
+		cfg.ImagePost = largestOriginal(ctx, base, h, cfg.Posts)
+	}
+	for _, size := range cfg.ImageSizes {
+		img, err := imageLoops(ctx, cfg, base, h, size)
+		if err != nil {
+			return out, err
+		}
+		out.Images = append(out.Images, img)
+	}
 	return out, nil
+}
+
+// largestOriginal is the post of ids whose original image is the
+// largest, by the Content-Length of HEAD requests (ids[0] when none says).
+func largestOriginal(ctx context.Context, base string, h http.Header, ids []string) string {
+	best, size := ids[0], int64(-1)
+	for _, id := range ids {
+		req, err := http.NewRequestWithContext(ctx, http.MethodHead, base+"/v1/posts/"+id+"/image?size=original", nil)
+		if err != nil {
+			continue
+		}
+		req.Header = h.Clone()
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			continue
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK && res.ContentLength > size {
+			best, size = id, res.ContentLength
+		}
+	}
+	return best
+}
+
+// imageLoops reads one rendition of cfg.ImagePost in a closed loop through the
+// gateway, then, with nginx, the same bytes (downloaded once through the
+// gateway) as nginx's static file.
+func imageLoops(ctx context.Context, cfg CeilingConfig, base string, h http.Header, size string) (ImageLoop, error) {
+	out := ImageLoop{Size: size, PostID: cfg.ImagePost}
+	path := "/v1/posts/" + cfg.ImagePost + "/image?size=" + size
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	if err != nil {
+		return out, fmt.Errorf("ceiling: image %s: %w", size, err)
+	}
+	req.Header = h.Clone()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return out, fmt.Errorf("ceiling: image %s: %w", size, err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK {
+		return out, fmt.Errorf("ceiling: GET %s: status %d, %d bytes, %v", path, res.StatusCode, len(body), err)
+	}
+	out.Bytes = len(body)
+	viaGateway := func(t *vegeta.Target) error {
+		*t = vegeta.Target{Method: http.MethodGet, URL: base + path, Header: h}
+		return nil
+	}
+	if out.Gateway, out.GatewayCPU, err = closedLoop(ctx, "ceiling-image-"+size, viaGateway, cfg); err != nil {
+		return out, err
+	}
+	out.GatewayMBps = out.Gateway.Goodput * float64(out.Bytes) / 1e6
+	if cfg.Nginx == nil {
+		return out, nil
+	}
+	static, err := cfg.Nginx.Put(size+".jpg", body)
+	if err != nil {
+		return out, err
+	}
+	fromDisk := func(t *vegeta.Target) error {
+		*t = vegeta.Target{Method: http.MethodGet, URL: cfg.Nginx.URL(static), Header: h}
+		return nil
+	}
+	ncfg := cfg
+	ncfg.Stack = withNginx(cfg.Stack, cfg.Nginx)
+	s, cpu, err := closedLoop(ctx, "ceiling-nginx-image-"+size, fromDisk, ncfg)
+	if err != nil {
+		return out, err
+	}
+	out.Nginx, out.NginxCPU = &s, cpu
+	out.NginxMBps = s.Goodput * float64(out.Bytes) / 1e6
+	if s.Goodput > 0 {
+		out.GatewayToNginx = out.Gateway.Goodput / s.Goodput
+	}
+	return out, nil
+}
+
+// withNginx is the stack's processes (when found) and nginx's, so the
+// CPU table of an nginx loop has both and "others" counts neither.
+func withNginx(stack *procs.Stack, ng *nginx.Server) *procs.Stack {
+	s := &procs.Stack{Names: map[int]string{}}
+	if stack != nil {
+		maps.Copy(s.Names, stack.Names)
+	}
+	if p, err := ng.Processes(); err == nil {
+		maps.Copy(s.Names, p)
+	}
+	return s
 }
 
 func closedLoop(ctx context.Context, name string, tr vegeta.Targeter, cfg CeilingConfig) (stats.Summary, *procs.Usage, error) {
@@ -97,8 +288,8 @@ func closedLoop(ctx context.Context, name string, tr vegeta.Targeter, cfg Ceilin
 	elapsed, err := attack.Run(ctx, attack.Options{Name: name, Rate: 0, Duration: cfg.Duration, Targeter: tr,
 		Workers: cfg.Workers, MaxWorkers: cfg.Workers, MaxBody: 0, Timeout: 30 * time.Second},
 		func(r *vegeta.Result) {
-			if mix.Classify(r.Method, r.URL) == mix.Other {
-				return
+			if r.URL == "" {
+				return // not a request: the targeter failed
 			}
 			samples = append(samples, stats.Sample{At: r.Timestamp.Sub(start), Latency: r.Latency, Code: int(r.Code), Error: r.Error})
 		})

@@ -16,6 +16,7 @@ import (
 
 	"pixshare/tools/load/internal/procs"
 	"pixshare/tools/load/internal/refs"
+	"pixshare/tools/load/internal/stages"
 	"pixshare/tools/load/internal/stats"
 	"pixshare/tools/load/internal/uploads"
 )
@@ -131,6 +132,8 @@ type Uploads struct {
 	} `json:"image"`
 	uploads.Result
 	Compute *uploads.Compute `json:"compute,omitempty"`
+	// Stages explains 202 → ready from the thumbnailer's log lines.
+	Stages *stages.Breakdown `json:"stages,omitempty"`
 }
 
 // Goal is one of the project's speed goals, as measured by this run.
@@ -154,6 +157,17 @@ func (r *Report) AddGoals() {
 	if c := r.Ceiling; c != nil && c.Healthz.Goodput > 0 {
 		r.Goals = append(r.Goals, Goal{Name: "GET /v1/posts/{id} warm / GET /healthz throughput", Value: c.RatioPosts, Target: "≥ 0.5",
 			Met: c.RatioPosts >= 0.5, Detail: fmt.Sprintf("%.0f vs %.0f ok/s with %d concurrent requests", c.Post.Goodput, c.Healthz.Goodput, c.Workers)})
+	}
+	if c := r.Ceiling; c != nil && c.Nginx != nil && c.Nginx.Post.Goodput > 0 {
+		n := c.Nginx
+		r.Goals = append(r.Goals, Goal{Name: "GET /v1/posts/{id} warm: gateway / nginx throughput", Value: n.GatewayToNginx, Target: "≥ 0.8",
+			Met: n.GatewayToNginx >= 0.8, Detail: fmt.Sprintf("%.0f vs %.0f ok/s with %d concurrent requests; CPU per read: gateway %.3f ms, nginx %.3f ms",
+				c.Post.Goodput, n.Post.Goodput, c.Workers, n.GatewayCPUMs, n.NginxCPUMs)})
+	}
+	if c := r.Ceiling; c != nil && c.GatewayReadToHealthzCPU > 0 {
+		r.Goals = append(r.Goals, Goal{Name: "gateway CPU per proxied warm read / per GET /healthz", Value: c.GatewayReadToHealthzCPU, Target: "≤ 2",
+			Met: c.GatewayReadToHealthzCPU <= 2, Detail: fmt.Sprintf("%.3f vs %.3f ms of the gateway process per request",
+				c.PostCPU.PerRequestMs["gateway"], c.HealthzCPU.PerRequestMs["gateway"])})
 	}
 }
 
@@ -228,6 +242,9 @@ func (r *Report) Markdown(w io.Writer) error {
 			p.f(" Compute: %s (`%s`).", u.Compute.Method, u.Compute.Command)
 		}
 		p.f("\n\n")
+		if b := u.Stages; b != nil {
+			p.stages(*b)
+		}
 	}
 	if u := r.UploadsCPU; u != nil {
 		p.cpuTable("CPU during the upload phase (per request = per upload)", *u)
@@ -241,12 +258,48 @@ func (r *Report) Markdown(w io.Writer) error {
 		p.f("### Ceiling: closed loops of %d concurrent requests, %.0f s each\n\n", c.Workers, c.DurationS)
 		p.f("| route | ok/s | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|\n")
 		p.f("| GET /healthz (gateway's own constant JSON) | %.0f | %.2f | %.2f | %d |\n", c.Healthz.Goodput, c.Healthz.LatencyMs.P50, c.Healthz.LatencyMs.P99, c.Healthz.Errors)
-		p.f("| GET /v1/posts/{id}, warm caches | %.0f | %.2f | %.2f | %d |\n\n", c.Post.Goodput, c.Post.LatencyMs.P50, c.Post.LatencyMs.P99, c.Post.Errors)
+		p.f("| GET /v1/posts/{id}, warm caches | %.0f | %.2f | %.2f | %d |\n", c.Post.Goodput, c.Post.LatencyMs.P50, c.Post.LatencyMs.P99, c.Post.Errors)
+		if n := c.Nginx; n != nil {
+			p.f("| GET /v1/posts/{id}, warm caches, through nginx instead of the gateway | %.0f | %.2f | %.2f | %d |\n", n.Post.Goodput, n.Post.LatencyMs.P50, n.Post.LatencyMs.P99, n.Post.Errors)
+		}
+		p.f("\n")
 		if c.HealthzCPU != nil {
 			p.cpuTable("CPU during the /healthz loop", *c.HealthzCPU)
 		}
 		if c.PostCPU != nil {
 			p.cpuTable("CPU during the warm GET /v1/posts/{id} loop", *c.PostCPU)
+		}
+		if c.GatewayReadToHealthzCPU > 0 {
+			p.f("**Gateway CPU per proxied warm read ÷ per /healthz: %.3f ÷ %.3f ms = %.2f×** (goal ≤ 2×).\n\n",
+				c.PostCPU.PerRequestMs["gateway"], c.HealthzCPU.PerRequestMs["gateway"], c.GatewayReadToHealthzCPU)
+		}
+		if n := c.Nginx; n != nil {
+			log := "off"
+			if n.AccessLog {
+				log = "on (one line per request, as the gateway's access log)"
+			}
+			p.f("%s as the gateway's peer: worker_processes %s (%d workers), access log %s, upstream %s with keepalive 32, HTTP/1.1, same route, same Authorization header, same rotation over the posts.\n\n",
+				n.Version, n.WorkerProcesses, n.Workers, log, n.Upstream)
+			p.f("**Gateway ÷ nginx, warm GET /v1/posts/{id}: %.0f ÷ %.0f ok/s = %.2f×** (goal ≥ 0.8×). CPU ms per read of the proxy: gateway %.3f, nginx %.3f (%.2f×); of the post service behind it: %.3f via the gateway, %.3f via nginx.\n\n",
+				c.Post.Goodput, n.Post.Goodput, n.GatewayToNginx, n.GatewayCPUMs, n.NginxCPUMs, safeDiv(n.GatewayCPUMs, n.NginxCPUMs),
+				perReq(c.PostCPU, "post"), perReq(n.PostCPU, "post"))
+			if n.PostCPU != nil {
+				p.cpuTable("CPU during the warm GET /v1/posts/{id} loop through nginx", *n.PostCPU)
+			}
+		}
+		if len(c.Images) > 0 {
+			p.f("Image bytes, closed loops of %d concurrent requests: `GET /v1/posts/{id}/image?size=…` of post %s through the gateway (post streams it from its blob store) vs the same bytes as a static file of nginx (sendfile):\n\n", c.Workers, c.Images[0].PostID)
+			p.f("| size | bytes | gateway ok/s | gateway MB/s | nginx ok/s | nginx MB/s | gateway ÷ nginx | CPU ms/req gateway | CPU ms/req post | CPU ms/req post.daprd | CPU ms/req nginx | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+			for _, im := range c.Images {
+				nok, nmb, ratio, ncpu, nerr := "", "", "", "", 0
+				if im.Nginx != nil {
+					nok, nmb, ratio = fmt.Sprintf("%.0f", im.Nginx.Goodput), fmt.Sprintf("%.0f", im.NginxMBps), fmt.Sprintf("%.2f", im.GatewayToNginx)
+					ncpu, nerr = fmt.Sprintf("%.3f", perReq(im.NginxCPU, "nginx")), im.Nginx.Errors
+				}
+				p.f("| %s | %d | %.0f | %.0f | %s | %s | %s | %.3f | %.3f | %.3f | %s | %d |\n", im.Size, im.Bytes, im.Gateway.Goodput, im.GatewayMBps,
+					nok, nmb, ratio, perReq(im.GatewayCPU, "gateway"), perReq(im.GatewayCPU, "post"), perReq(im.GatewayCPU, "post.daprd"), ncpu, im.Gateway.Errors+nerr)
+			}
+			p.f("\n")
 		}
 	}
 	if g := r.GRPC; g != nil {
@@ -271,6 +324,21 @@ func (r *Report) Markdown(w io.Writer) error {
 	return p.err
 }
 
+// perReq is u's CPU ms per request of process name, 0 without u.
+func perReq(u *procs.Usage, name string) float64 {
+	if u == nil {
+		return 0
+	}
+	return u.PerRequestMs[name]
+}
+
+func safeDiv(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
 func yes(b bool) string {
 	if b {
 		return "yes"
@@ -292,6 +360,23 @@ func (p *printer) f(format string, args ...any) {
 func (p *printer) routeRow(name, share string, s stats.Summary) {
 	p.f("| %s | %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %s |\n", name, share, s.Requests, s.Throughput,
 		s.LatencyMs.P50, s.LatencyMs.P90, s.LatencyMs.P99, s.LatencyMs.Max, s.Errors, statuses(s.Status))
+}
+
+// stages writes upload → ready stage by stage: each stage's distribution,
+// then the uploads at the p50, p95 and max of 202 → ready taken apart.
+func (p *printer) stages(b stages.Breakdown) {
+	p.f("Upload → ready stage by stage: the thumbnailer's %q log lines of %d of the %d ready uploads (from %s).\n\n", stages.Message, b.Matched, b.Uploads, b.Source)
+	p.f("| stage | p50 ms | p95 ms | max ms | what it is |\n|---|---:|---:|---:|---|\n")
+	for _, s := range b.Stages {
+		p.f("| %s | %.0f | %.0f | %.0f | %s |\n", s.Name, s.Ms.P50, s.Ms.P95, s.Ms.Max, s.Meaning)
+	}
+	p.f("\nPercentiles of the stages do not add up; one upload's do. The uploads at the p50, p95 and max of 202 → ready:\n\n")
+	p.f("| upload | 202 → ready ms | queued | fetch | generate | store | report | thumbnailer total | rest |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, e := range b.Examples {
+		p.f("| %s (post %s) | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n", e.Label, e.PostID, e.ReadyAfterMs,
+			e.QueuedMs, e.FetchMs, e.GenerateMs, e.StoreMs, e.ReportMs, e.ThumbnailerMs, e.RestMs)
+	}
+	p.f("\n")
 }
 
 // cpuTable lists the processes that used at least 1% of a core.

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"pixshare/tools/load/internal/procs"
 	"pixshare/tools/load/internal/refs"
+	"pixshare/tools/load/internal/stages"
 	"pixshare/tools/load/internal/stats"
 	"pixshare/tools/load/internal/uploads"
 )
@@ -112,5 +114,55 @@ func TestMarkdownOfAnEmptyReport(t *testing.T) {
 	var buf bytes.Buffer
 	if err := (&Report{}).Markdown(&buf); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestNginxAndStagesInTheReport(t *testing.T) {
+	t.Parallel()
+	r := sample()
+	cpu := func(gateway, nginx, post float64) *procs.Usage {
+		return &procs.Usage{WallS: 5, Requests: 1000, ByProcessS: map[string]float64{"gateway": gateway, "nginx": nginx, "post": post},
+			PerRequestMs: map[string]float64{"gateway": gateway, "nginx": nginx, "post": post}}
+	}
+	c := r.Ceiling
+	c.Post.Goodput = 1800
+	c.HealthzCPU, c.PostCPU = cpu(0.1, 0, 0), cpu(0.25, 0, 0.2)
+	c.GatewayReadToHealthzCPU = 2.5
+	c.Nginx = &refs.NginxPeer{Version: "nginx/1.22.1", WorkerProcesses: "auto", Workers: 2, AccessLog: true, Upstream: "127.0.0.1:8082",
+		Post: stats.Summary{Goodput: 2000}, PostCPU: cpu(0, 0.05, 0.2), GatewayToNginx: 0.9, GatewayCPUMs: 0.25, NginxCPUMs: 0.05}
+	ng := stats.Summary{Goodput: 3000}
+	c.Images = []refs.ImageLoop{{Size: "large", Bytes: 200_000, Gateway: stats.Summary{Goodput: 1000}, GatewayMBps: 200, GatewayCPU: cpu(0.3, 0, 0.4),
+		Nginx: &ng, NginxMBps: 600, NginxCPU: cpu(0, 0.02, 0), GatewayToNginx: 1.0 / 3}}
+	r.Uploads.Stages = &stages.Breakdown{Source: "/d/stack.log", Uploads: 4, Matched: 4,
+		Stages:   []stages.Stage{{Name: stages.Queued, Meaning: "m", Ms: stats.Latency{P50: 40, P95: 300, Max: 320}}},
+		Examples: []stages.Example{{Label: "p95", PostID: "p9", ReadyAfterMs: 1200, QueuedMs: 300, GenerateMs: 700, ThumbnailerMs: 1100, RestMs: 100}}}
+	r.AddGoals()
+	if len(r.Goals) != 4 {
+		t.Fatalf("goals %+v", r.Goals)
+	}
+	if g := r.Goals[2]; g.Value != 0.9 || !g.Met || !strings.Contains(g.Detail, "1800 vs 2000 ok/s") {
+		t.Errorf("nginx goal %+v", g)
+	}
+	if g := r.Goals[3]; g.Value != 2.5 || g.Met || !strings.Contains(g.Detail, "0.250 vs 0.100 ms") {
+		t.Errorf("CPU goal %+v", g)
+	}
+	var buf bytes.Buffer
+	if err := r.Markdown(&buf); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	for _, want := range []string{
+		"**Gateway ÷ nginx, warm GET /v1/posts/{id}: 1800 ÷ 2000 ok/s = 0.90×** (goal ≥ 0.8×)",
+		"gateway 0.250, nginx 0.050 (5.00×)",
+		"**Gateway CPU per proxied warm read ÷ per /healthz: 0.250 ÷ 0.100 ms = 2.50×** (goal ≤ 2×)",
+		"worker_processes auto (2 workers), access log on",
+		"| large | 200000 | 1000 | 200 | 3000 | 600 | 0.33 | 0.300 | 0.400 | 0.000 | 0.020 | 0 |",
+		"4 of the 4 ready uploads (from /d/stack.log)",
+		"| queued | 40 | 300 | 320 | m |",
+		"| p95 (post p9) | 1200 | 300 | 0 | 700 | 0 | 0 | 1100 | 100 |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
 	}
 }

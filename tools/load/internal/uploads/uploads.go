@@ -57,6 +57,9 @@ type Sample struct {
 	Outcome string
 	// ReadyAfter is from the 202 to the first read that showed ready.
 	ReadyAfter time.Duration
+	// PostID is the accepted post ("" when the upload was not accepted):
+	// the thumbnailer's log lines are matched to uploads by it.
+	PostID string
 }
 
 // MarshalJSON writes the times in milliseconds.
@@ -67,7 +70,8 @@ func (s Sample) MarshalJSON() ([]byte, error) {
 		Code       int     `json:"code"`
 		Outcome    string  `json:"outcome"`
 		ReadyAfter float64 `json:"ready_after_202_ms"`
-	}{stats.Ms(s.At), stats.Ms(s.Upload), s.Code, s.Outcome, stats.Ms(s.ReadyAfter)})
+		PostID     string  `json:"post_id,omitempty"`
+	}{stats.Ms(s.At), stats.Ms(s.Upload), s.Code, s.Outcome, stats.Ms(s.ReadyAfter), s.PostID})
 }
 
 // Result is the phase's outcome.
@@ -161,6 +165,7 @@ func Run(ctx context.Context, c *api.Client, cfg Config) (Result, error) {
 			return
 		}
 		accepted := r.End()
+		s.PostID = p.ID
 		wg.Go(func() {
 			s.Outcome, s.ReadyAfter = poll(pollCtx, c, tokens[p.AuthorID], p.ID, accepted, cfg.Poll, cfg.ReadyTimeout, &polls)
 			record(s)

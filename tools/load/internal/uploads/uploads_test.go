@@ -84,4 +84,11 @@ func TestSampleJSONIsInMilliseconds(t *testing.T) {
 	if string(b) != want {
 		t.Fatalf("%s, want %s", b, want)
 	}
+	b, err = json.Marshal(Sample{Code: 202, Outcome: "ready", PostID: "p1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"sent_at_ms":0,"upload_ms":0,"code":202,"outcome":"ready","ready_after_202_ms":0,"post_id":"p1"}`; string(b) != want {
+		t.Fatalf("%s, want %s", b, want)
+	}
 }

@@ -1,6 +1,7 @@
 // Package console merges the output of every child process onto the
 // launcher's stdout, one whole line at a time, each line prefixed with the
-// child's name, and remembers the last lines of each child for error reports.
+// child's name, optionally copies every line (without colour) to a log
+// file, and remembers the last lines of each child for error reports.
 package console
 
 import (
@@ -17,6 +18,8 @@ type Console struct {
 	w     io.Writer
 	width int
 	color bool
+	// tee receives every line too, never coloured; nil = none.
+	tee io.Writer
 }
 
 // New returns a Console whose prefixes are padded to the longest of names,
@@ -29,26 +32,45 @@ func New(w io.Writer, color bool, names []string) *Console {
 	return &Console{w: w, width: width, color: color}
 }
 
+// Tee makes every line printed from now on go to w as well, without
+// colour codes even when the console has them: a log file that tools read
+// while the stack runs (tools/load finds the thumbnailer's stage timings
+// there). Lines are written whole, one write each, so a reader never sees
+// half a line of a finished write.
+func (c *Console) Tee(w io.Writer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tee = w
+}
+
 // Printf writes one of the launcher's own messages, without prefix.
 func (c *Console) Printf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	c.write(strings.TrimSuffix(msg, "\n") + "\n")
+	msg := strings.TrimSuffix(fmt.Sprintf(format, args...), "\n") + "\n"
+	c.write(msg, msg)
 }
 
 // PrintLines writes lines under the given name, e.g. a ring buffer dump.
 func (c *Console) PrintLines(name string, style Style, lines []string) {
-	p := c.prefix(name, style)
-	var b strings.Builder
+	p, plain := c.prefix(name, style), c.plainPrefix(name)
+	var b, bp strings.Builder
 	for _, l := range lines {
 		b.WriteString(p + l + "\n")
+		bp.WriteString(plain + l + "\n")
 	}
-	c.write(b.String())
+	c.write(b.String(), bp.String())
 }
 
-func (c *Console) write(s string) {
+// write prints s on the console and plain (the same text without colour)
+// on the tee.
+func (c *Console) write(s, plain string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	io.WriteString(c.w, s) //nolint:errcheck // nowhere better to report a broken stdout
+	if c.tee != nil {
+		// A full disk must not stop the stack: the console still has
+		// every line.
+		io.WriteString(c.tee, plain) //nolint:errcheck
+	}
 }
 
 // Style picks a prefix colour. Sidecars use their app's colour, dimmed, so
@@ -60,8 +82,12 @@ type Style struct {
 
 var palette = []string{"36", "33", "35", "32", "34", "91", "96", "93", "95", "92"}
 
+func (c *Console) plainPrefix(name string) string {
+	return fmt.Sprintf("%-*s │ ", c.width, name)
+}
+
 func (c *Console) prefix(name string, s Style) string {
-	padded := fmt.Sprintf("%-*s │ ", c.width, name)
+	padded := c.plainPrefix(name)
 	if !c.color {
 		return padded
 	}

@@ -44,6 +44,25 @@ func TestStreamColourOnlyWhenAsked(t *testing.T) {
 	}
 }
 
+func TestTeeGetsEveryLineWithoutColour(t *testing.T) {
+	var out, tee bytes.Buffer
+	c := New(&out, true, []string{"thumbnailer"})
+	c.Stream("early", Style{}, 1).Pump(strings.NewReader("before the tee\n"))
+	c.Tee(&tee)
+	c.Stream("thumbnailer", Style{Colour: 2}, 5).Pump(strings.NewReader(`{"msg":"thumbnails made"}` + "\n"))
+	c.Printf("ready: http://127.0.0.1:8080")
+	c.PrintLines("thumbnailer", Style{Colour: 2}, []string{"a", "b"})
+	want := "thumbnailer │ {\"msg\":\"thumbnails made\"}\n" +
+		"ready: http://127.0.0.1:8080\n" +
+		"thumbnailer │ a\nthumbnailer │ b\n"
+	if tee.String() != want {
+		t.Errorf("tee got %q, want %q", tee.String(), want)
+	}
+	if !strings.Contains(out.String(), "\x1b[35mthumbnailer │ \x1b[0m{") || !strings.Contains(out.String(), "before the tee") {
+		t.Errorf("console lost its colour or a line: %q", out.String())
+	}
+}
+
 func TestStreamSplitsHugeLines(t *testing.T) {
 	var out bytes.Buffer
 	c := New(&out, false, []string{"a"})

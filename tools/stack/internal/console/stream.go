@@ -18,12 +18,14 @@ const maxLine = 64 << 10
 type Stream struct {
 	c      *Console
 	prefix string
-	ring   *Ring
+	// plain is prefix without colour, for the console's tee.
+	plain string
+	ring  *Ring
 }
 
 // Stream returns the Stream for name, keeping the last keep lines.
 func (c *Console) Stream(name string, style Style, keep int) *Stream {
-	return &Stream{c: c, prefix: c.prefix(name, style), ring: NewRing(keep)}
+	return &Stream{c: c, prefix: c.prefix(name, style), plain: c.plainPrefix(name), ring: NewRing(keep)}
 }
 
 // Pump copies r line by line until EOF or a read error (a closed pipe).
@@ -43,7 +45,7 @@ func (s *Stream) Pump(r io.Reader) {
 func (s *Stream) line(l string) {
 	l = strings.TrimRight(l, "\r\n")
 	s.ring.Add(l)
-	s.c.write(s.prefix + l + "\n")
+	s.c.write(s.prefix+l+"\n", s.plain+l+"\n")
 }
 
 // Lines returns the remembered last lines, oldest first.
