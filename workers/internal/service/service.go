@@ -96,7 +96,10 @@ var Module = fx.Options(
 	fx.Provide(
 		config.Load[Config],
 		func(conn *grpc.ClientConn) app.Posts { return adapters.NewPosts(postclient.NewThroughSidecar(conn)) },
-		func(cfg Config, client dapr.Client) app.Images { return blob.NewDapr(client, cfg.ImagesBinding) },
+		func(cfg Config, sc sidecar.Config, client dapr.Client) app.Images {
+			return adapters.NewImages(blob.NewDapr(client, cfg.ImagesBinding),
+				blob.NewStreamer(sc.HTTPAddr(), sc.APIToken, cfg.ImagesBinding), cfg.UploadMaxBytes)
+		},
 		func(conn *grpc.ClientConn) app.Avatars { return userclient.NewAvatarsThroughSidecar(conn) },
 		func(db *gorm.DB) app.Attempts { return attempts.New(db) },
 		func(lc fx.Lifecycle, cfg Config, db *gorm.DB, sub *pubsub.Subscriber, logger *zap.Logger) *ports.Queue {
