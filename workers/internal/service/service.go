@@ -84,8 +84,9 @@ type renderer interface {
 }
 
 // Module is the whole thumbnailer app. It has no REST API; its HTTP port
-// serves /healthz and /readyz only. Its database holds the attempts of
-// the work in progress only (the poison count).
+// serves /healthz and /readyz only. Its database holds the work in
+// progress only: the deliveries taken and not finished (the work queue)
+// and the attempts of each (the poison count).
 var Module = fx.Options(
 	grpcserver.Module,
 	sidecar.Module,
