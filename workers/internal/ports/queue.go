@@ -65,6 +65,8 @@ type Queue struct {
 	// is acknowledged rather than run twice at once.
 	active  map[string]bool
 	started bool
+	// stopped is set by Stop, under mu: no worker starts after it.
+	stopped bool
 	// ctx ends at Stop: waits for a worker and pauses between retries
 	// end with it; work under way does not.
 	ctx     context.Context
@@ -117,7 +119,11 @@ func (q *Queue) take(ctx context.Context, ev pubsub.Event) error {
 		<-q.slots // another delivery of it took it meanwhile
 		return nil
 	}
-	q.spawn(ev)
+	if !q.spawn(ev) {
+		// Recorded but not started: the next start resumes it, and the
+		// broker's redelivery of it is then the same record.
+		return errStopping
+	}
 	return nil
 }
 
@@ -126,7 +132,7 @@ func (q *Queue) take(ctx context.Context, ev pubsub.Event) error {
 func (q *Queue) Start() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.started {
+	if q.started || q.stopped {
 		return
 	}
 	q.started = true
@@ -153,7 +159,9 @@ func (q *Queue) resume() {
 				}
 				select {
 				case q.slots <- struct{}{}:
-					q.spawn(ev)
+					if !q.spawn(ev) {
+						return
+					}
 				case <-q.ctx.Done():
 					q.unclaim(ev.ID)
 					return
@@ -173,6 +181,9 @@ func (q *Queue) resume() {
 // lets the work under way finish until ctx ends. What is unfinished stays
 // recorded for the next start.
 func (q *Queue) Stop(ctx context.Context) {
+	q.mu.Lock()
+	q.stopped = true
+	q.mu.Unlock()
 	q.cancel()
 	done := make(chan struct{})
 	go func() {
@@ -208,15 +219,25 @@ func (q *Queue) unclaim(id string) {
 }
 
 // spawn runs ev's work on a worker; the caller holds a slot and ev's
-// claim, which the worker gives back.
-func (q *Queue) spawn(ev pubsub.Event) {
+// claim, which the worker gives back. Once the queue stopped it gives
+// them back at once, runs nothing and reports false.
+func (q *Queue) spawn(ev pubsub.Event) bool {
+	q.mu.Lock()
+	if q.stopped {
+		delete(q.active, ev.ID)
+		q.mu.Unlock()
+		<-q.slots
+		return false
+	}
 	q.workers.Add(1)
+	q.mu.Unlock()
 	go func() {
 		defer q.workers.Done()
 		defer func() { <-q.slots }()
 		defer q.unclaim(ev.ID)
 		q.work(ev)
 	}()
+	return true
 }
 
 // work runs ev until it ends for good, or until the queue stops between
