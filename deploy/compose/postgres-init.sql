@@ -8,7 +8,7 @@ CREATE DATABASE "user";
 CREATE DATABASE post;
 CREATE DATABASE comment;
 CREATE DATABASE search;
--- The thumbnailer's attempts of the work in progress (the poison count). A
+-- The thumbnailer's work in progress: its work queue and attempts. A
 -- volume created before it existed needs: CREATE DATABASE thumbnailer;
 CREATE DATABASE thumbnailer;
 -- The mailer's delivery records (one per mail event). A volume created

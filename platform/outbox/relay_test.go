@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"pixshare/platform/database"
 	"pixshare/platform/database/dbtest"
 	"pixshare/platform/pubsub"
 )
@@ -81,5 +82,49 @@ func TestRelayOrderAndFailure(t *testing.T) {
 	})
 	if st, _ := Pending(context.Background(), db); st.Pending != 0 {
 		t.Fatal("an event of a rolled-back transaction stayed in the outbox")
+	}
+}
+
+// TestCommitWakesRelay: a transaction that enqueues an event wakes the
+// relay once it commits (not before, and not when it rolls back), so the
+// event leaves at once instead of at the next poll.
+func TestCommitWakesRelay(t *testing.T) {
+	db := dbtest.SQLite(t)
+	if err := Migrate(db); err != nil {
+		t.Fatal(err)
+	}
+	relay := NewRelay(db, &recorder{}, RelayConfig{}, zap.NewNop())
+	woken := func() bool {
+		select {
+		case <-relay.nudge:
+			return true
+		default:
+			return false
+		}
+	}
+	ctx := context.Background()
+	err := database.Transact(ctx, db, func(tx *gorm.DB) error {
+		if _, err := Enqueue(tx, "topic", "a", nil); err != nil {
+			return err
+		}
+		if woken() {
+			t.Error("the relay was woken before the commit")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !woken() {
+		t.Fatal("a committed event did not wake the relay")
+	}
+	_ = database.Transact(ctx, db, func(tx *gorm.DB) error {
+		if _, err := Enqueue(tx, "topic", "b", nil); err != nil {
+			return err
+		}
+		return errors.New("rollback")
+	})
+	if woken() {
+		t.Fatal("a rolled-back event woke the relay")
 	}
 }

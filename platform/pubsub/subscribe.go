@@ -268,7 +268,7 @@ func (s *Subscriber) deliver(routes map[string]Handler, ev Event) (retry bool) {
 		log.Debug("event handled")
 		return false
 	case IsPoison(err):
-		if dlErr := s.deadLetter(ctx, ev, err); dlErr != nil {
+		if dlErr := s.DeadLetter(ctx, ev, err); dlErr != nil {
 			log.Error("dead-letter publish failed; will retry", zap.Error(dlErr))
 			return true
 		}
@@ -293,7 +293,10 @@ func (s *Subscriber) handle(ctx context.Context, h Handler, ev Event) (err error
 	return h(ctx, ev)
 }
 
-func (s *Subscriber) deadLetter(ctx context.Context, ev Event, reason error) error {
+// DeadLetter publishes ev to the dead-letter topic with reason, as the
+// subscriber does for a handler's Poison error: for an app that took a
+// delivery off the sidecar's hands and finds it poison later.
+func (s *Subscriber) DeadLetter(ctx context.Context, ev Event, reason error) error {
 	dl := DeadLetter{ID: ev.ID, Type: ev.Type, Topic: ev.Topic, Source: ev.Source, App: s.app, Reason: reason.Error()}
 	if json.Valid(ev.Data) {
 		dl.Data = ev.Data

@@ -61,10 +61,8 @@ func (t *Thumbnailer) makeAvatar(ctx context.Context, log *zap.Logger, req domai
 	if err != nil {
 		return fmt.Errorf("make avatar: %w", err)
 	}
-	for _, r := range sizes {
-		if err := t.images.Put(ctx, media.AvatarKey(req.UserID, req.Version, r.Name), r.JPEG); err != nil {
-			return fmt.Errorf("store avatar %s: %w", r.Name, err)
-		}
+	if err := t.store(ctx, sizes, func(name string) string { return media.AvatarKey(req.UserID, req.Version, name) }); err != nil {
+		return fmt.Errorf("avatar: %w", err)
 	}
 	if err := t.avatars.MarkReady(ctx, req.UserID, req.Version); err != nil {
 		if apperror.Is(err, apperror.NotFound) {

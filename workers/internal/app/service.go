@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
 	"pixshare/contracts/media"
@@ -153,12 +154,12 @@ func (t *Thumbnailer) make(ctx context.Context, log *zap.Logger, req domain.Requ
 	generated := time.Now()
 	width, height := 0, 0
 	for _, r := range renditions {
-		if err := t.images.Put(ctx, media.RenditionKey(req.PostID, r.Name), r.JPEG); err != nil {
-			return fmt.Errorf("store %s: %w", r.Name, err)
-		}
 		if r.Name == media.SizeOriginal {
 			width, height = r.Width, r.Height
 		}
+	}
+	if err := t.store(ctx, renditions, func(name string) string { return media.RenditionKey(req.PostID, name) }); err != nil {
+		return err
 	}
 	stored := time.Now()
 	if err := t.posts.MarkThumbnailReady(ctx, req.PostID, req.Version, width, height); err != nil {
@@ -177,6 +178,23 @@ func (t *Thumbnailer) make(ctx context.Context, log *zap.Logger, req domain.Requ
 	}
 	log.Info("thumbnails made", fields...)
 	return nil
+}
+
+// store writes renditions under key(name), all at once: each is its own
+// blob, and the waits on the sidecar and the storage overlap. Nothing is
+// reported before every one is stored, so a failure retries the whole
+// request, which writes the same bytes again.
+func (t *Thumbnailer) store(ctx context.Context, renditions []domain.Rendition, key func(name string) string) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, r := range renditions {
+		g.Go(func() error {
+			if err := t.images.Put(gctx, key(r.Name), r.JPEG); err != nil {
+				return fmt.Errorf("store %s: %w", r.Name, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // unprocessable tells the errors of a picture that can never be made.

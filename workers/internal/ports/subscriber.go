@@ -15,10 +15,11 @@ import (
 )
 
 // Subscribe routes thumbnail requests to the thumbnailer (its one
-// subscription). Requests that can never succeed go to the dead-letter
+// subscription), through q: several are made at once, each acknowledged
+// once recorded. Requests that can never succeed go to the dead-letter
 // topic.
-func Subscribe(sub *pubsub.Subscriber, t *app.Thumbnailer) error {
-	return sub.Subscribe(events.TopicThumbnails, map[string]pubsub.Handler{
+func Subscribe(sub *pubsub.Subscriber, q *Queue, t *app.Thumbnailer) error {
+	return sub.Subscribe(events.TopicThumbnails, q.Handlers(map[string]pubsub.Handler{
 		events.TypeThumbnailRequested: func(ctx context.Context, ev pubsub.Event) error {
 			e, err := events.ParseThumbnailRequested(ev.Data)
 			if err != nil {
@@ -42,7 +43,7 @@ func Subscribe(sub *pubsub.Subscriber, t *app.Thumbnailer) error {
 			}
 			return err
 		},
-	})
+	}))
 }
 
 // committed reads the commit time from an event id: the id is the outbox

@@ -2,7 +2,9 @@
 package service
 
 import (
+	"context"
 	"errors"
+	"runtime"
 
 	dapr "github.com/dapr/go-sdk/client"
 	"go.uber.org/fx"
@@ -21,6 +23,7 @@ import (
 	"pixshare/platform/sidecar"
 	"pixshare/workers/internal/adapters"
 	"pixshare/workers/internal/adapters/attempts"
+	"pixshare/workers/internal/adapters/intake"
 	"pixshare/workers/internal/adapters/thumbnail"
 	"pixshare/workers/internal/app"
 	"pixshare/workers/internal/ports"
@@ -42,7 +45,13 @@ type Config struct {
 	// MaxAttempts is how many attempts that crash or kill the thumbnailer
 	// a picture gets before its post is marked failed and its message
 	// dead-lettered.
-	MaxAttempts   int    `env:"THUMBNAIL_MAX_ATTEMPTS" envDefault:"3"`
+	MaxAttempts int `env:"THUMBNAIL_MAX_ATTEMPTS" envDefault:"3"`
+	// Workers is how many requests are made at once (0: one per core the
+	// Go runtime uses, GOMAXPROCS). Each decode is itself parallel, so
+	// more workers than cores mostly overlap the waits on the sidecar
+	// (reading the original, storing the sizes, reporting); the memory
+	// budget still bounds what the pictures under way take together.
+	Workers       int    `env:"THUMBNAIL_WORKERS" envDefault:"0"`
 	Quality       int    `env:"THUMBNAIL_QUALITY" envDefault:"85"`
 	MaxPixels     int64  `env:"UPLOAD_MAX_PIXELS" envDefault:"40000000"`
 	ImagesBinding string `env:"IMAGES_BINDING" envDefault:"images"`
@@ -61,6 +70,8 @@ func (c *Config) Validate() error {
 		return errors.New("UPLOAD_MAX_BYTES must be at least 1024 and at most THUMBNAIL_MEMORY_BUDGET")
 	case c.MaxAttempts < 1:
 		return errors.New("THUMBNAIL_MAX_ATTEMPTS must be at least 1")
+	case c.Workers < 0:
+		return errors.New("THUMBNAIL_WORKERS must be 0 (one per core) or positive")
 	}
 	return nil
 }
@@ -73,8 +84,9 @@ type renderer interface {
 }
 
 // Module is the whole thumbnailer app. It has no REST API; its HTTP port
-// serves /healthz and /readyz only. Its database holds the attempts of
-// the work in progress only (the poison count).
+// serves /healthz and /readyz only. Its database holds the work in
+// progress only: the deliveries taken and not finished (the work queue)
+// and the attempts of each (the poison count).
 var Module = fx.Options(
 	grpcserver.Module,
 	sidecar.Module,
@@ -85,9 +97,26 @@ var Module = fx.Options(
 	fx.Provide(
 		config.Load[Config],
 		func(conn *grpc.ClientConn) app.Posts { return adapters.NewPosts(postclient.NewThroughSidecar(conn)) },
-		func(cfg Config, client dapr.Client) app.Images { return blob.NewDapr(client, cfg.ImagesBinding) },
+		func(cfg Config, sc sidecar.Config, client dapr.Client) app.Images {
+			return adapters.NewImages(blob.NewDapr(client, cfg.ImagesBinding),
+				blob.NewStreamer(sc.HTTPAddr(), sc.APIToken, cfg.ImagesBinding), cfg.UploadMaxBytes)
+		},
 		func(conn *grpc.ClientConn) app.Avatars { return userclient.NewAvatarsThroughSidecar(conn) },
 		func(db *gorm.DB) app.Attempts { return attempts.New(db) },
+		func(lc fx.Lifecycle, cfg Config, db *gorm.DB, sub *pubsub.Subscriber, logger *zap.Logger) *ports.Queue {
+			workers := cfg.Workers
+			if workers == 0 {
+				workers = runtime.GOMAXPROCS(0)
+			}
+			q := ports.NewQueue(intake.New(db), sub, workers, logger)
+			// Started after the subscriber, stopped before it: deliveries
+			// that arrive while it stops are answered RETRY.
+			lc.Append(fx.Hook{
+				OnStart: func(context.Context) error { q.Start(); return nil },
+				OnStop:  func(ctx context.Context) error { q.Stop(ctx); return nil },
+			})
+			return q
+		},
 		func(cfg Config, logger *zap.Logger) renderer {
 			r := adapters.NewRenderer(thumbnail.Options{Quality: cfg.Quality, MaxPixels: cfg.MaxPixels})
 			if cfg.CrashMarker != "" {
@@ -104,6 +133,7 @@ var Module = fx.Options(
 	),
 	fx.Invoke(
 		func(db *gorm.DB) error { return attempts.Migrate(db) },
+		func(db *gorm.DB) error { return intake.Migrate(db) },
 		ports.Subscribe,
 	),
 )

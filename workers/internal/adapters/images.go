@@ -1,0 +1,79 @@
+package adapters
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"pixshare/platform/apperror"
+	"pixshare/platform/blob"
+)
+
+// Images is app.Images on the images binding: originals are read through
+// the sidecar's HTTP binding API, renditions written through its gRPC
+// API.
+//
+// A read over HTTP is the stored bytes as the response body, read once
+// into a buffer of the announced length; over gRPC the same bytes are a
+// protobuf message marshalled by the sidecar and unmarshalled here, one
+// more copy of the whole picture on each side. A write is the other way
+// round: Dapr 1.14's HTTP binding API decodes the JSON body and encodes
+// its data again before the component sees it, which for a few MiB of
+// base64 costs more than the gRPC message does.
+type Images struct {
+	writer *blob.Dapr
+	reader *blob.Streamer
+	// limit caps the buffer allocated up front from the announced length
+	// (the largest upload); a longer body is still read whole, as over
+	// gRPC, and the memory budget then counts it.
+	limit int64
+}
+
+// NewImages returns Images writing with writer and reading with reader;
+// limit is the largest upload.
+func NewImages(writer *blob.Dapr, reader *blob.Streamer, limit int64) Images {
+	return Images{writer: writer, reader: reader, limit: limit}
+}
+
+// Put implements app.Images.
+func (i Images) Put(ctx context.Context, key string, data []byte) error {
+	return i.writer.Put(ctx, key, data)
+}
+
+// Get implements app.Images.
+func (i Images) Get(ctx context.Context, key string) ([]byte, error) {
+	body, size, err := i.reader.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = body.Close() }()
+	capacity := min(size, i.limit)
+	if capacity < 0 {
+		capacity = 512 << 10
+	}
+	data, err := readAll(body, capacity)
+	if err != nil {
+		return nil, apperror.Wrap(apperror.Unavailable, fmt.Errorf("get %s: %w", key, err), "image storage unavailable")
+	}
+	return data, nil
+}
+
+// readAll is io.ReadAll into a buffer of capacity bytes first (the body's
+// announced length, plus one for the read that sees its end), so a known
+// length is read without growing and copying the buffer.
+func readAll(r io.Reader, capacity int64) ([]byte, error) {
+	b := make([]byte, 0, capacity+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
