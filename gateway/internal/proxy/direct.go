@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -184,32 +185,44 @@ func (p *connPool) closeIdle() {
 // problem document.
 func (p *proxy) direct(w http.ResponseWriter, r *http.Request, target *url.URL) error {
 	ctx := r.Context()
-	c, reused, err := p.pool(target).get(ctx)
+	pool := p.pool(target)
+	c, reused, err := pool.get(ctx)
 	if err != nil {
 		return err
 	}
+	// The client going away unblocks whatever the connection in use
+	// waits for (one watch for the whole exchange, retry included).
+	var current atomic.Pointer[upConn]
+	current.Store(c)
+	stop := context.AfterFunc(ctx, func() { _ = current.Load().conn.SetDeadline(time.Unix(1, 0)) })
 	res, err := p.exchange(ctx, r, target, c)
 	if err != nil && reused && ctx.Err() == nil && staleConn(err) {
 		// An idle connection the upstream had already closed: nothing of
 		// the request was taken, and GET and HEAD are safe to send again
 		// (http.Transport does the same).
-		if c, _, err = p.pool(target).dialNew(ctx); err != nil {
+		if c, _, err = pool.dialNew(ctx); err != nil {
+			stop()
 			return err
 		}
-		res, err = p.exchange(ctx, r, target, c)
+		current.Store(c)
+		if ctx.Err() == nil {
+			res, err = p.exchange(ctx, r, target, c)
+		} else {
+			_ = c.conn.Close()
+			err = ctx.Err()
+		}
 	}
 	if err != nil {
+		stop()
 		return err
 	}
-	// The client going away unblocks whatever the connection waits for.
-	stop := context.AfterFunc(ctx, func() { _ = c.conn.SetDeadline(time.Unix(1, 0)) })
 	reusable := false
 	defer func() {
 		// A connection is reused only after an answer read to its end,
 		// its deadline untouched (a panic, from an aborted copy, leaves
 		// reusable false).
 		if stop() && reusable && ctx.Err() == nil {
-			p.pool(target).put(c)
+			pool.put(c)
 			return
 		}
 		_ = c.conn.Close()
@@ -232,9 +245,8 @@ func staleConn(err error) bool {
 // exchange writes the request on c and reads the response headers within
 // the upstream timeout; on error, c is closed.
 func (p *proxy) exchange(ctx context.Context, r *http.Request, target *url.URL, c *upConn) (res *http.Response, err error) {
-	stop := context.AfterFunc(ctx, func() { _ = c.conn.SetDeadline(time.Unix(1, 0)) })
 	defer func() {
-		if !stop() || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			if res != nil {
 				_ = res.Body.Close()
 			}
@@ -268,9 +280,14 @@ func (p *proxy) exchange(ctx context.Context, r *http.Request, target *url.URL, 
 		_ = res.Body.Close()
 		return nil, errors.New("upstream switched protocols on a request that asked for no upgrade")
 	}
-	if err := c.conn.SetReadDeadline(time.Time{}); err != nil {
-		_ = res.Body.Close()
-		return nil, err
+	// Bodies stream without a time limit. One already in the buffer
+	// needs no more reads: the deadline stays until the next request
+	// sets its own (saving a timer update per small answer).
+	if res.ContentLength < 0 || res.ContentLength > int64(c.br.Buffered()) {
+		if err := c.conn.SetReadDeadline(time.Time{}); err != nil {
+			_ = res.Body.Close()
+			return nil, err
+		}
 	}
 	return res, nil
 }
