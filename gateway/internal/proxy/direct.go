@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"mime"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -454,12 +453,12 @@ func (p *proxy) respond(w http.ResponseWriter, res *http.Response) bool {
 	return !res.Close
 }
 
+// isEventStream reports whether ct is text/event-stream (Server-Sent
+// Events, flushed on every write), without mime.ParseMediaType's
+// allocations on every answer.
 func isEventStream(ct string) bool {
-	if ct == "" || ct == "application/json" {
-		return false
-	}
-	base, _, _ := mime.ParseMediaType(ct)
-	return base == "text/event-stream"
+	base, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(base), "text/event-stream")
 }
 
 func removeHopByHopHeaders(h http.Header) {
