@@ -90,6 +90,9 @@ var notForwarded = map[string]bool{
 	httpserver.HeaderClientAddr: true, httpserver.HeaderHopToken: true,
 	// Bodiless GET and HEAD: net/http sends no length either.
 	"Content-Length": true,
+	// Hop-by-hop (hopHeaders); Te: trailers is passed on when asked for.
+	"Connection": true, "Proxy-Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true,
+	"Proxy-Authorization": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
 }
 
 // connPool keeps idle keep-alive connections to one upstream host, the
@@ -315,7 +318,7 @@ func (p *proxy) writeRequest(r *http.Request, target *url.URL, bw *bufio.Writer)
 	h := r.Header
 	connTokens := h["Connection"]
 	for k, vv := range h {
-		if notForwarded[k] || isHopHeader(k) || listedIn(connTokens, k) {
+		if notForwarded[k] || (len(connTokens) > 0 && listedIn(connTokens, k)) {
 			continue
 		}
 		for _, v := range vv {
@@ -372,15 +375,6 @@ func hasToken(values []string, token string) bool {
 			if f, _, _ = strings.Cut(f, ";"); strings.EqualFold(textproto.TrimString(f), token) {
 				return true
 			}
-		}
-	}
-	return false
-}
-
-func isHopHeader(k string) bool {
-	for _, h := range hopHeaders {
-		if k == h {
-			return true
 		}
 	}
 	return false
