@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"strings"
 	"time"
 
@@ -32,11 +33,15 @@ import (
 const retryAfter = 5 * time.Second
 
 // Register adds the routing table to rt: each route goes to its service,
-// or answers 404 when that service is not routed (its URL is not set).
-func Register(rt *httpserver.Router, cfg upstream.Config, transport *http.Transport, logger *zap.Logger) {
+// or answers 404 when that service is not routed (its URL is not set). It
+// returns what closes the proxies' idle connections (on stop).
+func Register(rt *httpserver.Router, cfg upstream.Config, transport *http.Transport, logger *zap.Logger) (closeIdle func()) {
 	handlers := map[string]http.Handler{}
+	var proxies []*proxy
 	for _, u := range cfg.Upstreams() {
-		handlers[u.Name] = New(u, transport, cfg.UpstreamTimeout, rt.HopToken(), logger)
+		p := newProxy(u, transport, cfg.UpstreamTimeout, rt.HopToken(), logger)
+		proxies = append(proxies, p)
+		handlers[u.Name] = p
 	}
 	upstream.AddRoutes(rt.Mux, func(r upstream.Route, exact bool, path string) *mux.Route {
 		h, ok := handlers[r.Service]
@@ -52,6 +57,11 @@ func Register(rt *httpserver.Router, cfg upstream.Config, transport *http.Transp
 			return rt.Mux.PathPrefix(path).Handler(h)
 		}
 	})
+	return func() {
+		for _, p := range proxies {
+			p.closeIdle()
+		}
+	}
 }
 
 func notRouted(service string, logger *zap.Logger) http.Handler {
@@ -64,7 +74,24 @@ func notRouted(service string, logger *zap.Logger) http.Handler {
 // problem; the transport enforces it. hopToken (GATEWAY_HOP_TOKEN) vouches
 // to the service for the client address the gateway decided; empty sends
 // none, and the services see only the gateway's address.
-func New(u upstream.Upstream, transport http.RoundTripper, timeout time.Duration, hopToken string, logger *zap.Logger) http.Handler {
+func New(u upstream.Upstream, transport *http.Transport, timeout time.Duration, hopToken string, logger *zap.Logger) http.Handler {
+	return newProxy(u, transport, timeout, hopToken, logger)
+}
+
+// proxy forwards to one service: bodiless reads by the direct exchange
+// (direct.go), everything else through httputil.ReverseProxy.
+type proxy struct {
+	u        upstream.Upstream
+	rp       *httputil.ReverseProxy
+	pools    map[string]*connPool
+	buffers  *bufferPool
+	hopToken string
+	timeout  time.Duration
+	log      *zap.Logger
+	logf     func(format string, args ...any)
+}
+
+func newProxy(u upstream.Upstream, transport *http.Transport, timeout time.Duration, hopToken string, logger *zap.Logger) *proxy {
 	log := logger.With(zap.String("upstream", u.Name))
 	// ReverseProxy reports failures after the response began (an upstream
 	// that broke off mid-body) through ErrorLog.
@@ -72,9 +99,18 @@ func New(u upstream.Upstream, transport http.RoundTripper, timeout time.Duration
 	if err != nil {
 		errorLog = zap.NewStdLog(log)
 	}
-	rp := &httputil.ReverseProxy{
+	p := &proxy{
+		u: u, pools: map[string]*connPool{}, buffers: newBufferPool(),
+		hopToken: hopToken, timeout: timeout, log: log, logf: errorLog.Printf,
+	}
+	for _, r := range u.Replicas {
+		if _, ok := p.pools[r.Host]; !ok {
+			p.pools[r.Host] = newConnPool(r.Host, transport, transport.ResponseHeaderTimeout)
+		}
+	}
+	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(u.Pick())
+			pr.SetURL(pr.In.Context().Value(targetKey{}).(*url.URL))
 			// The gateway is the edge: X-Forwarded-* from clients were
 			// dropped before Rewrite and are set afresh from the connection.
 			pr.SetXForwarded()
@@ -106,15 +142,37 @@ func New(u upstream.Upstream, transport http.RoundTripper, timeout time.Duration
 		// (streams) are flushed on every write.
 		FlushInterval: 0,
 		ErrorLog:      errorLog,
+		BufferPool:    p.buffers,
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.Body != http.NoBody {
-			watch := &bodyWatch{ReadCloser: r.Body}
-			r.Body = watch
-			r = r.WithContext(context.WithValue(r.Context(), bodyWatchKey{}, watch))
+	return p
+}
+
+// targetKey carries the replica picked for a request into Rewrite.
+type targetKey struct{}
+
+func (p *proxy) pool(target *url.URL) *connPool { return p.pools[target.Host] }
+
+func (p *proxy) closeIdle() {
+	for _, pool := range p.pools {
+		pool.closeIdle()
+	}
+}
+
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	target := p.u.Pick()
+	if directEligible(r, target) {
+		if err := p.direct(w, r, target); err != nil {
+			writeProxyError(w, r, p.log, p.u.Name, p.timeout, err)
 		}
-		rp.ServeHTTP(w, r)
-	})
+		return
+	}
+	ctx := context.WithValue(r.Context(), targetKey{}, target)
+	if r.Body != nil && r.Body != http.NoBody {
+		watch := &bodyWatch{ReadCloser: r.Body}
+		r.Body = watch
+		ctx = context.WithValue(ctx, bodyWatchKey{}, watch)
+	}
+	p.rp.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // bodyWatch remembers how reading the client's body failed, so a body that

@@ -2,7 +2,10 @@
 package service
 
 import (
+	"net/http"
+
 	"go.uber.org/fx"
+	"go.uber.org/zap"
 
 	"pixshare/gateway/internal/docs"
 	"pixshare/gateway/internal/proxy"
@@ -37,10 +40,16 @@ var Module = fx.Options(
 		docs.ProvideMerger,
 	),
 	fx.Invoke(
-		proxy.Register,
+		registerProxy,
 		docs.Register,
 		// Last: the web client answers every path the routes above do not
 		// claim (mux tries routes in the order they were added).
 		webui.Register,
 	),
 )
+
+// registerProxy adds the routing table and closes the proxies' idle
+// upstream connections on stop.
+func registerProxy(lc fx.Lifecycle, rt *httpserver.Router, cfg upstream.Config, transport *http.Transport, logger *zap.Logger) {
+	lc.Append(fx.StopHook(proxy.Register(rt, cfg, transport, logger)))
+}
