@@ -389,24 +389,31 @@ func (i *ImageStream) Close() error {
 // below it.
 const renditionCharge = 1 << 20
 
-// Image opens one size of a post's image. A size the thumbnailer has not
-// made yet is NotFound with a Retry-After; a download over the budget is
-// Unavailable with a Retry-After.
-func (s *Service) Image(ctx context.Context, viewer, id, size string) (*ImageStream, error) {
+// ImagePost returns the post whose image of size viewer asks for, once
+// viewer may see it and its images are made. Image bytes never change, so
+// this is all a conditional request needs: a client or a cache that holds
+// the bytes is answered without opening them.
+func (s *Service) ImagePost(ctx context.Context, viewer, id, size string) (domain.Post, error) {
 	if !media.ValidSize(size) {
-		return nil, apperror.Invalidf("size must be one of thumb, small, medium, large, original").
+		return domain.Post{}, apperror.Invalidf("size must be one of thumb, small, medium, large, original").
 			WithFields(apperror.FieldError{Field: "size", Message: "unknown size"})
 	}
 	p, err := s.Get(ctx, viewer, id)
 	if err != nil {
-		return nil, err
+		return domain.Post{}, err
 	}
 	if !p.ThumbnailReady {
 		if p.Status == domain.StatusFailed {
-			return nil, apperror.NotFoundf("this post's image could not be processed")
+			return domain.Post{}, apperror.NotFoundf("this post's image could not be processed")
 		}
-		return nil, apperror.NotFoundf("the %s size is not ready yet", size).WithRetryAfter(s.cfg.RetryAfter)
+		return domain.Post{}, apperror.NotFoundf("the %s size is not ready yet", size).WithRetryAfter(s.cfg.RetryAfter)
 	}
+	return p, nil
+}
+
+// OpenImage opens size of p, a post ImagePost returned, charging the
+// download budget until the stream is closed.
+func (s *Service) OpenImage(ctx context.Context, p domain.Post, size string) (*ImageStream, error) {
 	release := func() {}
 	if s.cfg.Downloads != nil {
 		// The original's rendition is about the size of the upload.
@@ -414,11 +421,12 @@ func (s *Service) Image(ctx context.Context, viewer, id, size string) (*ImageStr
 		if size == media.SizeOriginal {
 			charge = max(charge, p.Size)
 		}
+		var err error
 		if release, err = s.cfg.Downloads.Acquire(ctx, charge); err != nil {
 			return nil, err
 		}
 	}
-	body, n, err := s.images.Open(ctx, media.RenditionKey(id, size))
+	body, n, err := s.images.Open(ctx, media.RenditionKey(p.ID, size))
 	if err != nil {
 		release()
 		if errors.Is(err, blob.ErrNotFound) {
@@ -427,6 +435,17 @@ func (s *Service) Image(ctx context.Context, viewer, id, size string) (*ImageStr
 		return nil, err
 	}
 	return &ImageStream{Reader: body, Length: n, close: body.Close, release: release}, nil
+}
+
+// Image opens one size of a post's image (ImagePost, then OpenImage). A
+// size the thumbnailer has not made yet is NotFound with a Retry-After; a
+// download over the budget is Unavailable with a Retry-After.
+func (s *Service) Image(ctx context.Context, viewer, id, size string) (*ImageStream, error) {
+	p, err := s.ImagePost(ctx, viewer, id, size)
+	if err != nil {
+		return nil, err
+	}
+	return s.OpenImage(ctx, p, size)
 }
 
 // Feed pages the viewer's feed: their own posts and the ready posts of
