@@ -201,10 +201,24 @@ func (s *Stack) Restart(t *testing.T) {
 	s.launch(t)
 }
 
-// launch runs the launcher and waits for its "ready:" line.
+// launch runs the launcher and waits for its "ready:" line. A restart
+// keeps its ports, and the launcher checks each on every address, where
+// any connection of the machine may hold it as its source port for a
+// moment (the suite's clients come from many 127.x addresses): a refusal
+// for a taken port is tried again after a pause, when that connection is
+// gone.
 func (s *Stack) launch(t *testing.T) {
 	t.Helper()
-	if err := s.tryLaunch(t); err != nil {
+	for attempt := 1; ; attempt++ {
+		err := s.tryLaunch(t)
+		if err == nil {
+			return
+		}
+		if attempt < 5 && errors.Is(err, errPortTaken) {
+			t.Logf("restart attempt %d: %v; trying the same ports again", attempt, err)
+			time.Sleep(2 * time.Second)
+			continue
+		}
 		t.Fatal(err)
 	}
 }
