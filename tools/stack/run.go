@@ -107,13 +107,13 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) int {
 }
 
 // openLog creates (or empties) the log file: each start of the launcher
-// has a log of its own run.
-func (s *stack) openLog() (*os.File, error) {
+// has a log of its own run, bounded (rotatingLog).
+func (s *stack) openLog() (*rotatingLog, error) {
 	path := s.opts.logFile
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(s.dataDir, path)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	f, err := openRotatingLog(path, logFileMax)
 	if err != nil {
 		return nil, fmt.Errorf("-log-file: %w", err)
 	}
