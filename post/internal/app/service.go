@@ -390,9 +390,10 @@ func (i *ImageStream) Close() error {
 const renditionCharge = 1 << 20
 
 // ImagePost returns the post whose image of size viewer asks for, once
-// viewer may see it and its images are made. Image bytes never change, so
-// this is all a conditional request needs: a client or a cache that holds
-// the bytes is answered without opening them.
+// viewer may see it and its images are made; a size the thumbnailer has
+// not made yet is NotFound with a Retry-After. Image bytes never change,
+// so this is all a conditional request needs: a client or a cache that
+// holds the bytes is answered without opening them (OpenImage).
 func (s *Service) ImagePost(ctx context.Context, viewer, id, size string) (domain.Post, error) {
 	if !media.ValidSize(size) {
 		return domain.Post{}, apperror.Invalidf("size must be one of thumb, small, medium, large, original").
@@ -412,7 +413,8 @@ func (s *Service) ImagePost(ctx context.Context, viewer, id, size string) (domai
 }
 
 // OpenImage opens size of p, a post ImagePost returned, charging the
-// download budget until the stream is closed.
+// download budget until the stream is closed; a download over the budget
+// is Unavailable with a Retry-After.
 func (s *Service) OpenImage(ctx context.Context, p domain.Post, size string) (*ImageStream, error) {
 	release := func() {}
 	if s.cfg.Downloads != nil {
@@ -435,17 +437,6 @@ func (s *Service) OpenImage(ctx context.Context, p domain.Post, size string) (*I
 		return nil, err
 	}
 	return &ImageStream{Reader: body, Length: n, close: body.Close, release: release}, nil
-}
-
-// Image opens one size of a post's image (ImagePost, then OpenImage). A
-// size the thumbnailer has not made yet is NotFound with a Retry-After; a
-// download over the budget is Unavailable with a Retry-After.
-func (s *Service) Image(ctx context.Context, viewer, id, size string) (*ImageStream, error) {
-	p, err := s.ImagePost(ctx, viewer, id, size)
-	if err != nil {
-		return nil, err
-	}
-	return s.OpenImage(ctx, p, size)
 }
 
 // Feed pages the viewer's feed: their own posts and the ready posts of
