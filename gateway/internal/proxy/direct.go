@@ -298,16 +298,9 @@ func (p *proxy) exchange(ctx context.Context, r *http.Request, target *url.URL, 
 func (p *proxy) writeRequest(r *http.Request, target *url.URL, bw *bufio.Writer) error {
 	u := *r.URL
 	u.Scheme, u.Host = target.Scheme, target.Host
+	// Upstream URLs carry no query (upstream.parseBaseURL), so the
+	// client's query goes as it is.
 	u.Path, u.RawPath = joinURLPath(target, r.URL)
-	if target.RawQuery != "" {
-		// Not accepted by the configuration; kept for parity with
-		// ReverseProxy's SetURL.
-		if u.RawQuery == "" {
-			u.RawQuery = target.RawQuery
-		} else {
-			u.RawQuery = target.RawQuery + "&" + u.RawQuery
-		}
-	}
 	bw.WriteString(r.Method)
 	bw.WriteByte(' ')
 	bw.WriteString(u.RequestURI())
