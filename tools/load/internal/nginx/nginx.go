@@ -373,10 +373,3 @@ func (s *Server) Stop() {
 	}
 	os.RemoveAll(s.Dir)
 }
-
-// ErrorLog returns the last lines of nginx's error log (for reports of
-// failed requests).
-func (s *Server) ErrorLog() string {
-	b, _ := os.ReadFile(filepath.Join(s.Dir, "logs", "error.log"))
-	return tail(b)
-}
