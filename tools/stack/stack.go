@@ -58,7 +58,7 @@ func (s *stack) prepare(ctx context.Context) error {
 	if err := s.applyOverrides(apps); err != nil {
 		return err
 	}
-	if apps, err = runfile.Replicate(apps, s.opts.replicas); err != nil {
+	if apps, err = runfile.Replicate(apps, s.opts.replicas, s.opts.natsPort, s.opts.mailpitSMTPPort, s.opts.mailpitHTTPPort); err != nil {
 		return err
 	}
 	s.apps = apps
