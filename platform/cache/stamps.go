@@ -57,6 +57,12 @@ type StampStore interface {
 	// When the store cannot be reached the write goes ahead all the same:
 	// the stamps are renewed as soon as the store is back (see Epoch).
 	Change(ctx context.Context, subjects []string, write func() error) error
+	// Touch renews the subjects' stamps after a change already committed
+	// of state that may be a moment stale (counters, processing flags),
+	// without Change's pending marks and wait: this process sees the
+	// change at once, other processes within the reading window. A stamp
+	// that cannot be renewed is renewed once the store answers again.
+	Touch(ctx context.Context, subjects []string)
 	// Epoch changes whenever this process failed to reach the store (its
 	// own calls, or a heartbeat while idle). A copy is served only under
 	// the epoch it was filled in: a change made while the store was out of
@@ -105,14 +111,7 @@ type Stamps struct {
 	epoch   atomic.Uint64
 	reads   *coalescer
 	// readings holds recent readings, used for Window after they began.
-	readings *Local[reading]
-}
-
-// A reading is a stamp as a read that began at start found it.
-type reading struct {
-	stamp Stamp
-	start time.Time
-	epoch uint64
+	readings *readings
 }
 
 // NewStamps returns stamps on the state store named store.
@@ -126,7 +125,7 @@ func NewStamps(client dapr.Client, store string, cfg StampsConfig, logger *zap.L
 	s := &Stamps{client: client, store: store, cfg: cfg, breaker: NewBreaker(cfg.BreakerFailures, cfg.BreakerOpen),
 		logger: logger.Named("stamps"), repairs: map[string]Stamp{}, kick: make(chan struct{}, 1)}
 	s.reads = newCoalescer(maxBatchSubjects, s.readNow)
-	s.readings = NewLocal[reading](readingsKept)
+	s.readings = newReadings(cfg.Window, readingsKept)
 	return s
 }
 
@@ -136,6 +135,11 @@ const maxBatchSubjects = 256
 
 // readingsKept bounds the readings kept for their window.
 const readingsKept = 50000
+
+// readAhead bounds the subjects in use that join a bulk read before their
+// reading expires (readings.due). Stores without a native bulk get (Redis)
+// make one call per key, so this stays well below a feed page's authors.
+const readAhead = 32
 
 func stampKey(subject string) string { return "stamp:" + subject }
 
@@ -190,8 +194,8 @@ func (s *Stamps) Read(ctx context.Context, subjects []string) map[string]Stamp {
 	out := make(map[string]Stamp, len(subjects))
 	var missing []string
 	for _, sub := range subjects {
-		if r, ok := s.readings.Get(sub); ok && r.epoch == epoch && now.Sub(r.start) < s.cfg.Window {
-			out[sub] = r.stamp
+		if st, ok := s.readings.get(sub, now, epoch); ok {
+			out[sub] = st
 			continue
 		}
 		missing = append(missing, sub)
@@ -199,7 +203,11 @@ func (s *Stamps) Read(ctx context.Context, subjects []string) map[string]Stamp {
 	if len(missing) == 0 {
 		return out
 	}
-	got := s.reads.Read(ctx, missing)
+	// The subjects other requests use, whose readings are about to
+	// expire, are read now as well: one bulk read per window for the
+	// subjects in use, not one each time any of them expires.
+	ahead := s.readings.due(now, readAhead, missing)
+	got := s.reads.Read(ctx, append(missing, ahead...))
 	for _, sub := range missing {
 		if st, ok := got[sub]; ok {
 			out[sub] = st
@@ -246,7 +254,7 @@ func (s *Stamps) readNow(ctx context.Context, subjects []string) map[string]Stam
 		}
 		out[sub] = st
 		if st != "" && s.cfg.Window > 0 {
-			s.readings.Set(sub, reading{stamp: st, start: start, epoch: epoch}, s.cfg.Window)
+			s.readings.put(sub, st, start, epoch)
 		}
 	}
 	return out
@@ -295,7 +303,7 @@ func (s *Stamps) Change(ctx context.Context, subjects []string, write func() err
 	// Clean stamps, whether or not write committed: a failed write changed
 	// nothing, and a clean stamp then only costs a cache miss.
 	for _, sub := range subjects {
-		if err := s.finish(context.WithoutCancel(ctx), sub, pending); err != nil {
+		if _, err := s.finish(context.WithoutCancel(ctx), sub, pending); err != nil {
 			s.logger.Warn("stamp not renewed after a change; the subject stays uncached until it is",
 				zap.String("subject", sub), zap.Error(err))
 			s.scheduleRepair(sub, pending)
@@ -335,10 +343,30 @@ func (s *Stamps) mark(ctx context.Context, subject string, pending Stamp) error 
 	return fmt.Errorf("stamp of %s kept changing", subject)
 }
 
-// finish gives subject a new clean stamp unless another change marked it
-// pending meanwhile (that change cleans it after its own commit, which
-// comes after ours).
-func (s *Stamps) finish(ctx context.Context, subject string, pending Stamp) error {
+// Touch implements StampStore.
+func (s *Stamps) Touch(ctx context.Context, subjects []string) {
+	ctx = context.WithoutCancel(ctx)
+	for _, sub := range subjects {
+		epoch := s.Epoch()
+		next, err := s.finish(ctx, sub, "")
+		if err != nil {
+			s.logger.Warn("stamp not renewed after a change; renewed once the store answers",
+				zap.String("subject", sub), zap.Error(err))
+			s.scheduleRepair(sub, "")
+			continue
+		}
+		if next != "" && s.cfg.Window > 0 {
+			// This process's next request sees the change: the reading
+			// it would otherwise use may have begun before the write.
+			s.readings.put(sub, next, time.Now(), epoch)
+		}
+	}
+}
+
+// finish gives subject a new clean stamp, and returns it, unless another
+// change marked it pending meanwhile (that change cleans it after its own
+// commit, which comes after ours; finish then returns the zero Stamp).
+func (s *Stamps) finish(ctx context.Context, subject string, pending Stamp) (Stamp, error) {
 	for attempt := 0; attempt < 5; attempt++ {
 		var item *dapr.StateItem
 		err := s.call(ctx, func(ctx context.Context) error {
@@ -347,23 +375,26 @@ func (s *Stamps) finish(ctx context.Context, subject string, pending Stamp) erro
 			return err
 		})
 		if err != nil {
-			return err
+			return "", err
 		}
 		cur := Stamp(item.Value)
 		if cur != pending && !cur.Usable() && cur != "" {
-			return nil // another change is in flight: it renews after its commit, which follows ours
+			return "", nil // another change is in flight: it renews after its commit, which follows ours
 		}
 		next := newStamp(false)
 		opt := dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite)
 		err = s.call(ctx, func(ctx context.Context) error {
 			return s.client.SaveStateWithETag(ctx, s.store, stampKey(subject), []byte(next), item.Etag, s.meta(), opt)
 		})
-		if err == nil || !isETagMismatch(err) {
-			return err
+		if err == nil {
+			return next, nil
+		}
+		if !isETagMismatch(err) {
+			return "", err
 		}
 		// Changed under us: look again.
 	}
-	return fmt.Errorf("stamp of %s kept changing", subject)
+	return "", fmt.Errorf("stamp of %s kept changing", subject)
 }
 
 func (s *Stamps) scheduleRepair(subject string, pending Stamp) {
@@ -406,7 +437,7 @@ func (s *Stamps) Run(ctx context.Context) {
 		}
 		s.mu.Unlock()
 		for sub, pending := range todo {
-			if err := s.finish(ctx, sub, pending); err != nil {
+			if _, err := s.finish(ctx, sub, pending); err != nil {
 				continue
 			}
 			s.mu.Lock()

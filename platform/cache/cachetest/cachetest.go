@@ -146,6 +146,28 @@ func (s *Stamps) Change(_ context.Context, subjects []string, write func() error
 	return err
 }
 
+// Touch implements cache.StampStore: the subjects get new stamps at once
+// (or, during an outage, once Recover is called).
+func (s *Stamps) Touch(_ context.Context, subjects []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail {
+		s.epoch++
+		s.owed = append(s.owed, subjects...)
+		return
+	}
+	if s.stamps == nil {
+		s.stamps = map[string]cache.Stamp{}
+	}
+	for _, sub := range subjects {
+		if cur, ok := s.stamps[sub]; ok && !cur.Usable() {
+			continue // a change in flight renews it after its write
+		}
+		s.n++
+		s.stamps[sub] = cache.Stamp(fmt.Sprintf("s%d", s.n))
+	}
+}
+
 // Reads is how many times Read was called.
 func (s *Stamps) Reads() int {
 	s.mu.Lock()

@@ -441,6 +441,46 @@ func TestStampReadingWindow(t *testing.T) {
 	}
 }
 
+// TestStampTouch: a touch renews a stamp without a pending mark or a
+// wait. The touching process sees the new stamp at once, even over a
+// reading of its own from just before; another process, within the
+// window of a reading it holds, may still use that reading (the bounded
+// staleness of counters), and sees the new stamp once the window is over.
+// A subject in use rides along with another subject's read before its own
+// reading expires.
+func TestStampTouch(t *testing.T) {
+	env := daprtest.NewEnv(t, daprtest.SharedCache)
+	a := startApp(t, env, "delta", nil)
+	ctx := context.Background()
+	const window = 2 * time.Second
+	cfg := cache.StampsConfig{Timeout: 2 * time.Second, Window: window}
+	toucher := cache.NewStamps(a.client, "cache", cfg, zap.NewNop())
+	other := cache.NewStamps(a.client, "cache", cfg, zap.NewNop())
+	subject := "post:" + uuid.NewString()
+
+	before := toucher.Read(ctx, []string{subject})[subject]
+	if got := other.Read(ctx, []string{subject})[subject]; got != before || !before.Usable() {
+		t.Fatalf("two processes read %q and %q", before, got)
+	}
+	toucher.Touch(ctx, []string{subject})
+	mine := toucher.Read(ctx, []string{subject})[subject]
+	if !mine.Usable() || mine == before {
+		t.Fatalf("the touching process read %q right after its touch (before: %q)", mine, before)
+	}
+	if got := other.Read(ctx, []string{subject})[subject]; got != before {
+		t.Fatalf("within its window another process uses its reading: got %q, want %q", got, before)
+	}
+	// Past half the window the subject is due: the read of another
+	// subject brings it along, and the reading is renewed.
+	time.Sleep(window/2 + 100*time.Millisecond)
+	if got := other.Read(ctx, []string{"post:" + uuid.NewString()}); len(got) != 1 {
+		t.Fatalf("read of one subject returned %v", got)
+	}
+	if got := other.Read(ctx, []string{subject})[subject]; got != mine {
+		t.Fatalf("a subject in use, read along with another, is %q; the store has %q", got, mine)
+	}
+}
+
 // TestBlobOutageIsNotNotFound: a binding that is not there is an outage
 // (Unavailable), never an absent blob.
 func TestBlobOutageIsNotNotFound(t *testing.T) {
