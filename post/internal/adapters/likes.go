@@ -126,10 +126,10 @@ func likeError(what string, err error) error {
 
 // RemoveLikesBy implements app.Repository: a deleted account's likes leave
 // every count, each in its post's lock.
-func (r *Repository) RemoveLikesBy(ctx context.Context, userID string) (int, error) {
+func (r *Repository) RemoveLikesBy(ctx context.Context, userID string) ([]string, error) {
 	var postIDs []string
 	if err := r.db.WithContext(ctx).Model(&likeRow{}).Where("user_id = ?", userID).Pluck("post_id", &postIDs).Error; err != nil {
-		return 0, fmt.Errorf("likes of %s: %w", userID, database.Classify(err))
+		return nil, fmt.Errorf("likes of %s: %w", userID, database.Classify(err))
 	}
 	for _, postID := range postIDs {
 		err := database.Transact(ctx, r.db, func(tx *gorm.DB) error {
@@ -141,10 +141,10 @@ func (r *Repository) RemoveLikesBy(ctx context.Context, userID string) (int, err
 			return unlikeLocked(tx, postID, userID)
 		})
 		if err != nil {
-			return 0, fmt.Errorf("remove likes of %s: %w", userID, err)
+			return nil, fmt.Errorf("remove likes of %s: %w", userID, err)
 		}
 	}
-	return len(postIDs), nil
+	return postIDs, nil
 }
 
 // LikedBy implements app.Repository.

@@ -65,8 +65,8 @@ func TestLikeCountersUnderConcurrency(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if n, err := r.RemoveLikesBy(ctx, "leaver"); err != nil || n != len(posts) {
-			t.Fatalf("removed %d likes (%v), want %d", n, err, len(posts))
+		if n, err := r.RemoveLikesBy(ctx, "leaver"); err != nil || len(n) != len(posts) {
+			t.Fatalf("removed likes of %v (%v), want %d posts", n, err, len(posts))
 		}
 		if bad, err := r.LikesConsistent(ctx); err != nil || len(bad) > 0 {
 			t.Fatalf("after the account's likes left: %v (%v)", bad, err)

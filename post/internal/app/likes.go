@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"pixshare/contracts/stamps"
 	"pixshare/contracts/tags"
 	"pixshare/platform/apperror"
 	"pixshare/post/internal/domain"
@@ -14,7 +15,11 @@ func (s *Service) Like(ctx context.Context, actor, id string) error {
 	if _, err := s.Get(ctx, actor, id); err != nil {
 		return err
 	}
-	return s.repo.Like(ctx, id, actor)
+	if err := s.repo.Like(ctx, id, actor); err != nil {
+		return err
+	}
+	s.stamps.Touch(ctx, []string{stamps.Post(id)})
+	return nil
 }
 
 // Unlike undoes Like. Idempotent.
@@ -22,7 +27,11 @@ func (s *Service) Unlike(ctx context.Context, actor, id string) error {
 	if _, err := s.Get(ctx, actor, id); err != nil {
 		return err
 	}
-	return s.repo.Unlike(ctx, id, actor)
+	if err := s.repo.Unlike(ctx, id, actor); err != nil {
+		return err
+	}
+	s.stamps.Touch(ctx, []string{stamps.Post(id)})
+	return nil
 }
 
 // Likes pages who liked a post the viewer can see, leaving out users in a
@@ -89,7 +98,7 @@ func (s *Service) Present(ctx context.Context, viewer string, posts []domain.Pos
 	if err != nil {
 		return nil, err
 	}
-	liked, err := s.repo.LikedBy(ctx, viewer, postIDs)
+	liked, err := s.likedBy(ctx, viewer, postIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -123,4 +132,23 @@ func (s *Service) LikerViews(ctx context.Context, likes []domain.Like) ([]Author
 		out[i] = a
 	}
 	return out, nil
+}
+
+// likedBy says which of postIDs viewer likes. A single post, which clients
+// read again and again (its page, a poll until it is ready), is answered
+// from this replica's copy while the post's stamp holds (a like renews
+// it); a page of posts takes one query for all of them.
+func (s *Service) likedBy(ctx context.Context, viewer string, postIDs []string) (map[string]bool, error) {
+	if viewer == "" || len(postIDs) != 1 {
+		return s.repo.LikedBy(ctx, viewer, postIDs)
+	}
+	id := postIDs[0]
+	liked, err := s.liked.Get(ctx, viewer+"/"+id, []string{stamps.Post(id)}, func(ctx context.Context) (bool, error) {
+		got, err := s.repo.LikedBy(ctx, viewer, postIDs)
+		return got[id], err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]bool{id: liked}, nil
 }

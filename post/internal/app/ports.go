@@ -67,8 +67,9 @@ type Repository interface {
 	// count, in one transaction; both are idempotent.
 	Like(ctx context.Context, postID, userID string) error
 	Unlike(ctx context.Context, postID, userID string) error
-	// RemoveLikesBy takes a deleted account's likes out of every count.
-	RemoveLikesBy(ctx context.Context, userID string) (int, error)
+	// RemoveLikesBy takes a deleted account's likes out of every count,
+	// and returns the posts whose count it changed.
+	RemoveLikesBy(ctx context.Context, userID string) ([]string, error)
 	// LikedBy says which of postIDs userID likes.
 	LikedBy(ctx context.Context, userID string, postIDs []string) (map[string]bool, error)
 	// Likers pages who liked a post, newest first, leaving out exclude.

@@ -49,6 +49,7 @@ func (s *Service) report(ctx context.Context, id string, version int64, apply fu
 	if err != nil {
 		return domain.Post{}, err
 	}
+	s.stamps.Touch(ctx, []string{stamps.Post(id)})
 	return p, nil
 }
 
@@ -59,8 +60,16 @@ func (s *Service) OnUserDeleted(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.repo.RemoveLikesBy(ctx, userID); err != nil {
+	liked, err := s.repo.RemoveLikesBy(ctx, userID)
+	if err != nil {
 		return err
+	}
+	if len(liked) > 0 {
+		subjects := make([]string, len(liked))
+		for i, id := range liked {
+			subjects[i] = stamps.Post(id)
+		}
+		s.stamps.Touch(ctx, subjects)
 	}
 	if len(ids) > 0 {
 		// The posts are gone already; a new stamp each tells the others'
@@ -86,8 +95,14 @@ func (s *Service) OnComment(ctx context.Context, postID, commentID string, delet
 	if postID == "" || commentID == "" {
 		return apperror.Invalidf("post_id and comment_id are required")
 	}
-	_, err := s.repo.CountComment(ctx, postID, commentID, deleted)
-	return err
+	counted, err := s.repo.CountComment(ctx, postID, commentID, deleted)
+	if err != nil {
+		return err
+	}
+	if counted {
+		s.stamps.Touch(ctx, []string{stamps.Post(postID)})
+	}
+	return nil
 }
 
 // Reconcile re-requests what posts stuck in processing are missing, so no

@@ -33,23 +33,43 @@ type Config struct {
 	Downloads *Budget
 }
 
-// Service is the post service's use cases. Posts are read from the
-// database, their owner, on every request: no copy of a post can outlive
-// its edit or deletion on any replica.
+// Service is the post service's use cases.
+//
+// Each replica keeps the posts it read, and whether a viewer likes one,
+// under the post's stamp (stamps.Post): a copy is served only while that
+// stamp is still the one it was read under. An edit or a deletion changes
+// the stamp before its answer leaves (StampStore.Change), so no copy
+// outlives it on any replica; a like, a comment count or a processing
+// report renews the stamp after its commit (StampStore.Touch), so this
+// replica shows it at once and the others within the stamps' reading
+// window.
 type Service struct {
 	repo    Repository
 	images  Images
 	graph   Graph
 	authors Authors
-	// stamps tell other services' caches that a post is gone.
+	// stamps tell every replica, and other services' caches, that a post
+	// changed.
 	stamps cache.StampStore
+	posts  *cache.Checked[domain.Post]
+	liked  *cache.Checked[bool]
 	cfg    Config
 	logger *zap.Logger
 }
 
+// Bounds of the copies a replica keeps: a post is about a kilobyte. The
+// age bound is only a backstop; stamps decide what is served.
+const (
+	postsKept  = 10000
+	likesKept  = 20000
+	copyMaxAge = 10 * time.Minute
+)
+
 // NewService returns the use cases over the given ports.
 func NewService(repo Repository, images Images, graph Graph, authors Authors, s cache.StampStore, cfg Config, logger *zap.Logger) *Service {
-	return &Service{repo: repo, images: images, graph: graph, authors: authors, stamps: s, cfg: cfg, logger: logger}
+	return &Service{repo: repo, images: images, graph: graph, authors: authors, stamps: s, cfg: cfg, logger: logger,
+		posts: cache.NewChecked[domain.Post](s, postsKept, copyMaxAge),
+		liked: cache.NewChecked[bool](s, likesKept, copyMaxAge)}
 }
 
 // Upload is a new post as received.
@@ -237,7 +257,9 @@ func (q *quotaReader) Read(p []byte) (int, error) {
 
 // load returns a live post.
 func (s *Service) load(ctx context.Context, id string) (domain.Post, error) {
-	return s.repo.ByID(ctx, id)
+	return s.posts.Get(ctx, id, []string{stamps.Post(id)}, func(ctx context.Context) (domain.Post, error) {
+		return s.repo.ByID(ctx, id)
+	})
 }
 
 // visible reports NotFound when viewer and author block each other.
@@ -340,18 +362,26 @@ func (s *Service) Edit(ctx context.Context, actor, id string, edit domain.Edit) 
 	if err := s.authorOnly(ctx, actor, id); err != nil {
 		return domain.Post{}, err
 	}
-	return s.repo.Update(ctx, id, func(p *domain.Post) error {
-		if err := requireAuthor(actor)(*p); err != nil {
-			return err
-		}
-		// Versions stay below the bound consumers hold index changes to,
-		// with room for the deletion's bump.
-		if p.Version >= events.MaxPostVersion-1 {
-			return apperror.New(apperror.Conflict, "this post cannot be edited any more")
-		}
-		edit.Apply(p)
-		return nil
-	}, true)
+	// An edit is seen by the next request on every replica: the post's
+	// stamp changes before the answer leaves.
+	var edited domain.Post
+	err := s.stamps.Change(ctx, []string{stamps.Post(id)}, func() error {
+		var err error
+		edited, err = s.repo.Update(ctx, id, func(p *domain.Post) error {
+			if err := requireAuthor(actor)(*p); err != nil {
+				return err
+			}
+			// Versions stay below the bound consumers hold index changes to,
+			// with room for the deletion's bump.
+			if p.Version >= events.MaxPostVersion-1 {
+				return apperror.New(apperror.Conflict, "this post cannot be edited any more")
+			}
+			edit.Apply(p)
+			return nil
+		}, true)
+		return err
+	})
+	return edited, err
 }
 
 // Delete removes a post; only the author may.

@@ -60,23 +60,26 @@ func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, 
 	rt.HandleWithLimit("/v1/posts", cfg.MaxUploadBytes+64<<10, mw.Required(httpserver.Handle(h.upload))).Methods(http.MethodPost)
 	m.Handle("/v1/posts", mw.Optional(httpserver.Handle(h.byAuthor))).Methods(http.MethodGet)
 	m.Handle("/v1/feed", mw.Required(httpserver.Handle(h.feed))).Methods(http.MethodGet)
-	m.Handle("/v1/posts/{id}", h.wantAuthor(mw.Optional(httpserver.Handle(h.get)))).Methods(http.MethodGet)
+	m.Handle("/v1/posts/{id}", h.wantPost(mw.Optional(httpserver.Handle(h.get)))).Methods(http.MethodGet)
 	m.Handle("/v1/posts/{id}", mw.Required(httpserver.Handle(h.edit))).Methods(http.MethodPatch)
 	m.Handle("/v1/posts/{id}", mw.Required(httpserver.Handle(h.delete))).Methods(http.MethodDelete)
-	m.Handle("/v1/posts/{id}/image", mw.Optional(httpserver.Handle(h.image))).Methods(http.MethodGet, http.MethodHead)
-	m.Handle("/v1/posts/{id}/like", h.wantAuthor(mw.Required(httpserver.Handle(h.like)))).Methods(http.MethodPut)
-	m.Handle("/v1/posts/{id}/like", h.wantAuthor(mw.Required(httpserver.Handle(h.unlike)))).Methods(http.MethodDelete)
+	m.Handle("/v1/posts/{id}/image", h.wantPost(mw.Optional(httpserver.Handle(h.image)))).Methods(http.MethodGet, http.MethodHead)
+	m.Handle("/v1/posts/{id}/like", h.wantPost(mw.Required(httpserver.Handle(h.like)))).Methods(http.MethodPut)
+	m.Handle("/v1/posts/{id}/like", h.wantPost(mw.Required(httpserver.Handle(h.unlike)))).Methods(http.MethodDelete)
 	m.Handle("/v1/posts/{id}/likes", mw.Optional(httpserver.Handle(h.likes))).Methods(http.MethodGet)
 	m.Handle("/v1/timelines/public", mw.Optional(httpserver.Handle(h.timeline))).Methods(http.MethodGet)
 	m.Handle("/v1/timelines/tag/{tag}", mw.Optional(httpserver.Handle(h.timeline))).Methods(http.MethodGet)
 }
 
-// wantAuthor has the request's one read of stamps include the post's
-// author (cache.Want) when this replica has seen the post before: the
-// author never changes, and the author's summary is checked against it.
-func (h *HTTP) wantAuthor(next http.Handler) http.Handler {
+// wantPost has the request's one read of stamps include the post's stamp
+// (its copy is checked against it) and, when this replica has seen the
+// post before, its author's (cache.Want): the author never changes, and
+// the author's summary is checked against it.
+func (h *HTTP) wantPost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if author, ok := h.authors.Get(mux.Vars(r)["id"]); ok {
+		id := mux.Vars(r)["id"]
+		cache.Want(r.Context(), stamps.Post(id))
+		if author, ok := h.authors.Get(id); ok {
 			cache.Want(r.Context(), stamps.User(author))
 		}
 		next.ServeHTTP(w, r)

@@ -450,3 +450,42 @@ func TestOutboxSurvivesBrokerOutage(t *testing.T) {
 		return true
 	})
 }
+
+// TestCopiesFollowEveryChange: a replica serves the posts it read from its
+// own copies, and the very next read after a like, an unlike, an edit or a
+// deletion shows the change. A like renews the post's stamp and this
+// replica's own reading of it (a reading from just before the like would
+// otherwise be used for the rest of its window); an edit and a deletion
+// change the stamp before they answer.
+func TestCopiesFollowEveryChange(t *testing.T) {
+	s := startStack(t, false, nil)
+	_, alice := s.account("alice")
+	_, bob := s.account("bob")
+	id := expect(t, s.upload(alice, s.photo("small.png"), map[string][]string{"caption": {"before"}}), 202).post(t)["id"].(string)
+	read := func(token string) map[string]any {
+		t.Helper()
+		return expect(t, s.do("GET", "/v1/posts/"+id, token, nil), 200).post(t)
+	}
+	check := func(step string, p map[string]any, liked bool, likes float64, caption string) {
+		t.Helper()
+		if p["liked"] != liked || p["like_count"] != likes || p["caption"] != caption {
+			t.Fatalf("%s: liked=%v like_count=%v caption=%v, want %v, %v, %q", step, p["liked"], p["like_count"], p["caption"], liked, likes, caption)
+		}
+	}
+	check("first read", read(bob), false, 0, "before")
+	check("second read (a copy)", read(bob), false, 0, "before")
+
+	expect(t, s.do("PUT", "/v1/posts/"+id+"/like", bob, nil), 204)
+	check("after the like, the liker", read(bob), true, 1, "before")
+	check("after the like, the author", read(alice), false, 1, "before")
+
+	expect(t, s.do("DELETE", "/v1/posts/"+id+"/like", bob, nil), 204)
+	check("after the unlike", read(bob), false, 0, "before")
+
+	expect(t, s.do("PATCH", "/v1/posts/"+id, alice, map[string]any{"caption": "after"}), 200)
+	check("after the edit", read(bob), false, 0, "after")
+
+	expect(t, s.do("DELETE", "/v1/posts/"+id, alice, nil), 204)
+	expect(t, s.do("GET", "/v1/posts/"+id, bob, nil), 404)
+	expect(t, s.do("GET", "/v1/posts/"+id+"/image?size=original", bob, nil), 404)
+}
