@@ -35,8 +35,8 @@ func New(w io.Writer, color bool, names []string) *Console {
 // Tee makes every line printed from now on go to w as well, without
 // colour codes even when the console has them: a log file that tools read
 // while the stack runs (tools/load finds the thumbnailer's stage timings
-// there). Lines are written whole, one write each, so a reader never sees
-// half a line of a finished write.
+// there). Lines are written whole, one or more per write, so a reader
+// never sees half a line of a finished write.
 func (c *Console) Tee(w io.Writer) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -126,3 +126,39 @@ func lens(ss []string) []int {
 	}
 	return out
 }
+
+// writeCounter records each write it is given.
+type writeCounter struct {
+	mu     sync.Mutex
+	writes []string
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
+
+// TestStreamWritesABatchAtOnce: the whole lines one read brings are
+// printed in one write, prefixed each; a line still being written waits
+// for its end.
+func TestStreamWritesABatchAtOnce(t *testing.T) {
+	var w writeCounter
+	s := New(&w, false, []string{"post"}).Stream("post", Style{}, 10)
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() { s.Pump(pr); close(done) }()
+	if _, err := pw.Write([]byte("one\ntwo\nthree\nhal")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pw.Write([]byte("f\n")); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	<-done
+	want := []string{"post │ one\npost │ two\npost │ three\n", "post │ half\n"}
+	if !reflect.DeepEqual(w.writes, want) {
+		t.Fatalf("writes = %q, want %q", w.writes, want)
+	}
+}

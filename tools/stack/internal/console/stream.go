@@ -2,6 +2,7 @@ package console
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -29,12 +30,24 @@ func (c *Console) Stream(name string, style Style, keep int) *Stream {
 }
 
 // Pump copies r line by line until EOF or a read error (a closed pipe).
+// The whole lines that one read brought are printed with one write: a
+// child that writes its log in batches is copied in batches, not with a
+// system call per line.
 func (s *Stream) Pump(r io.Reader) {
 	br := bufio.NewReaderSize(r, maxLine)
+	var out, plain strings.Builder
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if len(chunk) > 0 {
-			s.line(string(chunk))
+			s.add(&out, &plain, string(chunk))
+		}
+		if err == nil && out.Len() < maxLine && wholeLineBuffered(br) {
+			continue
+		}
+		if out.Len() > 0 {
+			s.c.write(out.String(), plain.String())
+			out.Reset()
+			plain.Reset()
 		}
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			return
@@ -42,10 +55,28 @@ func (s *Stream) Pump(r io.Reader) {
 	}
 }
 
-func (s *Stream) line(l string) {
+// wholeLineBuffered reports whether br holds a whole line already read,
+// which ReadSlice returns without waiting for the child.
+func wholeLineBuffered(br *bufio.Reader) bool {
+	n := br.Buffered()
+	if n == 0 {
+		return false
+	}
+	b, _ := br.Peek(n)
+	return bytes.IndexByte(b, '\n') >= 0
+}
+
+func (s *Stream) add(out, plain *strings.Builder, l string) {
 	l = strings.TrimRight(l, "\r\n")
 	s.ring.Add(l)
-	s.c.write(s.prefix+l+"\n", s.plain+l+"\n")
+	out.WriteString(s.prefix + l + "\n")
+	plain.WriteString(s.plain + l + "\n")
+}
+
+func (s *Stream) line(l string) {
+	var out, plain strings.Builder
+	s.add(&out, &plain, l)
+	s.c.write(out.String(), plain.String())
 }
 
 // Lines returns the remembered last lines, oldest first.
