@@ -5,11 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
+
+	"pixshare/platform/syncbuf"
 )
 
 func TestFormat(t *testing.T) {
@@ -60,47 +61,32 @@ func TestContext(t *testing.T) {
 	}
 }
 
-// lockedBuffer is written by the logger's flusher while the test reads.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) lines() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Split(strings.TrimSpace(b.buf.String()), "\n")
-}
+// lines splits what was written into lines ([""] when nothing was).
+func lines(b *syncbuf.Buffer) []string { return strings.Split(strings.TrimSpace(b.String()), "\n") }
 
 // TestBufferedWritesWarningsAtOnce: a service's lines wait in its buffer,
 // but a warning is written at once, after every line before it, and Sync
 // (the app's stop) writes the rest.
 func TestBufferedWritesWarningsAtOnce(t *testing.T) {
 	t.Parallel()
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	l, err := newLogger("post", Config{Level: "info"}, buffered(&out, time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req := l.With(zap.String(FieldRequestID, "r1"))
 	req.Info("first")
-	if got := out.lines(); len(got) != 1 || got[0] != "" {
+	if got := lines(&out); len(got) != 1 || got[0] != "" {
 		t.Fatalf("an info line was written at once: %q", got)
 	}
 	req.Warn("trouble")
-	got := out.lines()
+	got := lines(&out)
 	if len(got) != 2 || !strings.Contains(got[0], `"first"`) || !strings.Contains(got[1], `"trouble"`) || !strings.Contains(got[1], `"r1"`) {
 		t.Fatalf("after a warning: %q, want the info line then the warning", got)
 	}
 	l.Info("last")
 	_ = l.Sync()
-	if got := out.lines(); len(got) != 3 || !strings.Contains(got[2], `"last"`) {
+	if got := lines(&out); len(got) != 3 || !strings.Contains(got[2], `"last"`) {
 		t.Fatalf("after Sync: %q", got)
 	}
 }
