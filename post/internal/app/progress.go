@@ -64,22 +64,12 @@ func (s *Service) OnUserDeleted(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
-	if len(liked) > 0 {
-		subjects := make([]string, len(liked))
-		for i, id := range liked {
-			subjects[i] = stamps.Post(id)
-		}
-		s.stamps.Touch(ctx, subjects)
-	}
+	s.stamps.Touch(ctx, postSubjects(liked))
 	if len(ids) > 0 {
 		// The posts are gone already; a new stamp each tells the others'
 		// caches so. (This follows an event, not a client's request: there
 		// is no answer to hold back until it lands.)
-		subjects := make([]string, len(ids))
-		for i, id := range ids {
-			subjects[i] = stamps.Post(id)
-		}
-		if err := s.stamps.Change(ctx, subjects, func() error { return nil }); err != nil {
+		if err := s.stamps.Change(ctx, postSubjects(ids), func() error { return nil }); err != nil {
 			// The comment service also learns each deletion from its
 			// post.deleted event, and refuses comments from then on.
 			logging.FromContext(ctx, s.logger).Warn("stamps of a deleted user's posts not renewed", zap.Error(err))
@@ -88,6 +78,15 @@ func (s *Service) OnUserDeleted(ctx context.Context, userID string) error {
 			zap.String("author_id", userID), zap.Int("posts", len(ids)))
 	}
 	return nil
+}
+
+// postSubjects names the stamps of posts.
+func postSubjects(ids []string) []string {
+	subjects := make([]string, len(ids))
+	for i, id := range ids {
+		subjects[i] = stamps.Post(id)
+	}
+	return subjects
 }
 
 // OnComment keeps comment_count in step with comment events.
