@@ -69,11 +69,17 @@ func (c *Auth) Authenticate(ctx context.Context, token string) (auth.Principal, 
 	if token == "" {
 		return auth.Principal{}, apperror.Unauthenticatedf("missing bearer token")
 	}
-	sub := claimedSubject(token)
-	if sub == "" {
+	key := cacheKey(token)
+	// A kept answer already names the token's user (only answers whose
+	// user is the claimed one are kept), so a warm token is not decoded
+	// again: reading its claims was a twentieth of a cached read's CPU.
+	var sub string
+	if p, ok := c.cache.Peek(key); ok {
+		sub = p.UserID
+	} else if sub = claimedSubject(token); sub == "" {
 		return c.ask(ctx, token)
 	}
-	p, err := c.cache.Get(ctx, cacheKey(token), []string{stamps.User(sub)}, func(ctx context.Context) (auth.Principal, error) {
+	p, err := c.cache.Get(ctx, key, []string{stamps.User(sub)}, func(ctx context.Context) (auth.Principal, error) {
 		p, err := c.ask(ctx, token)
 		if err == nil && p.UserID != sub {
 			// Not the user the stamp was read for: answer, never keep.

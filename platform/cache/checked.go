@@ -55,6 +55,14 @@ func (c *Checked[T]) Get(ctx context.Context, key string, subjects []string, loa
 	return v, nil
 }
 
+// Peek returns the value kept under key without reading any stamp: never
+// to serve, only to learn what cannot change for a key (the user a token
+// belongs to, which names the stamp that Get then checks).
+func (c *Checked[T]) Peek(key string) (T, bool) {
+	e, ok := c.local.Get(key)
+	return e.v, ok
+}
+
 // Drop forgets key on this replica (others notice by the stamps).
 func (c *Checked[T]) Drop(key string) { c.local.Delete(key) }
 

@@ -159,3 +159,27 @@ func TestBreaker(t *testing.T) {
 		t.Fatal("three failures did not open the breaker")
 	}
 }
+
+func TestPeekSeesKeptValuesWithoutReadingStamps(t *testing.T) {
+	t.Parallel()
+	store := &cachetest.Stamps{}
+	c := cache.NewChecked[string](store, 100, time.Hour)
+	if _, ok := c.Peek("k"); ok {
+		t.Fatal("Peek found a value before any was kept")
+	}
+	ctx := cache.WithLedger(context.Background(), store)
+	if _, err := c.Get(ctx, "k", []string{"user:a"}, func(context.Context) (string, error) { return "v1", nil }); err != nil {
+		t.Fatal(err)
+	}
+	reads := store.Reads()
+	if v, ok := c.Peek("k"); !ok || v != "v1" {
+		t.Fatalf("Peek = %q, %v; want the kept v1", v, ok)
+	}
+	if store.Reads() != reads {
+		t.Fatal("Peek read stamps")
+	}
+	c.Drop("k")
+	if _, ok := c.Peek("k"); ok {
+		t.Fatal("Peek found a dropped value")
+	}
+}
