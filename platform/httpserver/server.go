@@ -68,8 +68,9 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Router is the service's route table. Services add their routes to Mux
-// (or through HandleWithLimit for bodies above the default limit).
+// Router is the service's route table. Services add their routes with
+// Handle and HandlePrefix (or HandleWithLimit for bodies above the default
+// limit); Mux is there for what those do not cover.
 type Router struct {
 	Mux    *mux.Router
 	limits map[*mux.Route]int64
@@ -87,10 +88,10 @@ func NewRouter(cfg Config, logger *zap.Logger, ready *health.Registry) *Router {
 	rt.Mux.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, logger, apperror.Newf(apperror.MethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
 	})
-	rt.Mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+	rt.Handle("/healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	}).Methods(http.MethodGet, http.MethodHead)
-	rt.Mux.Handle("/readyz", ready.Handler()).Methods(http.MethodGet, http.MethodHead)
+	})).Methods(http.MethodGet, http.MethodHead)
+	rt.Handle("/readyz", ready.Handler()).Methods(http.MethodGet, http.MethodHead)
 	return rt
 }
 
@@ -99,7 +100,7 @@ func (rt *Router) HopToken() string { return rt.cfg.HopToken }
 
 // HandleWithLimit registers h for path with its own body limit.
 func (rt *Router) HandleWithLimit(path string, limit int64, h http.Handler) *mux.Route {
-	route := rt.Mux.Handle(path, h)
+	route := rt.Handle(path, h)
 	rt.limits[route] = limit
 	return route
 }

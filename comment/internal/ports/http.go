@@ -36,13 +36,12 @@ type HTTP struct {
 // RegisterHTTP adds the comment routes to rt.
 func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, limiter *ratelimit.Limiter, limits Limits) {
 	h := &HTTP{svc: svc, limiter: limiter, limits: limits}
-	m := rt.Mux
-	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
-	m.Handle("/v1/posts/{id}/comments", wantPost(mw.Optional(httpserver.Handle(h.list)))).Methods(http.MethodGet)
-	m.Handle("/v1/posts/{id}/comments", wantPost(mw.Required(httpserver.Handle(h.create)))).Methods(http.MethodPost)
-	m.Handle("/v1/posts/{id}/comments/{cid}", wantPost(mw.Optional(httpserver.Handle(h.get)))).Methods(http.MethodGet)
-	m.Handle("/v1/posts/{id}/comments/{cid}", wantPost(mw.Required(httpserver.Handle(h.edit)))).Methods(http.MethodPatch)
-	m.Handle("/v1/posts/{id}/comments/{cid}", wantPost(mw.Required(httpserver.Handle(h.delete)))).Methods(http.MethodDelete)
+	rt.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
+	rt.Handle("/v1/posts/{id}/comments", wantPost(mw.Optional(httpserver.Handle(h.list)))).Methods(http.MethodGet)
+	rt.Handle("/v1/posts/{id}/comments", wantPost(mw.Required(httpserver.Handle(h.create)))).Methods(http.MethodPost)
+	rt.Handle("/v1/posts/{id}/comments/{cid}", wantPost(mw.Optional(httpserver.Handle(h.get)))).Methods(http.MethodGet)
+	rt.Handle("/v1/posts/{id}/comments/{cid}", wantPost(mw.Required(httpserver.Handle(h.edit)))).Methods(http.MethodPatch)
+	rt.Handle("/v1/posts/{id}/comments/{cid}", wantPost(mw.Required(httpserver.Handle(h.delete)))).Methods(http.MethodDelete)
 }
 
 // wantPost has the request's one read of stamps include the post's (see

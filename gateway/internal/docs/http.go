@@ -26,10 +26,10 @@ const basePath = "/docs/"
 
 // Register serves /openapi.yaml (the merged document) and /docs.
 func Register(rt *httpserver.Router, m *Merger, logger *zap.Logger) {
-	rt.Mux.Handle("/openapi.yaml", documentHandler(m, logger)).Methods(http.MethodGet, http.MethodHead)
+	rt.Handle("/openapi.yaml", documentHandler(m, logger)).Methods(http.MethodGet, http.MethodHead)
 	ui := uiHandler(logger)
-	rt.Mux.Handle("/docs", ui).Methods(http.MethodGet, http.MethodHead)
-	rt.Mux.PathPrefix(basePath).Handler(ui).Methods(http.MethodGet, http.MethodHead)
+	rt.Handle("/docs", ui).Methods(http.MethodGet, http.MethodHead)
+	rt.HandlePrefix(basePath, ui).Methods(http.MethodGet, http.MethodHead)
 }
 
 func documentHandler(m *Merger, logger *zap.Logger) http.Handler {

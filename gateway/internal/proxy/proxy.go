@@ -52,9 +52,9 @@ func Register(rt *httpserver.Router, cfg upstream.Config, transport *http.Transp
 		case r.Upload:
 			return rt.HandleWithLimit(path, cfg.UploadMaxBytes, h)
 		case exact:
-			return rt.Mux.Handle(path, h)
+			return rt.Handle(path, h)
 		default:
-			return rt.Mux.PathPrefix(path).Handler(h)
+			return rt.HandlePrefix(path, h)
 		}
 	})
 	return func() {

@@ -54,21 +54,20 @@ type HTTP struct {
 // RegisterHTTP adds the post routes to rt.
 func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, limiter *ratelimit.Limiter, cfg HTTPConfig) {
 	h := &HTTP{svc: svc, cfg: cfg, limiter: limiter, authors: cache.NewLocal[string](50000)}
-	m := rt.Mux
-	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
+	rt.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
 	// The multipart envelope adds a little to the image part's size.
 	rt.HandleWithLimit("/v1/posts", cfg.MaxUploadBytes+64<<10, mw.Required(httpserver.Handle(h.upload))).Methods(http.MethodPost)
-	m.Handle("/v1/posts", mw.Optional(httpserver.Handle(h.byAuthor))).Methods(http.MethodGet)
-	m.Handle("/v1/feed", mw.Required(httpserver.Handle(h.feed))).Methods(http.MethodGet)
-	m.Handle("/v1/posts/{id}", h.wantPost(mw.Optional(httpserver.Handle(h.get)))).Methods(http.MethodGet)
-	m.Handle("/v1/posts/{id}", mw.Required(httpserver.Handle(h.edit))).Methods(http.MethodPatch)
-	m.Handle("/v1/posts/{id}", mw.Required(httpserver.Handle(h.delete))).Methods(http.MethodDelete)
-	m.Handle("/v1/posts/{id}/image", h.wantPost(mw.Optional(httpserver.Handle(h.image)))).Methods(http.MethodGet, http.MethodHead)
-	m.Handle("/v1/posts/{id}/like", h.wantPost(mw.Required(httpserver.Handle(h.like)))).Methods(http.MethodPut)
-	m.Handle("/v1/posts/{id}/like", h.wantPost(mw.Required(httpserver.Handle(h.unlike)))).Methods(http.MethodDelete)
-	m.Handle("/v1/posts/{id}/likes", mw.Optional(httpserver.Handle(h.likes))).Methods(http.MethodGet)
-	m.Handle("/v1/timelines/public", mw.Optional(httpserver.Handle(h.timeline))).Methods(http.MethodGet)
-	m.Handle("/v1/timelines/tag/{tag}", mw.Optional(httpserver.Handle(h.timeline))).Methods(http.MethodGet)
+	rt.Handle("/v1/posts", mw.Optional(httpserver.Handle(h.byAuthor))).Methods(http.MethodGet)
+	rt.Handle("/v1/feed", mw.Required(httpserver.Handle(h.feed))).Methods(http.MethodGet)
+	rt.Handle("/v1/posts/{id}", h.wantPost(mw.Optional(httpserver.Handle(h.get)))).Methods(http.MethodGet)
+	rt.Handle("/v1/posts/{id}", mw.Required(httpserver.Handle(h.edit))).Methods(http.MethodPatch)
+	rt.Handle("/v1/posts/{id}", mw.Required(httpserver.Handle(h.delete))).Methods(http.MethodDelete)
+	rt.Handle("/v1/posts/{id}/image", h.wantPost(mw.Optional(httpserver.Handle(h.image)))).Methods(http.MethodGet, http.MethodHead)
+	rt.Handle("/v1/posts/{id}/like", h.wantPost(mw.Required(httpserver.Handle(h.like)))).Methods(http.MethodPut)
+	rt.Handle("/v1/posts/{id}/like", h.wantPost(mw.Required(httpserver.Handle(h.unlike)))).Methods(http.MethodDelete)
+	rt.Handle("/v1/posts/{id}/likes", mw.Optional(httpserver.Handle(h.likes))).Methods(http.MethodGet)
+	rt.Handle("/v1/timelines/public", mw.Optional(httpserver.Handle(h.timeline))).Methods(http.MethodGet)
+	rt.Handle("/v1/timelines/tag/{tag}", mw.Optional(httpserver.Handle(h.timeline))).Methods(http.MethodGet)
 }
 
 // wantPost has the request's one read of stamps include the post's stamp

@@ -24,9 +24,9 @@ type HTTP struct {
 // RegisterHTTP adds the search routes to rt.
 func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware) {
 	h := &HTTP{svc: svc}
-	rt.Mux.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
-	rt.Mux.Handle("/v1/search", mw.Optional(httpserver.Handle(h.search))).Methods(http.MethodGet)
-	rt.Mux.Handle("/v1/search/autocomplete", mw.Optional(httpserver.Handle(h.autocomplete))).Methods(http.MethodGet)
+	rt.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
+	rt.Handle("/v1/search", mw.Optional(httpserver.Handle(h.search))).Methods(http.MethodGet)
+	rt.Handle("/v1/search/autocomplete", mw.Optional(httpserver.Handle(h.autocomplete))).Methods(http.MethodGet)
 }
 
 type summary struct {

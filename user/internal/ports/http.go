@@ -53,30 +53,29 @@ type HTTP struct {
 // RegisterHTTP adds the user routes to rt.
 func RegisterHTTP(rt *httpserver.Router, svc *app.Service, mw *auth.Middleware, limiter *ratelimit.Limiter, limits Limits, avatars AvatarLimits) {
 	h := &HTTP{svc: svc, limiter: limiter, limits: limits, avatars: avatars}
-	m := rt.Mux
-	m.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
+	rt.Handle("/openapi.yaml", openapi.Handler(api.OpenAPI)).Methods(http.MethodGet)
 	// Anyone may send these two, and every byte of a body is held while it
 	// is decoded: a login flood with megabyte usernames would otherwise
 	// cost the service a megabyte or more per request in flight.
 	rt.HandleWithLimit("/v1/users/register", credentialsMaxBytes, httpserver.Handle(h.register)).Methods(http.MethodPost)
 	rt.HandleWithLimit("/v1/users/login", credentialsMaxBytes, httpserver.Handle(h.login)).Methods(http.MethodPost)
-	m.Handle("/v1/users/logout", mw.Required(httpserver.Handle(h.logout))).Methods(http.MethodPost)
-	m.Handle("/v1/users/me", mw.Required(httpserver.Handle(h.me))).Methods(http.MethodGet)
-	m.Handle("/v1/users/me", mw.Required(httpserver.Handle(h.updateMe))).Methods(http.MethodPatch)
-	m.Handle("/v1/users/me", mw.Required(httpserver.Handle(h.deleteMe))).Methods(http.MethodDelete)
-	m.Handle("/v1/users", mw.Optional(httpserver.Handle(h.search))).Methods(http.MethodGet)
-	m.Handle("/v1/users/lookup", mw.Optional(httpserver.Handle(h.lookup))).Methods(http.MethodGet)
-	m.Handle("/v1/users/me/blocks", mw.Required(httpserver.Handle(h.blocks))).Methods(http.MethodGet)
+	rt.Handle("/v1/users/logout", mw.Required(httpserver.Handle(h.logout))).Methods(http.MethodPost)
+	rt.Handle("/v1/users/me", mw.Required(httpserver.Handle(h.me))).Methods(http.MethodGet)
+	rt.Handle("/v1/users/me", mw.Required(httpserver.Handle(h.updateMe))).Methods(http.MethodPatch)
+	rt.Handle("/v1/users/me", mw.Required(httpserver.Handle(h.deleteMe))).Methods(http.MethodDelete)
+	rt.Handle("/v1/users", mw.Optional(httpserver.Handle(h.search))).Methods(http.MethodGet)
+	rt.Handle("/v1/users/lookup", mw.Optional(httpserver.Handle(h.lookup))).Methods(http.MethodGet)
+	rt.Handle("/v1/users/me/blocks", mw.Required(httpserver.Handle(h.blocks))).Methods(http.MethodGet)
 	rt.HandleWithLimit("/v1/users/me/avatar", h.avatars.MaxBytes+64<<10, mw.Required(httpserver.Handle(h.putAvatar))).Methods(http.MethodPut)
-	m.Handle("/v1/users/me/avatar", mw.Required(httpserver.Handle(h.deleteAvatar))).Methods(http.MethodDelete)
-	m.Handle("/v1/users/{id}/avatar", mw.Optional(httpserver.Handle(h.avatar))).Methods(http.MethodGet, http.MethodHead)
-	m.Handle("/v1/users/{id}", mw.Optional(httpserver.Handle(h.profile))).Methods(http.MethodGet)
-	m.Handle("/v1/users/{id}/follow", mw.Required(h.relation(svc.Follow))).Methods(http.MethodPut)
-	m.Handle("/v1/users/{id}/follow", mw.Required(h.relation(svc.Unfollow))).Methods(http.MethodDelete)
-	m.Handle("/v1/users/{id}/block", mw.Required(h.relation(svc.Block))).Methods(http.MethodPut)
-	m.Handle("/v1/users/{id}/block", mw.Required(h.relation(svc.Unblock))).Methods(http.MethodDelete)
-	m.Handle("/v1/users/{id}/followers", mw.Optional(h.list(svc.Followers))).Methods(http.MethodGet)
-	m.Handle("/v1/users/{id}/following", mw.Optional(h.list(svc.Following))).Methods(http.MethodGet)
+	rt.Handle("/v1/users/me/avatar", mw.Required(httpserver.Handle(h.deleteAvatar))).Methods(http.MethodDelete)
+	rt.Handle("/v1/users/{id}/avatar", mw.Optional(httpserver.Handle(h.avatar))).Methods(http.MethodGet, http.MethodHead)
+	rt.Handle("/v1/users/{id}", mw.Optional(httpserver.Handle(h.profile))).Methods(http.MethodGet)
+	rt.Handle("/v1/users/{id}/follow", mw.Required(h.relation(svc.Follow))).Methods(http.MethodPut)
+	rt.Handle("/v1/users/{id}/follow", mw.Required(h.relation(svc.Unfollow))).Methods(http.MethodDelete)
+	rt.Handle("/v1/users/{id}/block", mw.Required(h.relation(svc.Block))).Methods(http.MethodPut)
+	rt.Handle("/v1/users/{id}/block", mw.Required(h.relation(svc.Unblock))).Methods(http.MethodDelete)
+	rt.Handle("/v1/users/{id}/followers", mw.Optional(h.list(svc.Followers))).Methods(http.MethodGet)
+	rt.Handle("/v1/users/{id}/following", mw.Optional(h.list(svc.Following))).Methods(http.MethodGet)
 }
 
 // meBody is the caller's own account.
