@@ -140,7 +140,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.uploadPhase, "upload-phase", "after", "after: upload→ready runs on its own once the mix is done; during: beside the mix")
 	fs.DurationVar(&cfg.uploadDuration, "upload-duration", 0, "how long large photos are uploaded (default: -duration)")
 	fs.StringVar(&cfg.largeImage, "large-image", "", "the large photo (default: a photo-like 4000x3000 JPEG generated in a temporary directory)")
-	fs.DurationVar(&cfg.poll, "poll", 50*time.Millisecond, "shortest interval between reads of a processing post; later reads wait 5% of the time waited (resolution of upload→ready)")
+	fs.DurationVar(&cfg.poll, "poll", 10*time.Millisecond, "shortest interval between reads of a processing post; later reads wait 5% of the time waited (resolution of upload→ready)")
 	fs.DurationVar(&cfg.readyTimeout, "ready-timeout", 2*time.Minute, "how long an upload may take to become ready")
 	fs.BoolVar(&cfg.compute, "compute", true, "time the thumbnail compute of the large photo with the workers' BenchmarkGenerate after the load")
 	fs.BoolVar(&cfg.ceiling, "ceiling", false, "also compare warm GET /v1/posts/{id} with GET /healthz (the gateway's constant JSON), each in a closed loop")
