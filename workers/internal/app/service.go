@@ -28,10 +28,12 @@ type Posts interface {
 }
 
 // Images reads originals and stores renditions (blob.ErrNotFound when a
-// key is missing).
+// key is missing). Delete removes the renditions of a picture that turned
+// out to be unprocessable; deleting a missing key is not an error.
 type Images interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 	Put(ctx context.Context, key string, data []byte) error
+	Delete(ctx context.Context, key string) error
 }
 
 // Renderer makes the renditions of an original: the clean "original"
