@@ -131,7 +131,17 @@ func (t *Thumbnailer) Make(ctx context.Context, req domain.Request) error {
 	// sends a new message for a post stuck processing, and those must add
 	// up too.
 	key := fmt.Sprintf("post:%s:%d", req.PostID, req.Version)
-	return t.attempt(ctx, log, key, func(reason string) error { return t.fail(ctx, req, reason) }, func() error {
+	giveUp := func(reason string) error {
+		// The attempts that crashed may have stored renditions already
+		// (each is stored as soon as it is made, the clean original
+		// while the picture is still decoding): a post failed for good
+		// keeps none.
+		if err := t.discard(ctx, media.Sizes(), renditionKey(req.PostID)); err != nil {
+			return err
+		}
+		return t.fail(ctx, req, reason)
+	}
+	return t.attempt(ctx, log, key, giveUp, func() error {
 		return t.make(ctx, log, req)
 	})
 }

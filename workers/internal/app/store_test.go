@@ -179,3 +179,39 @@ func TestFailedStoreStopsRenderingAndIsRetried(t *testing.T) {
 		t.Fatalf("a failed store was reported: %d ready, failed %v", posts.ready, posts.failed)
 	}
 }
+
+// TestGivingUpDeletesWhatCrashedAttemptsStored: an attempt that crashes
+// after the original was stored (as an out-of-memory kill in the decode
+// would) leaves it behind; when the work is given up, the post is failed
+// with none of its renditions kept.
+func TestGivingUpDeletesWhatCrashedAttemptsStored(t *testing.T) {
+	posts := &fakePosts{posts: map[string]*domain.Post{"p1": {ID: "p1", Version: 1}}}
+	key := media.RenditionKey("p1", media.SizeOriginal)
+	store := newWatchedStore(key)
+	store.blobs[media.OriginalKey("p1")] = fixture(t, "landscape.jpg")
+	r := scriptedRenderer{Renderer: adapters.NewRenderer(thumbnail.Options{Quality: 85, MaxPixels: 40e6})}
+	r.render = func(_ context.Context, emit func(domain.Rendition)) error {
+		emit(rendition(media.SizeOriginal))
+		<-store.put
+		panic("decoder bug")
+	}
+	opts := defaultOptions
+	opts.MaxAttempts = 1
+	w := app.NewThumbnailer(posts, nil, store, r, r, newAttempts(t), opts, zap.NewNop())
+	ctx := context.Background()
+	if err := w.Make(ctx, request("p1", 1)); err == nil || errors.Is(err, app.ErrPermanent) {
+		t.Fatalf("a crash: want an error to retry, got %v", err)
+	}
+	if _, ok := store.blobs[key]; !ok {
+		t.Fatal("the crashed attempt did not store the original; the test proves nothing")
+	}
+	if err := w.Make(ctx, request("p1", 1)); !errors.Is(err, app.ErrPermanent) {
+		t.Fatalf("after MaxAttempts crashes: want a permanent error, got %v", err)
+	}
+	if len(posts.failed) != 1 {
+		t.Fatalf("failures reported: %v", posts.failed)
+	}
+	if len(store.blobs) != 1 {
+		t.Fatalf("blobs left: %d, want only the upload", len(store.blobs))
+	}
+}
