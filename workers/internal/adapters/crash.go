@@ -20,9 +20,9 @@ type CrashingRenderer struct {
 }
 
 // Render implements app.Renderer.
-func (c CrashingRenderer) Render(ctx context.Context, original []byte) ([]domain.Rendition, error) {
+func (c CrashingRenderer) Render(ctx context.Context, original []byte, emit func(domain.Rendition)) error {
 	c.crashOn(original)
-	return c.Renderer.Render(ctx, original)
+	return c.Renderer.Render(ctx, original, emit)
 }
 
 // RenderAvatar implements app.AvatarRenderer.

@@ -10,8 +10,8 @@ import (
 )
 
 // Images is app.Images on the images binding: originals are read through
-// the sidecar's HTTP binding API, renditions written through its gRPC
-// API.
+// the sidecar's HTTP binding API, renditions written and deleted through
+// its gRPC API.
 //
 // A read over HTTP is the stored bytes as the response body, read once
 // into a buffer of the announced length; over gRPC the same bytes are a
@@ -38,6 +38,12 @@ func NewImages(writer *blob.Dapr, reader *blob.Streamer, limit int64) Images {
 // Put implements app.Images.
 func (i Images) Put(ctx context.Context, key string, data []byte) error {
 	return i.writer.Put(ctx, key, data)
+}
+
+// Delete implements app.Images, through the same gRPC API as Put (a
+// missing blob is not an error).
+func (i Images) Delete(ctx context.Context, key string) error {
+	return i.writer.Delete(ctx, key)
 }
 
 // Get implements app.Images.

@@ -15,17 +15,12 @@ type Renderer struct{ opts thumbnail.Options }
 // NewRenderer returns a Renderer with opts.
 func NewRenderer(opts thumbnail.Options) Renderer { return Renderer{opts: opts} }
 
-// Render implements app.Renderer.
-func (r Renderer) Render(ctx context.Context, original []byte) ([]domain.Rendition, error) {
-	made, err := thumbnail.Generate(ctx, original, r.opts)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]domain.Rendition, len(made))
-	for i, m := range made {
-		out[i] = domain.Rendition{Name: m.Name, Width: m.Width, Height: m.Height, JPEG: m.JPEG}
-	}
-	return out, nil
+// Render implements app.Renderer with thumbnail.GenerateEach (which calls
+// emit one rendition at a time, stricter than the port asks).
+func (r Renderer) Render(ctx context.Context, original []byte, emit func(domain.Rendition)) error {
+	return thumbnail.GenerateEach(ctx, original, r.opts, func(m thumbnail.Rendition) {
+		emit(domain.Rendition{Name: m.Name, Width: m.Width, Height: m.Height, JPEG: m.JPEG})
+	})
 }
 
 // avatarSizes are the square avatar sizes (contracts/media names them).

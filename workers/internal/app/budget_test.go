@@ -28,10 +28,10 @@ type meteredRenderer struct {
 	maxAtOnce int
 }
 
-func (m *meteredRenderer) Render(ctx context.Context, original []byte) ([]domain.Rendition, error) {
+func (m *meteredRenderer) Render(ctx context.Context, original []byte, emit func(domain.Rendition)) error {
 	cost, err := m.Cost(original)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cost += int64(len(original))
 	m.mu.Lock()
@@ -46,7 +46,7 @@ func (m *meteredRenderer) Render(ctx context.Context, original []byte) ([]domain
 		m.running--
 		m.mu.Unlock()
 	}()
-	return m.Renderer.Render(ctx, original)
+	return m.Renderer.Render(ctx, original, emit)
 }
 
 // TestDecodesAreAdmittedByCost: with a budget that holds two pictures'
@@ -113,7 +113,7 @@ func TestPictureOverTheWholeBudgetFailsForGood(t *testing.T) {
 // panickyRenderer panics on every render, as a decoder bug would.
 type panickyRenderer struct{ adapters.Renderer }
 
-func (panickyRenderer) Render(context.Context, []byte) ([]domain.Rendition, error) {
+func (panickyRenderer) Render(context.Context, []byte, func(domain.Rendition)) error {
 	panic("decoder bug")
 }
 

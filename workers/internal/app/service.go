@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -28,17 +29,26 @@ type Posts interface {
 }
 
 // Images reads originals and stores renditions (blob.ErrNotFound when a
-// key is missing).
+// key is missing). Delete removes the renditions of a picture that turned
+// out to be unprocessable; deleting a missing key is not an error.
 type Images interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 	Put(ctx context.Context, key string, data []byte) error
+	Delete(ctx context.Context, key string) error
 }
 
-// Renderer makes the renditions of an original: the clean "original"
-// first, then every size. Pictures that can never be made fail with
-// media.ErrCorrupt, ErrTooManyPixels or ErrUnsupportedFormat.
+// Renderer makes the renditions of an original: the clean "original" and
+// every size. Pictures that can never be made fail with media.ErrCorrupt,
+// ErrTooManyPixels or ErrUnsupportedFormat.
 type Renderer interface {
-	Render(ctx context.Context, original []byte) ([]domain.Rendition, error)
+	// Render hands each rendition to emit as soon as it is complete, so
+	// that storing it overlaps making the rest; when it returns nil,
+	// every rendition was emitted, once. emit may be called from other
+	// goroutines than Render's, several at once, but never after Render
+	// returned; it should return quickly. When Render fails, some
+	// renditions may have been emitted already: a JPEG's clean original
+	// is made before its decode can fail.
+	Render(ctx context.Context, original []byte, emit func(domain.Rendition)) error
 	// Cost is, from the headers alone, an upper bound of the bytes
 	// rendering original allocates (it fails like Render on a picture
 	// that can never be made).
@@ -121,14 +131,27 @@ func (t *Thumbnailer) Make(ctx context.Context, req domain.Request) error {
 	// sends a new message for a post stuck processing, and those must add
 	// up too.
 	key := fmt.Sprintf("post:%s:%d", req.PostID, req.Version)
-	return t.attempt(ctx, log, key, func(reason string) error { return t.fail(ctx, req, reason) }, func() error {
+	giveUp := func(reason string) error {
+		// The attempts that crashed may have stored renditions already
+		// (each is stored as soon as it is made, the clean original
+		// while the picture is still decoding): a post failed for good
+		// keeps none.
+		if err := t.discard(ctx, media.Sizes(), renditionKey(req.PostID)); err != nil {
+			return err
+		}
+		return t.fail(ctx, req, reason)
+	}
+	return t.attempt(ctx, log, key, giveUp, func() error {
 		return t.make(ctx, log, req)
 	})
 }
 
 func (t *Thumbnailer) make(ctx context.Context, log *zap.Logger, req domain.Request) error {
 	// Stage timings go in the log line, so where upload → ready time goes
-	// can be read from the logs (docs/benchmarks.md uses them).
+	// can be read from the logs (docs/benchmarks.md uses them). Storing
+	// overlaps generating, so generate is fetched → the last rendition
+	// made (Render returned) and store only what is left of storing
+	// after that.
 	started := time.Now()
 	original, release, err := t.admit(ctx, req.OriginalKey)
 	var tooBig *tooBigError
@@ -142,26 +165,48 @@ func (t *Thumbnailer) make(ctx context.Context, log *zap.Logger, req domain.Requ
 	case err != nil:
 		return fmt.Errorf("read original: %w", err)
 	}
+	// Deferred first, so run last: the budget is given back only after
+	// the stores below finished, as until then they hold the bytes.
 	defer release()
 	fetched := time.Now()
-	renditions, err := t.renderer.Render(ctx, original)
-	if unprocessable(err) {
+	renderCtx, stopRender := context.WithCancel(ctx)
+	defer stopRender()
+	s := &storer{ctx: ctx, images: t.images, key: renditionKey(req.PostID), stop: stopRender}
+	// Every way out waits for the stores, a panic in Render too.
+	defer func() { _, _ = s.wait() }()
+	err = t.renderer.Render(renderCtx, original, s.put)
+	generated := time.Now()
+	renditions, serr := s.wait()
+	switch {
+	case unprocessable(err):
+		// Nothing of a picture that can never be made may stay behind:
+		// what was handed over of it (a JPEG's clean original, made
+		// before its decode failed), stored or not (a failed write may
+		// still have left a blob), is deleted, now that no store is
+		// running, and before the post is reported failed, so that a
+		// failed delete is retried.
+		names := make([]string, len(renditions))
+		for i, r := range renditions {
+			names[i] = r.Name
+		}
+		if err := t.discard(ctx, names, s.key); err != nil {
+			return err
+		}
 		return t.fail(ctx, req, err.Error())
-	}
-	if err != nil {
+	case serr != nil:
+		// Also the cause when a store cancelled Render. Nothing was
+		// reported: the retry writes the same bytes again.
+		return serr
+	case err != nil:
 		return fmt.Errorf("make thumbnails: %w", err)
 	}
-	generated := time.Now()
+	stored := time.Now()
 	width, height := 0, 0
 	for _, r := range renditions {
 		if r.Name == media.SizeOriginal {
 			width, height = r.Width, r.Height
 		}
 	}
-	if err := t.store(ctx, renditions, func(name string) string { return media.RenditionKey(req.PostID, name) }); err != nil {
-		return err
-	}
-	stored := time.Now()
 	if err := t.posts.MarkThumbnailReady(ctx, req.PostID, req.Version, width, height); err != nil {
 		if apperror.Is(err, apperror.NotFound) {
 			return nil // deleted while we worked
@@ -180,10 +225,73 @@ func (t *Thumbnailer) make(ctx context.Context, log *zap.Logger, req domain.Requ
 	return nil
 }
 
-// store writes renditions under key(name), all at once: each is its own
-// blob, and the waits on the sidecar and the storage overlap. Nothing is
-// reported before every one is stored, so a failure retries the whole
-// request, which writes the same bytes again.
+// storer stores each rendition under key(name) as soon as Render hands it
+// over, while the rest are still being made: a JPEG's clean original, by
+// far the largest write (base64 through the sidecar), exists long before
+// the sizes do. Each is its own blob, so the writes overlap each other
+// too.
+//
+// A failed store stops the rendering (nothing can be reported after it),
+// but not the other stores: a write cancelled on this side may still
+// land in the storage afterwards, so once wait returned nothing at all is
+// being written, and what was stored can be deleted for good.
+type storer struct {
+	ctx    context.Context
+	images Images
+	key    func(name string) string
+	stop   context.CancelFunc // cancels Render
+	group  errgroup.Group
+	mu     sync.Mutex
+	sent   []domain.Rendition
+}
+
+// put starts storing r; it is Render's emit, so it may run on several
+// goroutines at once.
+func (s *storer) put(r domain.Rendition) {
+	s.mu.Lock()
+	s.sent = append(s.sent, r)
+	s.mu.Unlock()
+	s.group.Go(func() error {
+		if err := s.images.Put(s.ctx, s.key(r.Name), r.JPEG); err != nil {
+			s.stop()
+			return fmt.Errorf("store %s: %w", r.Name, err)
+		}
+		return nil
+	})
+}
+
+// wait returns, once every store started has finished, the renditions
+// handed over and the first store error. Call it after Render returned,
+// as no rendition comes after that.
+func (s *storer) wait() ([]domain.Rendition, error) {
+	err := s.group.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sent, err
+}
+
+// discard deletes the renditions names (under key(name)) of a picture
+// that failed for good. Deleting one that was never stored is not an
+// error, so callers name every one that may have been.
+func (t *Thumbnailer) discard(ctx context.Context, names []string, key func(name string) string) error {
+	for _, name := range names {
+		if err := t.images.Delete(ctx, key(name)); err != nil {
+			return fmt.Errorf("delete %s of a picture that failed: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// renditionKey returns where the renditions of post id are stored.
+func renditionKey(id string) func(name string) string {
+	return func(name string) string { return media.RenditionKey(id, name) }
+}
+
+// store writes renditions that are all made (an avatar's) under
+// key(name), all at once: each is its own blob, and the waits on the
+// sidecar and the storage overlap. Nothing is reported before every one
+// is stored, so a failure retries the whole request, which writes the
+// same bytes again.
 func (t *Thumbnailer) store(ctx context.Context, renditions []domain.Rendition, key func(name string) string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for _, r := range renditions {

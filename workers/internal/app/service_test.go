@@ -59,11 +59,12 @@ func (f *fakePosts) MarkFailed(_ context.Context, id string, _ int64, reason str
 	return nil
 }
 
-// memStore is a hand-written blob.Store that counts writes.
+// memStore is a hand-written blob.Store that counts writes and deletes.
 type memStore struct {
-	mu     sync.Mutex
-	blobs  map[string][]byte
-	writes int
+	mu      sync.Mutex
+	blobs   map[string][]byte
+	writes  int
+	deletes int
 }
 
 func (m *memStore) Put(_ context.Context, k string, b []byte) error {
@@ -84,7 +85,13 @@ func (m *memStore) Get(_ context.Context, k string) ([]byte, error) {
 	return b, nil
 }
 
-func (m *memStore) Delete(_ context.Context, k string) error { return nil }
+func (m *memStore) Delete(_ context.Context, k string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.deletes++
+	delete(m.blobs, k)
+	return nil
+}
 
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()

@@ -231,8 +231,8 @@ const (
 var meanings = map[string]string{
 	Queued:      "upload committed → thumbnailer starts: outbox relay, broker, wait for the memory budget",
 	Fetch:       "read the original from the blob store",
-	Generate:    "decode, clean original, every size",
-	Store:       "write the renditions",
+	Generate:    "decode, clean original, every size (fetched → last rendition made)",
+	Store:       "the writing of renditions left after the last is made (each is written as soon as it is made)",
 	Report:      "MarkThumbnailReady call to post",
 	Thumbnailer: "commit → reported: the five above",
 	Rest:        "202 → ready minus the thumbnailer total: poll resolution, post's own work, less commit → 202",

@@ -114,21 +114,79 @@ type Rendition struct {
 // picture's own size (a crop keeps its aspect ratio and shrinks to fit: a
 // 100×80 picture's 150×150 thumb is 80×80). A picture that is corrupt or
 // truncated fails with ErrCorrupt. The context is checked between steps.
-func Generate(ctx context.Context, original []byte, opts Options) (out []Rendition, err error) {
+func Generate(ctx context.Context, original []byte, opts Options) ([]Rendition, error) {
+	opts = opts.withDefaults()
+	out := make([]Rendition, 1+len(opts.Sizes))
+	err := GenerateEach(ctx, original, opts, func(r Rendition) {
+		if r.Name == OriginalName {
+			out[0] = r
+			return
+		}
+		for i, s := range opts.Sizes {
+			if s.Name == r.Name {
+				out[1+i] = r
+				return
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GenerateEach makes what Generate returns, but hands each rendition to
+// emit as soon as it is complete instead of all of them at the end, so a
+// caller can store one while the others are still being made: a JPEG's
+// clean original as soon as the strip is done (beside the decode, long
+// before the sizes), each size as its encoder finishes. The order is
+// whichever finishes first.
+//
+// emit is called once per rendition, from the pipeline's goroutines but
+// never two calls at once, and never after GenerateEach returned; it
+// should return quickly, as the next rendition waits for it (and a panic
+// in it is recovered like the pipeline's own, as ErrCorrupt). When
+// GenerateEach fails, some renditions may have been emitted already: a
+// JPEG whose strip succeeds and whose decode then fails has emitted its
+// original. A caller that keeps what was emitted must drop it on an
+// error.
+func GenerateEach(ctx context.Context, original []byte, opts Options, emit func(Rendition)) error {
+	// One call at a time keeps emit simple for callers; closed makes sure
+	// a goroutine still running when GenerateEach returns early (a panic,
+	// below) cannot hand over a rendition of a call that has failed.
+	var (
+		mu     sync.Mutex
+		closed bool
+	)
+	defer func() {
+		mu.Lock()
+		closed = true
+		mu.Unlock()
+	}()
+	return generate(ctx, original, opts.withDefaults(), func(r Rendition) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !closed {
+			emit(r)
+		}
+	})
+}
+
+// generate is GenerateEach without the guard around emit.
+func generate(ctx context.Context, original []byte, opts Options, emit func(Rendition)) (err error) {
 	// Nothing a picture holds may take the process down: a panic here
 	// (in a decoder, imaging, the encoder) fails this picture for good.
 	defer func() {
 		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("making thumbnails: panic: %v: %w", p, ErrCorrupt)
+			err = fmt.Errorf("making thumbnails: panic: %v: %w", p, ErrCorrupt)
 		}
 	}()
-	opts = opts.withDefaults()
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("making thumbnails: %w", err)
+		return fmt.Errorf("making thumbnails: %w", err)
 	}
 	info, err := media.Inspect(bytes.NewReader(original), opts.MaxPixels)
 	if err != nil {
-		return nil, fmt.Errorf("making thumbnails: %w", err)
+		return fmt.Errorf("making thumbnails: %w", err)
 	}
 	orientation := readOrientation(original, info.Format)
 	uw, uh := upright(info.Width, info.Height, orientation)
@@ -142,12 +200,14 @@ func Generate(ctx context.Context, original []byte, opts Options) (out []Renditi
 		t.w, t.h = upright(t.w, t.h, orientation)
 		targets[i] = t
 	}
-	out = make([]Rendition, 1+len(opts.Sizes))
 	n := 8 // the JPEG decode's block size: n/8 of the picture
 	var stripped chan error
 	if info.Format == media.JPEG {
 		// The strip runs beside the decode, whose Huffman decoding
-		// leaves the other cores mostly idle.
+		// leaves the other cores mostly idle, and its result is handed
+		// over at once: storing it (the largest rendition by far) then
+		// overlaps the decode too. If the decode fails, the caller has
+		// an original of a picture that failed (GenerateEach says so).
 		stripped = make(chan error, 1)
 		go func() {
 			defer func() {
@@ -156,7 +216,9 @@ func Generate(ctx context.Context, original []byte, opts Options) (out []Renditi
 				}
 			}()
 			clean, err := stripJPEG(original, orientation)
-			out[0] = Rendition{Name: OriginalName, Width: uw, Height: uh, JPEG: clean}
+			if err == nil {
+				emit(Rendition{Name: OriginalName, Width: uw, Height: uh, JPEG: clean})
+			}
 			stripped <- err
 		}()
 		n = jpegBlockSize(info.Width, info.Height, targets)
@@ -168,25 +230,25 @@ func Generate(ctx context.Context, original []byte, opts Options) (out []Renditi
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("making thumbnails: %w", err)
+		return fmt.Errorf("making thumbnails: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("making thumbnails: %w", err)
+		return fmt.Errorf("making thumbnails: %w", err)
 	}
-	enc := newEncoders(ctx, opts.Quality, opts.Workers, orientation)
-	if out[0].JPEG == nil {
-		enc.start(OriginalName, m, &out[0])
+	enc := newEncoders(ctx, opts.Quality, opts.Workers, orientation, emit)
+	if stripped == nil {
+		enc.start(OriginalName, m)
 	}
 	err = renderSizes(ctx, m, targets, func(i int, img image.Image) {
-		enc.start(opts.Sizes[i].Name, img, &out[1+i])
+		enc.start(opts.Sizes[i].Name, img)
 	})
 	if werr := enc.wait(); err == nil {
 		err = werr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("making thumbnails: %w", err)
+		return fmt.Errorf("making thumbnails: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 func (o Options) withDefaults() Options {
@@ -363,24 +425,26 @@ func window(b image.Rectangle, t target) (int, int) {
 }
 
 // encoders turn renditions upright and encode them on up to n goroutines
-// at once, while the caller goes on making the next size.
+// at once, while the caller goes on making the next size, and hand each
+// to emit when it is encoded.
 type encoders struct {
 	ctx         context.Context
 	quality     int
 	orientation int
+	emit        func(Rendition)
 	sem         chan struct{}
 	wg          sync.WaitGroup
 	mu          sync.Mutex
 	err         error
 }
 
-func newEncoders(ctx context.Context, quality, n, orientation int) *encoders {
-	return &encoders{ctx: ctx, quality: quality, orientation: orientation, sem: make(chan struct{}, n)}
+func newEncoders(ctx context.Context, quality, n, orientation int, emit func(Rendition)) *encoders {
+	return &encoders{ctx: ctx, quality: quality, orientation: orientation, emit: emit, sem: make(chan struct{}, n)}
 }
 
 // start turns img (in stored orientation) upright and encodes it as the
-// rendition name into *dst, on another goroutine.
-func (e *encoders) start(name string, img image.Image, dst *Rendition) {
+// rendition name, on another goroutine, then emits it.
+func (e *encoders) start(name string, img image.Image) {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -404,7 +468,7 @@ func (e *encoders) start(name string, img image.Image, dst *Rendition) {
 			return
 		}
 		b := img.Bounds()
-		*dst = Rendition{Name: name, Width: b.Dx(), Height: b.Dy(), JPEG: data}
+		e.emit(Rendition{Name: name, Width: b.Dx(), Height: b.Dy(), JPEG: data})
 	}()
 }
 

@@ -432,6 +432,53 @@ func TestGenerateConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
+// TestGenerateEachEmitsWhatGenerateReturns: GenerateEach hands over every
+// rendition Generate returns, each once, with the same size and bytes: a
+// JPEG's stripped original, a rotated JPEG's, and an original that is
+// re-encoded (PNG). The emitted list is appended to without a lock: emit
+// is documented as never called twice at once, and -race checks that.
+func TestGenerateEachEmitsWhatGenerateReturns(t *testing.T) {
+	t.Parallel()
+	for _, file := range []string{"landscape.jpg", "portrait-exif6.jpg", "small.png"} {
+		t.Run(file, func(t *testing.T) {
+			t.Parallel()
+			data := fixture(t, file)
+			want, err := thumbnail.Generate(context.Background(), data, thumbnail.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var emitted []thumbnail.Rendition
+			err = thumbnail.GenerateEach(context.Background(), data, thumbnail.Options{}, func(r thumbnail.Rendition) {
+				emitted = append(emitted, r)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(emitted) != len(want) {
+				t.Fatalf("emitted %d renditions, Generate returns %d", len(emitted), len(want))
+			}
+			byName := map[string]thumbnail.Rendition{}
+			for _, r := range emitted {
+				if _, dup := byName[r.Name]; dup {
+					t.Fatalf("%s emitted twice", r.Name)
+				}
+				byName[r.Name] = r
+			}
+			for _, w := range want {
+				got, ok := byName[w.Name]
+				switch {
+				case !ok:
+					t.Errorf("%s: returned but never emitted", w.Name)
+				case got.Width != w.Width || got.Height != w.Height:
+					t.Errorf("%s: emitted %dx%d, returned %dx%d", w.Name, got.Width, got.Height, w.Width, w.Height)
+				case !bytes.Equal(got.JPEG, w.JPEG):
+					t.Errorf("%s: emitted bytes differ from the returned ones", w.Name)
+				}
+			}
+		})
+	}
+}
+
 // TestGenerateWebPOrientation: a WebP's EXIF chunk is honoured too.
 // photo.webp (400×300) is rewrapped in the extended format with an EXIF
 // chunk saying orientation 6, so it must come out 300×400.
