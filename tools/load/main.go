@@ -69,6 +69,7 @@ type config struct {
 	ceiling         bool
 	ceilingDuration time.Duration
 	ceilingWorkers  uint64
+	ceilingRounds   int
 	ceilingImages   []string
 	nginx           string
 	nginxInstall    bool
@@ -144,7 +145,8 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.readyTimeout, "ready-timeout", 2*time.Minute, "how long an upload may take to become ready")
 	fs.BoolVar(&cfg.compute, "compute", true, "time the thumbnail compute of the large photo with the workers' BenchmarkGenerate after the load")
 	fs.BoolVar(&cfg.ceiling, "ceiling", false, "also compare warm GET /v1/posts/{id} with GET /healthz (the gateway's constant JSON), each in a closed loop")
-	fs.DurationVar(&cfg.ceilingDuration, "ceiling-duration", 5*time.Second, "length of each ceiling loop")
+	fs.DurationVar(&cfg.ceilingDuration, "ceiling-duration", 5*time.Second, "length of each ceiling loop (all its rounds together)")
+	fs.IntVar(&cfg.ceilingRounds, "ceiling-rounds", 5, "rounds the /healthz, warm-read and nginx loops run in, taking turns, so each ratio compares the same minutes")
 	fs.Uint64Var(&cfg.ceilingWorkers, "ceiling-workers", 8, "concurrent requests of the ceiling loops")
 	fs.Func("ceiling-images", "image sizes read in closed loops in the ceiling phase, through the gateway and from nginx's disk (default large,original; \"\" = none)", func(v string) error {
 		cfg.ceilingImages = nil
@@ -188,6 +190,8 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("-poll must be positive")
 	case cfg.ceilingWorkers < 1:
 		return cfg, errors.New("-ceiling-workers must be at least 1")
+	case cfg.ceilingRounds < 1:
+		return cfg, errors.New("-ceiling-rounds must be at least 1")
 	case cfg.nginxWorkers != "auto" && !positive(cfg.nginxWorkers):
 		return cfg, fmt.Errorf("-nginx-workers must be auto or a positive count, got %q", cfg.nginxWorkers)
 	}
@@ -228,7 +232,7 @@ func flagMap(cfg config) map[string]string {
 		"upload-rate": fmt.Sprint(cfg.uploadRate), "upload-phase": cfg.uploadPhase, "upload-duration": cfg.uploadDuration.String(),
 		"large-image": cfg.largeImage, "poll": cfg.poll.String(), "compute": strconv.FormatBool(cfg.compute),
 		"ceiling": strconv.FormatBool(cfg.ceiling), "ceiling-duration": cfg.ceilingDuration.String(),
-		"ceiling-workers": strconv.FormatUint(cfg.ceilingWorkers, 10), "refs": strconv.FormatBool(cfg.refs),
+		"ceiling-workers": strconv.FormatUint(cfg.ceilingWorkers, 10), "ceiling-rounds": strconv.Itoa(cfg.ceilingRounds), "refs": strconv.FormatBool(cfg.refs),
 		"ceiling-images": strings.Join(cfg.ceilingImages, ","), "nginx": cfg.nginx, "nginx-install": strconv.FormatBool(cfg.nginxInstall),
 		"nginx-workers": cfg.nginxWorkers, "nginx-access-log": strconv.FormatBool(cfg.nginxAccessLog), "post-http": cfg.postHTTP,
 		"refs-duration": cfg.refsDuration.String(), "seed": strconv.FormatUint(cfg.seed, 10), "stack-log": cfg.stackLog,
@@ -313,7 +317,8 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if cfg.ceiling {
 		ccfg := refs.CeilingConfig{Base: cfg.target, Workers: cfg.ceilingWorkers, Duration: cfg.ceilingDuration,
-			Posts: r.data.Ready(), Token: r.data.Users[0].Token, Logf: logf, Stack: r.stack, ImageSizes: cfg.ceilingImages}
+			Posts: r.data.Ready(), Token: r.data.Users[0].Token, Logf: logf, Stack: r.stack, ImageSizes: cfg.ceilingImages,
+			Rounds: cfg.ceilingRounds}
 		// The images of the large photo when upload→ready made some: the
 		// seeded pictures are small.
 		if u := r.rep.Uploads; u != nil {

@@ -258,3 +258,25 @@ func (u Usage) StackPerRequestMs() float64 {
 	}
 	return t
 }
+
+// Add returns the usage of a and b together, as if measured in one phase
+// as long as both (the rounds of one loop, measured between others).
+func Add(a, b Usage) Usage {
+	u := Usage{WallS: a.WallS + b.WallS, ByProcessS: map[string]float64{}, Requests: a.Requests + b.Requests}
+	for name, s := range a.ByProcessS {
+		u.ByProcessS[name] += s
+	}
+	for name, s := range b.ByProcessS {
+		u.ByProcessS[name] += s
+	}
+	if u.WallS > 0 {
+		u.CoresBusy = (a.CoresBusy*a.WallS + b.CoresBusy*b.WallS) / u.WallS
+	}
+	if u.Requests > 0 {
+		u.PerRequestMs = map[string]float64{}
+		for name, s := range u.ByProcessS {
+			u.PerRequestMs[name] = 1000 * s / float64(u.Requests)
+		}
+	}
+	return u
+}

@@ -81,6 +81,34 @@ func TestSinceAccountsEveryone(t *testing.T) {
 	}
 }
 
+// Rounds of one loop add up to what one phase as long would have measured.
+func TestAddIsOnePhaseOfBoth(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(0, 0)
+	at := func(s float64, post, self, busy time.Duration) Snapshot {
+		return Snapshot{At: t0.Add(time.Duration(s * float64(time.Second))), ByName: map[string]time.Duration{"post": post}, Self: self, MachineBusy: busy}
+	}
+	// Two rounds with something else measured between them.
+	a := Since(at(0, 0, 0, 0), at(1, 600*time.Millisecond, 100*time.Millisecond, 2*time.Second), 100)
+	b := Since(at(5, time.Second, time.Second, 9*time.Second), at(8, 1300*time.Millisecond, 1100*time.Millisecond, 10*time.Second), 300)
+	u := Add(a, b)
+	if u.WallS != 4 || u.Requests != 400 {
+		t.Fatalf("wall %v, requests %d", u.WallS, u.Requests)
+	}
+	if p := u.ByProcessS["post"]; p < 0.899 || p > 0.901 {
+		t.Fatalf("post %v s, want 0.9", p)
+	}
+	if p := u.PerRequestMs["post"]; p < 2.249 || p > 2.251 {
+		t.Fatalf("post %v ms per request, want 2.25", p)
+	}
+	if u.CoresBusy != 0.75 { // 2 s + 1 s busy over 4 s
+		t.Fatalf("cores busy %v, want 0.75", u.CoresBusy)
+	}
+	if z := Add(Usage{}, a); z.PerRequestMs["post"] != a.PerRequestMs["post"] || z.CoresBusy != a.CoresBusy {
+		t.Fatalf("adding nothing changed %+v into %+v", a, z)
+	}
+}
+
 func TestTakeReadsThisMachine(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc here")

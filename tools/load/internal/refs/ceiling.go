@@ -44,6 +44,12 @@ type CeilingConfig struct {
 	// the post of Posts with the largest original.
 	ImageSizes []string
 	ImagePost  string
+	// Rounds splits each loop of the comparison (/healthz, the warm read,
+	// the warm read through nginx) into this many parts, run in turn:
+	// the machine's speed drifts by a fifth within minutes here, so loops
+	// run one after the other compare different minutes; in rounds, each
+	// ratio compares the same ones. 0 or 1: one part each.
+	Rounds int
 }
 
 // Ceiling compares the throughput of a warm GET /v1/posts/{id} with GET
@@ -65,7 +71,19 @@ type Ceiling struct {
 	Nginx *NginxPeer `json:"nginx,omitempty"`
 	// Images are closed loops of image bytes, per size.
 	Images []ImageLoop `json:"images,omitempty"`
-	Note   string      `json:"note"`
+	// Rounds is how many parts each loop of the comparison ran in, in
+	// turn; ByRound has the ratios of each round alone (their spread is
+	// how much the machine moved within the run).
+	Rounds  int          `json:"rounds"`
+	ByRound []RoundRatio `json:"by_round,omitempty"`
+	Note    string       `json:"note"`
+}
+
+// RoundRatio is the goals' ratios in one round of the ceiling.
+type RoundRatio struct {
+	PostToHealthz  float64 `json:"post_to_healthz_throughput"`
+	GatewayToNginx float64 `json:"gateway_to_nginx_throughput,omitempty"`
+	GatewayCPU     float64 `json:"gateway_cpu_warm_read_to_healthz,omitempty"`
 }
 
 // NginxPeer is nginx doing the gateway's job on the warm read.
@@ -107,20 +125,15 @@ type ImageLoop struct {
 	GatewayToNginx float64 `json:"gateway_to_nginx_throughput,omitempty"`
 }
 
-// RunCeiling runs the two closed loops, /healthz first.
+// RunCeiling runs the closed loops of the comparison (/healthz, the warm
+// read, and the warm read through nginx when it runs) in cfg.Rounds
+// rounds, then the image loops.
 func RunCeiling(ctx context.Context, cfg CeilingConfig) (Ceiling, error) {
 	base := strings.TrimRight(cfg.Base, "/")
-	out := Ceiling{Workers: cfg.Workers, DurationS: cfg.Duration.Seconds(),
+	rounds := max(cfg.Rounds, 1)
+	out := Ceiling{Workers: cfg.Workers, DurationS: cfg.Duration.Seconds(), Rounds: rounds,
 		Note: fmt.Sprintf("closed loops of %d concurrent requests from the same machine; /healthz is answered by the gateway itself, "+
 			"through its whole middleware chain, with a constant JSON body (and no access log line: probes log at debug)", cfg.Workers)}
-	health := func(t *vegeta.Target) error {
-		*t = vegeta.Target{Method: http.MethodGet, URL: base + "/healthz"}
-		return nil
-	}
-	var err error
-	if out.Healthz, out.HealthzCPU, err = closedLoop(ctx, "ceiling-healthz", health, cfg); err != nil {
-		return out, err
-	}
 
 	// Warm the post cache (and the auth and graph caches) first.
 	h := http.Header{"Authorization": {"Bearer " + cfg.Token}}
@@ -131,42 +144,58 @@ func RunCeiling(ctx context.Context, cfg CeilingConfig) (Ceiling, error) {
 			res.Body.Close()
 		}
 	}
-	var n atomic.Uint64
-	post := func(t *vegeta.Target) error {
-		id := cfg.Posts[int(n.Add(1))%len(cfg.Posts)]
-		*t = vegeta.Target{Method: http.MethodGet, URL: base + "/v1/posts/" + id, Header: h}
-		return nil
+	var n, m atomic.Uint64
+	loops := []*loop{
+		{name: "ceiling-healthz", cfg: cfg, targeter: func(t *vegeta.Target) error {
+			*t = vegeta.Target{Method: http.MethodGet, URL: base + "/healthz"}
+			return nil
+		}},
+		{name: "ceiling-post", cfg: cfg, targeter: func(t *vegeta.Target) error {
+			id := cfg.Posts[int(n.Add(1))%len(cfg.Posts)]
+			*t = vegeta.Target{Method: http.MethodGet, URL: base + "/v1/posts/" + id, Header: h}
+			return nil
+		}},
 	}
-	if out.Post, out.PostCPU, err = closedLoop(ctx, "ceiling-post", post, cfg); err != nil {
-		return out, err
-	}
-	if out.Healthz.Goodput > 0 {
-		out.RatioPosts = out.Post.Goodput / out.Healthz.Goodput
-	}
-	if h, p := out.HealthzCPU, out.PostCPU; h != nil && p != nil && h.PerRequestMs["gateway"] > 0 {
-		out.GatewayReadToHealthzCPU = p.PerRequestMs["gateway"] / h.PerRequestMs["gateway"]
-	}
-
-	if cfg.Nginx != nil {
+	if ng := cfg.Nginx; ng != nil {
 		// The same warm read, the same rotation over the posts, the same
 		// header, proxied by nginx to the post service.
-		ng := cfg.Nginx
-		peer := &NginxPeer{Version: ng.Version, WorkerProcesses: ng.Config.Workers, Workers: ng.Workers(), AccessLog: ng.Config.AccessLog,
-			Upstream: ng.Config.Upstream, Conf: ng.Conf}
-		var m atomic.Uint64
-		viaNginx := func(t *vegeta.Target) error {
+		ncfg := cfg
+		ncfg.Stack = withNginx(cfg.Stack, ng)
+		loops = append(loops, &loop{name: "ceiling-nginx-post", cfg: ncfg, targeter: func(t *vegeta.Target) error {
 			id := cfg.Posts[int(m.Add(1))%len(cfg.Posts)]
 			*t = vegeta.Target{Method: http.MethodGet, URL: ng.URL("/v1/posts/" + id), Header: h}
 			return nil
+		}})
+	}
+	part := cfg.Duration / time.Duration(rounds)
+	for r := range rounds {
+		// Each loop goes first in as many rounds as the others.
+		for i := range loops {
+			if err := loops[(r+i)%len(loops)].run(ctx, part); err != nil {
+				return out, err
+			}
 		}
-		ncfg := cfg
-		ncfg.Stack = withNginx(cfg.Stack, ng)
-		if peer.Post, peer.PostCPU, err = closedLoop(ctx, "ceiling-nginx-post", viaNginx, ncfg); err != nil {
-			return out, err
+		healthz, post := loops[0].last, loops[1].last
+		rr := RoundRatio{PostToHealthz: safeRatio(post.goodput, healthz.goodput),
+			GatewayCPU: safeRatio(post.gatewayMs, healthz.gatewayMs)}
+		if len(loops) > 2 {
+			rr.GatewayToNginx = safeRatio(post.goodput, loops[2].last.goodput)
 		}
-		if peer.Post.Goodput > 0 {
-			peer.GatewayToNginx = out.Post.Goodput / peer.Post.Goodput
-		}
+		out.ByRound = append(out.ByRound, rr)
+	}
+	for _, l := range loops {
+		l.summarize()
+	}
+	out.Healthz, out.HealthzCPU = loops[0].summary, loops[0].cpu
+	out.Post, out.PostCPU = loops[1].summary, loops[1].cpu
+	out.RatioPosts = safeRatio(out.Post.Goodput, out.Healthz.Goodput)
+	if h, p := out.HealthzCPU, out.PostCPU; h != nil && p != nil {
+		out.GatewayReadToHealthzCPU = safeRatio(p.PerRequestMs["gateway"], h.PerRequestMs["gateway"])
+	}
+	if ng := cfg.Nginx; ng != nil {
+		peer := &NginxPeer{Version: ng.Version, WorkerProcesses: ng.Config.Workers, Workers: ng.Workers(), AccessLog: ng.Config.AccessLog,
+			Upstream: ng.Config.Upstream, Conf: ng.Conf, Post: loops[2].summary, PostCPU: loops[2].cpu}
+		peer.GatewayToNginx = safeRatio(out.Post.Goodput, peer.Post.Goodput)
 		if out.PostCPU != nil {
 			peer.GatewayCPUMs = out.PostCPU.PerRequestMs["gateway"]
 		}
@@ -278,14 +307,82 @@ func withNginx(stack *procs.Stack, ng *nginx.Server) *procs.Stack {
 	return s
 }
 
+// loop is one closed loop of the comparison, run in rounds: its samples
+// and CPU add up over the rounds.
+type loop struct {
+	name     string
+	cfg      CeilingConfig
+	targeter vegeta.Targeter
+
+	samples []stats.Sample
+	elapsed time.Duration
+	cpu     *procs.Usage
+	last    roundResult
+	summary stats.Summary
+}
+
+// roundResult is what one round of a loop measured.
+type roundResult struct {
+	goodput   float64
+	gatewayMs float64 // gateway CPU per request (0: not measured)
+}
+
+func (l *loop) run(ctx context.Context, d time.Duration) error {
+	samples, elapsed, cpu, err := runLoop(ctx, l.name, l.targeter, l.cfg, d)
+	if err != nil {
+		return err
+	}
+	// The samples' times go on from where the last round's ended.
+	for i := range samples {
+		samples[i].At += l.elapsed
+	}
+	l.samples = append(l.samples, samples...)
+	l.elapsed += elapsed
+	l.last = roundResult{goodput: stats.Summarize(samples, elapsed).Goodput}
+	if cpu != nil {
+		l.last.gatewayMs = cpu.PerRequestMs["gateway"]
+		total := *cpu
+		if l.cpu != nil {
+			total = procs.Add(*l.cpu, *cpu)
+		}
+		l.cpu = &total
+	}
+	return nil
+}
+
+func (l *loop) summarize() {
+	l.summary = stats.Summarize(l.samples, l.elapsed)
+	if l.cfg.Logf != nil {
+		s := l.summary
+		l.cfg.Logf("%s: %.0f req/s (%.0f ok/s), p50 %.1f ms, p99 %.1f ms, %d errors", l.name, s.Throughput, s.Goodput, s.LatencyMs.P50, s.LatencyMs.P99, s.Errors)
+	}
+}
+
+func safeRatio(a, b float64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return a / b
+}
+
+// closedLoop runs one closed loop for cfg.Duration.
 func closedLoop(ctx context.Context, name string, tr vegeta.Targeter, cfg CeilingConfig) (stats.Summary, *procs.Usage, error) {
+	samples, elapsed, cpu, err := runLoop(ctx, name, tr, cfg, cfg.Duration)
+	s := stats.Summarize(samples, elapsed)
+	if cfg.Logf != nil {
+		cfg.Logf("%s: %.0f req/s (%.0f ok/s), p50 %.1f ms, p99 %.1f ms, %d errors", name, s.Throughput, s.Goodput, s.LatencyMs.P50, s.LatencyMs.P99, s.Errors)
+	}
+	return s, cpu, err
+}
+
+func runLoop(ctx context.Context, name string, tr vegeta.Targeter, cfg CeilingConfig, d time.Duration) ([]stats.Sample, time.Duration, *procs.Usage, error) {
 	var before procs.Snapshot
 	if cfg.Stack != nil {
 		before = cfg.Stack.Take()
 	}
 	start := time.Now()
 	var samples []stats.Sample
-	elapsed, err := attack.Run(ctx, attack.Options{Name: name, Rate: 0, Duration: cfg.Duration, Targeter: tr,
+	elapsed, err := attack.Run(ctx, attack.Options{Name: name, Rate: 0, Duration: d, Targeter: tr,
 		Workers: cfg.Workers, MaxWorkers: cfg.Workers, MaxBody: 0, Timeout: 30 * time.Second},
 		func(r *vegeta.Result) {
 			if r.URL == "" {
@@ -293,14 +390,10 @@ func closedLoop(ctx context.Context, name string, tr vegeta.Targeter, cfg Ceilin
 			}
 			samples = append(samples, stats.Sample{At: r.Timestamp.Sub(start), Latency: r.Latency, Code: int(r.Code), Error: r.Error})
 		})
-	s := stats.Summarize(samples, elapsed)
 	var cpu *procs.Usage
 	if cfg.Stack != nil {
 		u := procs.Since(before, cfg.Stack.Take(), len(samples))
 		cpu = &u
 	}
-	if cfg.Logf != nil {
-		cfg.Logf("%s: %.0f req/s (%.0f ok/s), p50 %.1f ms, p99 %.1f ms, %d errors", name, s.Throughput, s.Goodput, s.LatencyMs.P50, s.LatencyMs.P99, s.Errors)
-	}
-	return s, cpu, err
+	return samples, elapsed, cpu, err
 }

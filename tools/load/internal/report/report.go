@@ -256,6 +256,14 @@ func (r *Report) Markdown(w io.Writer) error {
 	}
 	if c := r.Ceiling; c != nil {
 		p.f("### Ceiling: closed loops of %d concurrent requests, %.0f s each\n\n", c.Workers, c.DurationS)
+		if c.Rounds > 1 {
+			p.f("Each loop of the comparison ran in %d rounds of %.1f s, the loops taking turns (each first in as many rounds), so every ratio compares the same minutes of the machine. The ratios of each round alone:\n\n", c.Rounds, c.DurationS/float64(c.Rounds))
+			p.f("| round | warm ÷ /healthz | gateway ÷ nginx | gateway CPU per read ÷ per /healthz |\n|---:|---:|---:|---:|\n")
+			for i, r := range c.ByRound {
+				p.f("| %d | %.2f | %s | %s |\n", i+1, r.PostToHealthz, optRatio(r.GatewayToNginx), optRatio(r.GatewayCPU))
+			}
+			p.f("\nThe figures below are of all rounds together.\n\n")
+		}
 		p.f("| route | ok/s | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|\n")
 		p.f("| GET /healthz (gateway's own constant JSON) | %.0f | %.2f | %.2f | %d |\n", c.Healthz.Goodput, c.Healthz.LatencyMs.P50, c.Healthz.LatencyMs.P99, c.Healthz.Errors)
 		p.f("| GET /v1/posts/{id}, warm caches | %.0f | %.2f | %.2f | %d |\n", c.Post.Goodput, c.Post.LatencyMs.P50, c.Post.LatencyMs.P99, c.Post.Errors)
@@ -409,4 +417,12 @@ func statuses(m map[string]int) string {
 		parts[i] = fmt.Sprintf("%s×%d", k, m[k])
 	}
 	return strings.Join(parts, " ")
+}
+
+// optRatio formats a ratio, or "–" when it was not measured.
+func optRatio(v float64) string {
+	if v <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", v)
 }
