@@ -70,10 +70,11 @@ func report(status string, err error) error {
 	return nil
 }
 
-// MarkThumbnailReady reports that every size of a post's image exists.
-func (c *Client) MarkThumbnailReady(ctx context.Context, id string, version int64, width, height int) error {
+// MarkThumbnailReady reports that every size of a post's image exists,
+// with the bytes stored of each (by size name).
+func (c *Client) MarkThumbnailReady(ctx context.Context, id string, version int64, width, height int, renditionBytes map[string]int64) error {
 	res, err := c.rpc.MarkThumbnailReady(ctx, &postv1.MarkThumbnailReadyRequest{
-		PostId: id, Version: version, Width: int32(width), Height: int32(height)})
+		PostId: id, Version: version, Width: int32(width), Height: int32(height), RenditionBytes: renditionBytes})
 	return report(res.GetStatus(), err)
 }
 

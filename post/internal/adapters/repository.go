@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"pixshare/contracts/events"
+	"pixshare/contracts/media"
 	"pixshare/platform/apperror"
 	"pixshare/platform/database"
 	"pixshare/platform/deletedauthors"
@@ -42,6 +44,9 @@ type postRow struct {
 	Width          int    `gorm:"not null;default:0"`
 	Height         int    `gorm:"not null;default:0"`
 	SizeBytes      int64  `gorm:"not null;default:0"`
+	// RenditionBytes is "name=bytes" per stored rendition, comma-joined
+	// (domain.Post.RenditionBytes); '' until the thumbnailer reports.
+	RenditionBytes string `gorm:"size:200;not null;default:''"`
 	CommentCount   int64  `gorm:"not null;default:0"`
 	LikeCount      int64  `gorm:"not null;default:0"`
 	FailedReason   string `gorm:"size:500;not null;default:''"`
@@ -64,7 +69,8 @@ func (r postRow) toDomain() domain.Post {
 		ID: r.ID, AuthorID: r.AuthorID, Caption: r.Caption, AltText: r.AltText, Tags: tags, Status: domain.Status(r.Status),
 		ThumbnailReady: r.ThumbnailReady, IndexedVersion: r.IndexedVersion, Version: r.Version,
 		OriginalKey: r.OriginalKey, Format: r.Format, Width: r.Width, Height: r.Height, Size: r.SizeBytes, IdempotencyKey: r.IdempotencyKey,
-		CommentCount: r.CommentCount, LikeCount: r.LikeCount, FailedReason: r.FailedReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		RenditionBytes: decodeRenditionBytes(r.RenditionBytes), CommentCount: r.CommentCount, LikeCount: r.LikeCount,
+		FailedReason: r.FailedReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 }
 
@@ -73,8 +79,39 @@ func fromDomain(p domain.Post) postRow {
 		ID: p.ID, AuthorID: p.AuthorID, Caption: p.Caption, AltText: p.AltText, Tags: strings.Join(p.Tags, ","), Status: string(p.Status),
 		ThumbnailReady: p.ThumbnailReady, IndexedVersion: p.IndexedVersion, Version: p.Version,
 		OriginalKey: p.OriginalKey, Format: p.Format, Width: p.Width, Height: p.Height, SizeBytes: p.Size, IdempotencyKey: p.IdempotencyKey,
-		CommentCount: p.CommentCount, LikeCount: p.LikeCount, FailedReason: p.FailedReason, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		RenditionBytes: encodeRenditionBytes(p.RenditionBytes), CommentCount: p.CommentCount, LikeCount: p.LikeCount,
+		FailedReason: p.FailedReason, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
+}
+
+// encodeRenditionBytes writes m as "name=bytes,…" in the order of the
+// sizes (names are media sizes: no ',' or '=').
+func encodeRenditionBytes(m map[string]int64) string {
+	var b strings.Builder
+	for _, name := range media.Sizes() {
+		if n, ok := m[name]; ok {
+			if b.Len() > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(name + "=" + strconv.FormatInt(n, 10))
+		}
+	}
+	return b.String()
+}
+
+// decodeRenditionBytes reads encodeRenditionBytes's form (nil when empty).
+func decodeRenditionBytes(s string) map[string]int64 {
+	if s == "" {
+		return nil
+	}
+	m := map[string]int64{}
+	for part := range strings.SplitSeq(s, ",") {
+		name, v, _ := strings.Cut(part, "=")
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+			m[name] = n
+		}
+	}
+	return m
 }
 
 // Repository is the GORM implementation of app.Repository.

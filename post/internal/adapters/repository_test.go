@@ -97,6 +97,24 @@ func TestRepository(t *testing.T) {
 			}
 		})
 
+		t.Run("the thumbnailer's rendition bytes are kept", func(t *testing.T) {
+			p := mkPost(t, r, "alice")
+			if got, _ := r.ByID(ctx, p.ID); got.RenditionBytes != nil {
+				t.Fatalf("a new post has rendition bytes %v", got.RenditionBytes)
+			}
+			bytes := map[string]int64{media.SizeThumb: 4321, media.SizeOriginal: 4_036_975}
+			if _, err := r.Update(ctx, p.ID, func(q *domain.Post) error {
+				q.MarkThumbnailsReady(3000, 4000, bytes)
+				return nil
+			}, false); err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.ByID(ctx, p.ID)
+			if err != nil || fmt.Sprint(got.RenditionBytes) != fmt.Sprint(bytes) {
+				t.Fatalf("read back %v, %v; want %v", got.RenditionBytes, err, bytes)
+			}
+		})
+
 		t.Run("a failed change writes nothing", func(t *testing.T) {
 			p := mkPost(t, r, "alice")
 			_, err := r.Update(ctx, p.ID, func(q *domain.Post) error {

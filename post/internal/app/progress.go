@@ -7,15 +7,29 @@ import (
 
 	"go.uber.org/zap"
 
+	"pixshare/contracts/media"
 	"pixshare/contracts/stamps"
 	"pixshare/platform/apperror"
 	"pixshare/platform/logging"
 	"pixshare/post/internal/domain"
 )
 
-// MarkThumbnailReady records a worker's report that every size exists.
-func (s *Service) MarkThumbnailReady(ctx context.Context, id string, version int64, width, height int) (domain.Post, error) {
-	return s.report(ctx, id, version, func(p *domain.Post) { p.MarkThumbnailsReady(width, height) })
+// maxRenditionBytes bounds a reported rendition's size: far above any
+// rendition of a picture within the pixel limit, it only keeps nonsense
+// out of the Content-Length of image answers.
+const maxRenditionBytes = 1 << 30
+
+// MarkThumbnailReady records a worker's report that every size exists,
+// with the byte count of each (renditionBytes may be empty: older workers
+// do not report it).
+func (s *Service) MarkThumbnailReady(ctx context.Context, id string, version int64, width, height int,
+	renditionBytes map[string]int64) (domain.Post, error) {
+	for name, n := range renditionBytes {
+		if !media.ValidSize(name) || n <= 0 || n > maxRenditionBytes {
+			return domain.Post{}, apperror.Invalidf("rendition_bytes: %q=%d is not a size and its byte count", name, n)
+		}
+	}
+	return s.report(ctx, id, version, func(p *domain.Post) { p.MarkThumbnailsReady(width, height, renditionBytes) })
 }
 
 // MarkIndexed records a worker's report that the index holds version.

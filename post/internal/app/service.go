@@ -401,7 +401,8 @@ func (s *Service) Delete(ctx context.Context, actor, id string) error {
 // it is served. Close it.
 type ImageStream struct {
 	io.Reader
-	// Length is the byte count (-1: unknown).
+	// Length is the byte count (-1: unknown): the blob store's, or the
+	// one the thumbnailer reported.
 	Length  int64
 	close   func() error
 	release func()
@@ -465,6 +466,11 @@ func (s *Service) OpenImage(ctx context.Context, p domain.Post, size string) (*I
 			return nil, apperror.NotFoundf("the %s size is not available", size).WithRetryAfter(s.cfg.RetryAfter)
 		}
 		return nil, err
+	}
+	if k := p.RenditionBytes[size]; n < 0 && k > 0 {
+		// The sidecar's binding API sends blobs without their length;
+		// the thumbnailer reported it.
+		n = k
 	}
 	return &ImageStream{Reader: body, Length: n, close: body.Close, release: release}, nil
 }

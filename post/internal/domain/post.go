@@ -42,12 +42,16 @@ type Post struct {
 	Height         int
 	// Size is the original's size in bytes (what the author's storage
 	// quota counts; 0 for posts stored before sizes were kept).
-	Size         int64
-	CommentCount int64
-	LikeCount    int64
-	FailedReason string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	Size int64
+	// RenditionBytes is the byte count of each stored rendition, by size
+	// name, as the thumbnailer reported it (nil for posts made before
+	// they were reported): image answers carry it as Content-Length.
+	RenditionBytes map[string]int64
+	CommentCount   int64
+	LikeCount      int64
+	FailedReason   string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Like is one user's like of a post.
@@ -92,10 +96,13 @@ func (p Post) CheckReport(version int64) error {
 // MarkThumbnailsReady records that every size exists, and the upright
 // (EXIF-oriented) dimensions of the image when known. Repeating it is
 // harmless.
-func (p *Post) MarkThumbnailsReady(width, height int) {
+func (p *Post) MarkThumbnailsReady(width, height int, renditionBytes map[string]int64) {
 	p.ThumbnailReady = true
 	if width > 0 && height > 0 {
 		p.Width, p.Height = width, height
+	}
+	if len(renditionBytes) > 0 {
+		p.RenditionBytes = renditionBytes
 	}
 	p.Settle()
 }

@@ -138,7 +138,7 @@ func TestProgressReports(t *testing.T) {
 	if p.Status != StatusProcessing || p.Indexed() {
 		t.Fatalf("an older version indexed made the post %s", p.Status)
 	}
-	p.MarkThumbnailsReady(3000, 4000)
+	p.MarkThumbnailsReady(3000, 4000, nil)
 	if p.Status != StatusProcessing || p.Width != 3000 || p.Height != 4000 {
 		t.Fatalf("after thumbnails: %+v", p)
 	}

@@ -94,7 +94,8 @@ func reportStatus(p domain.Post, err error) (string, error) {
 
 // MarkThumbnailReady implements postv1.PostServiceServer.
 func (g *GRPC) MarkThumbnailReady(ctx context.Context, req *postv1.MarkThumbnailReadyRequest) (*postv1.MarkThumbnailReadyResponse, error) {
-	st, err := reportStatus(g.svc.MarkThumbnailReady(ctx, req.GetPostId(), req.GetVersion(), int(req.GetWidth()), int(req.GetHeight())))
+	st, err := reportStatus(g.svc.MarkThumbnailReady(ctx, req.GetPostId(), req.GetVersion(), int(req.GetWidth()), int(req.GetHeight()),
+		req.GetRenditionBytes()))
 	if err != nil {
 		return nil, err
 	}

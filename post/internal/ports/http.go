@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"go.uber.org/zap"
 
 	"pixshare/contracts/media"
 	"pixshare/contracts/stamps"
@@ -20,6 +22,7 @@ import (
 	"pixshare/platform/auth"
 	"pixshare/platform/cache"
 	"pixshare/platform/httpserver"
+	"pixshare/platform/logging"
 	"pixshare/platform/openapi"
 	"pixshare/platform/page"
 	"pixshare/platform/ratelimit"
@@ -313,11 +316,61 @@ func (h *HTTP) image(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		// Streamed from the sidecar's answer: a client that stops
-		// reading holds one buffer, not the image. A failure half-way
-		// can only cut the answer short (the status is sent).
-		_, _ = io.Copy(w, img)
+		// reading holds one buffer, not the image. The status is sent,
+		// so a failure half-way can only cut the answer short: the
+		// connection is broken off, and the client sees a truncated
+		// answer, never a complete-looking one.
+		if err := copyImage(w, img, img.Length); err != nil {
+			// The request's logger (the middleware puts it in the context).
+			logging.FromContext(r.Context(), zap.NewNop()).Warn("image answer broken off",
+				zap.String("post_id", id), zap.String("size", size), zap.Error(err))
+			panic(http.ErrAbortHandler)
+		}
 	}
 	return nil
+}
+
+// copyImage copies img to w. With a known length, exactly length bytes
+// must come: the last byte is held back until the end of img is seen, so
+// a blob longer or shorter than announced never reaches the client as a
+// whole answer.
+func copyImage(w io.Writer, img io.Reader, length int64) error {
+	if length < 0 {
+		_, err := io.Copy(w, img)
+		return err
+	}
+	if length == 0 {
+		return atEnd(img)
+	}
+	if n, err := io.CopyN(w, img, length-1); err != nil {
+		return fmt.Errorf("copied %d of %d bytes: %w", n, length, err)
+	}
+	var last [1]byte
+	if _, err := io.ReadFull(img, last[:]); err != nil {
+		return fmt.Errorf("copied %d of %d bytes: %w", length-1, length, err)
+	}
+	if err := atEnd(img); err != nil {
+		return err
+	}
+	_, err := w.Write(last[:])
+	return err
+}
+
+// atEnd reports an error unless r has nothing more to give.
+func atEnd(r io.Reader) error {
+	var b [1]byte
+	for range 100 {
+		n, err := r.Read(b[:])
+		switch {
+		case n > 0:
+			return errors.New("the blob is longer than its recorded length")
+		case err == io.EOF:
+			return nil
+		case err != nil:
+			return err
+		}
+	}
+	return io.ErrNoProgress
 }
 
 func (h *HTTP) feed(w http.ResponseWriter, r *http.Request) error {

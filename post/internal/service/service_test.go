@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -402,6 +403,16 @@ func TestUploadToThumbnails(t *testing.T) {
 			if want, ok := widths[size]; ok && w != want {
 				t.Fatalf("%s is %d wide, want %d", size, w, want)
 			}
+		}
+		// The thumbnailer reported each rendition's bytes: the answer
+		// has its length (the blob store's answer has none), and so
+		// does a HEAD.
+		if cl := r.header.Get("Content-Length"); cl != strconv.Itoa(len(r.body)) {
+			t.Fatalf("%s: Content-Length %q for %d bytes", size, cl, len(r.body))
+		}
+		head, _ := http.NewRequest("HEAD", s.post.BaseURL+"/v1/posts/"+id+"/image?size="+size, nil)
+		if got := s.send(head, token, true); got.status != 200 || got.header.Get("Content-Length") != strconv.Itoa(len(r.body)) {
+			t.Fatalf("HEAD %s: %d, Content-Length %q, want %d", size, got.status, got.header.Get("Content-Length"), len(r.body))
 		}
 		etag := r.header.Get("ETag")
 		req, _ := http.NewRequest("GET", s.post.BaseURL+"/v1/posts/"+id+"/image?size="+size, nil)

@@ -487,10 +487,14 @@ type MarkThumbnailReadyRequest struct {
 	PostId  string                 `protobuf:"bytes,1,opt,name=post_id,json=postId,proto3" json:"post_id,omitempty"`
 	Version int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
 	// Dimensions of the upright original (after EXIF orientation).
-	Width         int32 `protobuf:"varint,3,opt,name=width,proto3" json:"width,omitempty"`
-	Height        int32 `protobuf:"varint,4,opt,name=height,proto3" json:"height,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Width  int32 `protobuf:"varint,3,opt,name=width,proto3" json:"width,omitempty"`
+	Height int32 `protobuf:"varint,4,opt,name=height,proto3" json:"height,omitempty"`
+	// Bytes of each rendition stored (size name: thumb, small, medium,
+	// large, original), so its answers carry a Content-Length; the blob
+	// store's own answers do not. Empty from older workers.
+	RenditionBytes map[string]int64 `protobuf:"bytes,5,rep,name=rendition_bytes,json=renditionBytes,proto3" json:"rendition_bytes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *MarkThumbnailReadyRequest) Reset() {
@@ -549,6 +553,13 @@ func (x *MarkThumbnailReadyRequest) GetHeight() int32 {
 		return x.Height
 	}
 	return 0
+}
+
+func (x *MarkThumbnailReadyRequest) GetRenditionBytes() map[string]int64 {
+	if x != nil {
+		return x.RenditionBytes
+	}
+	return nil
 }
 
 type MarkIndexedRequest struct {
@@ -837,12 +848,16 @@ const file_post_v1_post_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"`\n" +
 	"\x11ListPostsResponse\x12#\n" +
 	"\x05posts\x18\x01 \x03(\v2\r.post.v1.PostR\x05posts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"|\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa0\x02\n" +
 	"\x19MarkThumbnailReadyRequest\x12\x17\n" +
 	"\apost_id\x18\x01 \x01(\tR\x06postId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x14\n" +
 	"\x05width\x18\x03 \x01(\x05R\x05width\x12\x16\n" +
-	"\x06height\x18\x04 \x01(\x05R\x06height\"G\n" +
+	"\x06height\x18\x04 \x01(\x05R\x06height\x12_\n" +
+	"\x0frendition_bytes\x18\x05 \x03(\v26.post.v1.MarkThumbnailReadyRequest.RenditionBytesEntryR\x0erenditionBytes\x1aA\n" +
+	"\x13RenditionBytesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"G\n" +
 	"\x12MarkIndexedRequest\x12\x17\n" +
 	"\apost_id\x18\x01 \x01(\tR\x06postId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\"^\n" +
@@ -877,7 +892,7 @@ func file_post_v1_post_proto_rawDescGZIP() []byte {
 	return file_post_v1_post_proto_rawDescData
 }
 
-var file_post_v1_post_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_post_v1_post_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_post_v1_post_proto_goTypes = []any{
 	(*Post)(nil),                       // 0: post.v1.Post
 	(*GetPostRequest)(nil),             // 1: post.v1.GetPostRequest
@@ -892,28 +907,30 @@ var file_post_v1_post_proto_goTypes = []any{
 	(*MarkThumbnailReadyResponse)(nil), // 10: post.v1.MarkThumbnailReadyResponse
 	(*MarkIndexedResponse)(nil),        // 11: post.v1.MarkIndexedResponse
 	(*MarkFailedResponse)(nil),         // 12: post.v1.MarkFailedResponse
+	nil,                                // 13: post.v1.MarkThumbnailReadyRequest.RenditionBytesEntry
 }
 var file_post_v1_post_proto_depIdxs = []int32{
 	0,  // 0: post.v1.GetPostResponse.post:type_name -> post.v1.Post
 	0,  // 1: post.v1.GetPostsResponse.posts:type_name -> post.v1.Post
 	0,  // 2: post.v1.ListPostsResponse.posts:type_name -> post.v1.Post
-	1,  // 3: post.v1.PostService.GetPost:input_type -> post.v1.GetPostRequest
-	3,  // 4: post.v1.PostService.GetPosts:input_type -> post.v1.GetPostsRequest
-	5,  // 5: post.v1.PostService.ListPosts:input_type -> post.v1.ListPostsRequest
-	7,  // 6: post.v1.PostService.MarkThumbnailReady:input_type -> post.v1.MarkThumbnailReadyRequest
-	8,  // 7: post.v1.PostService.MarkIndexed:input_type -> post.v1.MarkIndexedRequest
-	9,  // 8: post.v1.PostService.MarkFailed:input_type -> post.v1.MarkFailedRequest
-	2,  // 9: post.v1.PostService.GetPost:output_type -> post.v1.GetPostResponse
-	4,  // 10: post.v1.PostService.GetPosts:output_type -> post.v1.GetPostsResponse
-	6,  // 11: post.v1.PostService.ListPosts:output_type -> post.v1.ListPostsResponse
-	10, // 12: post.v1.PostService.MarkThumbnailReady:output_type -> post.v1.MarkThumbnailReadyResponse
-	11, // 13: post.v1.PostService.MarkIndexed:output_type -> post.v1.MarkIndexedResponse
-	12, // 14: post.v1.PostService.MarkFailed:output_type -> post.v1.MarkFailedResponse
-	9,  // [9:15] is the sub-list for method output_type
-	3,  // [3:9] is the sub-list for method input_type
-	3,  // [3:3] is the sub-list for extension type_name
-	3,  // [3:3] is the sub-list for extension extendee
-	0,  // [0:3] is the sub-list for field type_name
+	13, // 3: post.v1.MarkThumbnailReadyRequest.rendition_bytes:type_name -> post.v1.MarkThumbnailReadyRequest.RenditionBytesEntry
+	1,  // 4: post.v1.PostService.GetPost:input_type -> post.v1.GetPostRequest
+	3,  // 5: post.v1.PostService.GetPosts:input_type -> post.v1.GetPostsRequest
+	5,  // 6: post.v1.PostService.ListPosts:input_type -> post.v1.ListPostsRequest
+	7,  // 7: post.v1.PostService.MarkThumbnailReady:input_type -> post.v1.MarkThumbnailReadyRequest
+	8,  // 8: post.v1.PostService.MarkIndexed:input_type -> post.v1.MarkIndexedRequest
+	9,  // 9: post.v1.PostService.MarkFailed:input_type -> post.v1.MarkFailedRequest
+	2,  // 10: post.v1.PostService.GetPost:output_type -> post.v1.GetPostResponse
+	4,  // 11: post.v1.PostService.GetPosts:output_type -> post.v1.GetPostsResponse
+	6,  // 12: post.v1.PostService.ListPosts:output_type -> post.v1.ListPostsResponse
+	10, // 13: post.v1.PostService.MarkThumbnailReady:output_type -> post.v1.MarkThumbnailReadyResponse
+	11, // 14: post.v1.PostService.MarkIndexed:output_type -> post.v1.MarkIndexedResponse
+	12, // 15: post.v1.PostService.MarkFailed:output_type -> post.v1.MarkFailedResponse
+	10, // [10:16] is the sub-list for method output_type
+	4,  // [4:10] is the sub-list for method input_type
+	4,  // [4:4] is the sub-list for extension type_name
+	4,  // [4:4] is the sub-list for extension extendee
+	0,  // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_post_v1_post_proto_init() }
@@ -927,7 +944,7 @@ func file_post_v1_post_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_post_v1_post_proto_rawDesc), len(file_post_v1_post_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,8 +25,8 @@ func (p Posts) Get(ctx context.Context, id string) (domain.Post, error) {
 }
 
 // MarkThumbnailReady implements app.Posts.
-func (p Posts) MarkThumbnailReady(ctx context.Context, id string, version int64, width, height int) error {
-	return p.client.MarkThumbnailReady(ctx, id, version, width, height)
+func (p Posts) MarkThumbnailReady(ctx context.Context, id string, version int64, width, height int, renditionBytes map[string]int64) error {
+	return p.client.MarkThumbnailReady(ctx, id, version, width, height, renditionBytes)
 }
 
 // MarkFailed implements app.Posts.

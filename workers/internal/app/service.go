@@ -24,7 +24,9 @@ import (
 // reports answer NotFound for a post that is gone.
 type Posts interface {
 	Get(ctx context.Context, id string) (domain.Post, error)
-	MarkThumbnailReady(ctx context.Context, id string, version int64, width, height int) error
+	// MarkThumbnailReady reports the original's upright size and the
+	// bytes stored of each rendition, by size name.
+	MarkThumbnailReady(ctx context.Context, id string, version int64, width, height int, renditionBytes map[string]int64) error
 	MarkFailed(ctx context.Context, id string, version int64, reason string) error
 }
 
@@ -202,12 +204,14 @@ func (t *Thumbnailer) make(ctx context.Context, log *zap.Logger, req domain.Requ
 	}
 	stored := time.Now()
 	width, height := 0, 0
+	sizes := make(map[string]int64, len(renditions))
 	for _, r := range renditions {
+		sizes[r.Name] = int64(len(r.JPEG))
 		if r.Name == media.SizeOriginal {
 			width, height = r.Width, r.Height
 		}
 	}
-	if err := t.posts.MarkThumbnailReady(ctx, req.PostID, req.Version, width, height); err != nil {
+	if err := t.posts.MarkThumbnailReady(ctx, req.PostID, req.Version, width, height, sizes); err != nil {
 		if apperror.Is(err, apperror.NotFound) {
 			return nil // deleted while we worked
 		}

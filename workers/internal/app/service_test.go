@@ -29,6 +29,7 @@ type fakePosts struct {
 	mu      sync.Mutex
 	posts   map[string]*domain.Post
 	ready   int
+	bytes   map[string]int64 // of the last report
 	failed  []string
 	reasons []string
 }
@@ -43,11 +44,12 @@ func (f *fakePosts) Get(_ context.Context, id string) (domain.Post, error) {
 	return *p, nil
 }
 
-func (f *fakePosts) MarkThumbnailReady(_ context.Context, id string, _ int64, _, _ int) error {
+func (f *fakePosts) MarkThumbnailReady(_ context.Context, id string, _ int64, _, _ int, renditionBytes map[string]int64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ready++
 	f.posts[id].ThumbnailReady = true
+	f.bytes = renditionBytes
 	return nil
 }
 
@@ -147,9 +149,18 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 		t.Fatalf("first delivery: %d writes, %d reports", writes, posts.ready)
 	}
 	for _, size := range media.Sizes() {
-		if _, ok := store.blobs[media.RenditionKey("p1", size)]; !ok {
+		b, ok := store.blobs[media.RenditionKey("p1", size)]
+		if !ok {
 			t.Fatalf("size %s missing", size)
 		}
+		// The report names the bytes stored of each (post answers
+		// with them as Content-Length).
+		if posts.bytes[size] != int64(len(b)) {
+			t.Fatalf("reported %d bytes of %s, stored %d", posts.bytes[size], size, len(b))
+		}
+	}
+	if len(posts.bytes) != len(media.Sizes()) {
+		t.Fatalf("reported bytes of %v, want every size", posts.bytes)
 	}
 	if err := w.Make(ctx, request("p1", 1)); err != nil {
 		t.Fatal(err)
