@@ -68,6 +68,30 @@ func (s *statusRecorder) Flush() {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// ReadFrom lets io.Copy reach the server's own ReadFrom, which moves a
+// body from a socket (the gateway's upstream) or a file to the client in
+// the kernel (splice, sendfile) instead of through a buffer.
+func (s *statusRecorder) ReadFrom(src io.Reader) (int64, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	var (
+		n   int64
+		err error
+	)
+	if rf, ok := s.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(src)
+	} else {
+		n, err = io.Copy(writerOnly{s.ResponseWriter}, src)
+	}
+	s.bytes += n
+	return n, err
+}
+
+// writerOnly hides a writer's ReadFrom from io.Copy (which would call it
+// again).
+type writerOnly struct{ io.Writer }
+
 // quietPaths are probed every second by orchestrators; they log at debug.
 var quietPaths = map[string]bool{"/healthz": true, "/readyz": true}
 

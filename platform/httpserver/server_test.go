@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -143,6 +144,49 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 		if _, ok := line[k]; !ok {
 			t.Errorf("access log lacks %s", k)
 		}
+	}
+}
+
+// A body copied with io.Copy goes through the server's ReadFrom (which
+// splices from sockets and sends files in the kernel) and is still
+// counted and logged.
+func TestCopiedBodiesAreLogged(t *testing.T) {
+	t.Parallel()
+	rt, logs := newTestRouter(t)
+	body := strings.Repeat("0123456789", 10_000)
+	rt.Mux.HandleFunc("/image", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := w.(io.ReaderFrom); !ok {
+			t.Error("the handler's writer hides the server's ReadFrom")
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		// LimitReader: no WriteTo, so io.Copy asks the writer to ReadFrom.
+		_, _ = io.Copy(w, io.LimitReader(strings.NewReader(body), int64(len(body))))
+	})
+	// The access line is written once the router's handler returns,
+	// which may be after the client has read the answer.
+	served := make(chan struct{})
+	h := rt.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(served)
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	res, err := http.Get(srv.URL + "/image")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if err != nil || string(got) != body || res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, %d bytes, %v", res.StatusCode, len(got), err)
+	}
+	<-served
+	var line map[string]any
+	if err := json.Unmarshal([]byte(strings.SplitN(logs.String(), "\n", 2)[0]), &line); err != nil {
+		t.Fatalf("access log: %q", logs.String())
+	}
+	if line["status"] != float64(200) || line["bytes"] != float64(len(body)) {
+		t.Fatalf("access log status %v, bytes %v; want 200, %d", line["status"], line["bytes"], len(body))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -229,7 +230,7 @@ func (p *proxy) direct(w http.ResponseWriter, r *http.Request, target *url.URL) 
 		}
 		_ = c.conn.Close()
 	}()
-	reusable = p.respond(w, res)
+	reusable = p.respond(w, res, c)
 	return nil
 }
 
@@ -385,9 +386,9 @@ func listedIn(connection []string, k string) bool {
 	return false
 }
 
-// respond copies res to w and reports whether the connection it came on
-// can carry another request (its body was read to the end).
-func (p *proxy) respond(w http.ResponseWriter, res *http.Response) bool {
+// respond copies res, read from c, to w and reports whether c can carry
+// another request (its body was read to the end).
+func (p *proxy) respond(w http.ResponseWriter, res *http.Response, c *upConn) bool {
 	removeHopByHopHeaders(res.Header)
 	_ = cleanResponse(res)
 	dst := w.Header()
@@ -411,6 +412,14 @@ func (p *proxy) respond(w http.ResponseWriter, res *http.Response) bool {
 	var out io.Writer = w
 	if res.ContentLength == -1 || isEventStream(res.Header.Get("Content-Type")) {
 		out = flushWriter{w: w, rc: http.NewResponseController(w)}
+	} else if upstream, ok := c.conn.(*net.TCPConn); ok && hasBody(res) && res.ContentLength-int64(c.br.Buffered()) >= spliceMin {
+		if err := copyFromSocket(w, res.ContentLength, c.br, upstream); err != nil {
+			// As below: the answer is cut short. res.Body is not closed:
+			// its reader, bypassed, would wait for bytes already moved.
+			p.logf("copying a body from the upstream's socket: %v", err)
+			panic(http.ErrAbortHandler)
+		}
+		return !res.Close
 	}
 	buf := p.buffers.get()
 	_, err := copyBody(out, res.Body, *buf, p.logf)
@@ -438,6 +447,47 @@ func (p *proxy) respond(w http.ResponseWriter, res *http.Response) bool {
 		}
 	}
 	return !res.Close
+}
+
+// hasBody reports whether the bytes of res.ContentLength follow its
+// headers: not for an answer to HEAD, whose length is the GET's.
+func hasBody(res *http.Response) bool {
+	return res.Body != http.NoBody && (res.Request == nil || res.Request.Method != http.MethodHead)
+}
+
+// spliceMin is the body length from which a body of known length moves
+// from the upstream's socket to the client's in the kernel: a large
+// image then costs the gateway a few splice(2) calls instead of a read
+// and a write for every piece (the sidecars and the services answer in
+// pieces of about 11 KB). Below it, the copy through the 32 KiB buffer
+// is as cheap.
+const spliceMin = 32 << 10
+
+// copyFromSocket writes the length bytes of a body to w: those the
+// response headers' read took into br first, then the rest read straight
+// from the upstream's socket. io.Copy hands that to the server's
+// response.ReadFrom, which gives it to the client connection's ReadFrom:
+// a *net.TCPConn reading from a limited *net.TCPConn splices. Through
+// any other writer (a wrapper without ReadFrom, HTTP/2) it is a plain
+// copy. Exactly length bytes are taken from the socket, so the
+// connection is left at the next answer, reusable.
+func copyFromSocket(w io.Writer, length int64, br *bufio.Reader, upstream *net.TCPConn) error {
+	if n := int(min(int64(br.Buffered()), length)); n > 0 {
+		b, _ := br.Peek(n)
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		_, _ = br.Discard(n)
+		length -= int64(n)
+	}
+	lr := &io.LimitedReader{R: upstream, N: length}
+	if _, err := io.Copy(w, lr); err != nil {
+		return err
+	}
+	if lr.N > 0 {
+		return fmt.Errorf("upstream closed with %d bytes of the body unsent: %w", lr.N, io.ErrUnexpectedEOF)
+	}
+	return nil
 }
 
 // isEventStream reports whether ct is text/event-stream (Server-Sent

@@ -1,10 +1,12 @@
 package proxy_test
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -159,5 +161,97 @@ func TestUpstreamBreakingOffMidBodyBreaksTheClientOff(t *testing.T) {
 	res2, body2 := do(t, newRequest(t, http.MethodGet, gw.URL+"/v1/posts/whole", nil))
 	if res2.StatusCode != http.StatusOK || string(body2) != "whole" {
 		t.Fatalf("next read: status %d, body %q", res2.StatusCode, body2)
+	}
+}
+
+// pattern is n bytes that differ from any shifted copy of themselves, so
+// a lost or repeated piece shows.
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i/251)
+	}
+	return b
+}
+
+// Large bodies of known length (images) move from the upstream's socket
+// to the client's in the kernel: the bytes arrive exact, in whatever
+// pieces the upstream wrote them, the connection stays reusable after
+// each, and an answer to HEAD, whose length has no bytes behind it, does
+// not wait for any.
+func TestLargeBodiesMoveSocketToSocket(t *testing.T) {
+	t.Parallel()
+	big, mid := pattern(1<<20+17), pattern(40<<10)
+	post, conns := countingService(t, func(w http.ResponseWriter, r *http.Request) {
+		body := big
+		if strings.HasSuffix(r.URL.Path, "/mid") {
+			body = mid
+		}
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		if r.Method == http.MethodHead {
+			return
+		}
+		// In pieces of about 11 KB, as the sidecar sends blobs.
+		rc := http.NewResponseController(w)
+		for len(body) > 0 {
+			n := min(len(body), 11_000)
+			_, _ = w.Write(body[:n])
+			_ = rc.Flush()
+			body = body[n:]
+		}
+	})
+	gw := newGateway(t, map[string]string{"GATEWAY_POST_URL": post.URL})
+	for i, c := range []struct {
+		method, path string
+		want         []byte
+	}{
+		{http.MethodGet, "/v1/posts/p1/big", big},
+		{http.MethodHead, "/v1/posts/p1/big", nil},
+		{http.MethodGet, "/v1/posts/p1/mid", mid},
+		{http.MethodGet, "/v1/posts/p1/big", big},
+		{http.MethodHead, "/v1/posts/p1/mid", nil},
+		{http.MethodGet, "/v1/posts/p1/big", big},
+	} {
+		res, body := do(t, newRequest(t, c.method, gw.URL+c.path, nil))
+		if res.StatusCode != http.StatusOK || !bytes.Equal(body, c.want) {
+			t.Fatalf("%d: %s %s: status %d, %d bytes (want %d), equal %v", i, c.method, c.path, res.StatusCode, len(body), len(c.want), bytes.Equal(body, c.want))
+		}
+		if want := int64(len(big)); strings.HasSuffix(c.path, "/big") && res.ContentLength != want {
+			t.Fatalf("%d: Content-Length %d, want %d", i, res.ContentLength, want)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("the gateway opened %d connections for 6 reads one after the other, want 1 (kept alive)", n)
+	}
+}
+
+// An upstream that hangs up half-way through a large body of known
+// length breaks the client's answer off.
+func TestLargeBodyBrokenOffBreaksTheClientOff(t *testing.T) {
+	t.Parallel()
+	post := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 500000\r\n\r\n")
+		_, _ = buf.Write(pattern(200_000))
+		_ = buf.Flush()
+		_ = conn.Close()
+	}))
+	t.Cleanup(post.Close)
+	gw := newGateway(t, map[string]string{"GATEWAY_POST_URL": post.URL})
+	res, err := http.DefaultClient.Do(newRequest(t, http.MethodGet, gw.URL+"/v1/posts/p1/image", nil))
+	if err != nil {
+		return // broken off before the head: fine too
+	}
+	body, rerr := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if rerr == nil {
+		t.Fatalf("client read %d bytes (status %d) without an error", len(body), res.StatusCode)
+	}
+	if len(body) >= 500_000 {
+		t.Fatalf("client got %d bytes", len(body))
 	}
 }
