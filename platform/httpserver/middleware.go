@@ -31,7 +31,7 @@ func SetUserID(r *http.Request, fallback *zap.Logger, userID string) *http.Reque
 	if ri := reqinfo.From(r.Context()); ri != nil {
 		ri.SetUserID(userID)
 	}
-	l := logging.FromContext(r.Context(), fallback).With(zap.String(logging.FieldUserID, userID))
+	l := logging.FromContext(r.Context(), fallback).WithLazy(zap.String(logging.FieldUserID, userID))
 	return r.WithContext(logging.WithContext(r.Context(), l))
 }
 
@@ -120,7 +120,10 @@ func observe(logger *zap.Logger, client func(*http.Request) string) func(http.Ha
 			r.Header.Del(HeaderClientAddr)
 			r.Header.Del(HeaderHopToken)
 
-			reqLog := logger.With(zap.String(logging.FieldRequestID, ri.ID), zap.String(logging.FieldTraceID, ri.TraceID))
+			// Lazily: the request's fields are encoded into a logger of
+			// its own only if something below logs (the access line
+			// names them itself), not on every request.
+			reqLog := logger.WithLazy(zap.String(logging.FieldRequestID, ri.ID), zap.String(logging.FieldTraceID, ri.TraceID))
 			ctx := logging.WithContext(reqinfo.With(r.Context(), ri), reqLog)
 			r = r.WithContext(ctx)
 			rec := &statusRecorder{ResponseWriter: w}
@@ -147,12 +150,14 @@ func observe(logger *zap.Logger, client func(*http.Request) string) func(http.Ha
 				case status >= 500:
 					level = zapcore.ErrorLevel
 				}
-				if ce := reqLog.Check(level, "request"); ce != nil {
+				if ce := logger.Check(level, "request"); ce != nil {
 					route := ri.Route()
 					if route == "" {
 						route = "unmatched"
 					}
 					ce.Write(
+						zap.String(logging.FieldRequestID, ri.ID),
+						zap.String(logging.FieldTraceID, ri.TraceID),
 						zap.String("method", r.Method),
 						zap.String("route", route),
 						zap.Int("status", status),

@@ -111,6 +111,9 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 	rt, logs := newTestRouter(t)
 	rt.Mux.HandleFunc("/users/{id}", func(w http.ResponseWriter, r *http.Request) {
 		r = SetUserID(r, zap.NewNop(), "u-42")
+		if r.URL.Query().Get("say") != "" {
+			logging.FromContext(r.Context(), zap.NewNop()).Info("handler says")
+		}
 		WriteJSON(w, http.StatusOK, map[string]string{"request_id": RequestID(r.Context())})
 	})
 	h := rt.Handler()
@@ -144,6 +147,23 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 		if _, ok := line[k]; !ok {
 			t.Errorf("access log lacks %s", k)
 		}
+	}
+
+	// What a handler logs carries the request's fields too (the request
+	// logger is made lazily, when something logs).
+	req = httptest.NewRequest(http.MethodGet, "/users/7?say=1", nil)
+	req.Header.Set(HeaderRequestID, "client-id-2")
+	do(h, req)
+	var said map[string]any
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, `"handler says"`) {
+			if err := json.Unmarshal([]byte(l), &said); err != nil {
+				t.Fatalf("handler's line is not JSON: %q", l)
+			}
+		}
+	}
+	if said["request_id"] != "client-id-2" || said["user_id"] != "u-42" || said["trace_id"] == nil || said["service"] != "test" {
+		t.Errorf("handler's line lacks the request's fields: %v", said)
 	}
 }
 
