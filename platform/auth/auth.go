@@ -108,8 +108,8 @@ func (m *Middleware) handler(next http.Handler, required bool) http.Handler {
 			httpserver.WriteError(w, r, m.logger, err)
 			return
 		}
-		r = httpserver.SetUserID(r, m.logger, p.UserID)
-		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+		ctx := httpserver.WithUserID(r.Context(), m.logger, p.UserID)
+		next.ServeHTTP(w, r.WithContext(WithPrincipal(ctx, p)))
 	})
 }
 

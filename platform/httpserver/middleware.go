@@ -28,11 +28,18 @@ func RequestID(ctx context.Context) string { return reqinfo.RequestID(ctx) }
 // SetUserID records the authenticated user for the access log and adds it
 // to the request-scoped logger.
 func SetUserID(r *http.Request, fallback *zap.Logger, userID string) *http.Request {
-	if ri := reqinfo.From(r.Context()); ri != nil {
+	return r.WithContext(WithUserID(r.Context(), fallback, userID))
+}
+
+// WithUserID is SetUserID on the request's context, for a caller that
+// derives the request once for several values (each derivation copies
+// the request).
+func WithUserID(ctx context.Context, fallback *zap.Logger, userID string) context.Context {
+	if ri := reqinfo.From(ctx); ri != nil {
 		ri.SetUserID(userID)
 	}
-	l := logging.FromContext(r.Context(), fallback).WithLazy(zap.String(logging.FieldUserID, userID))
-	return r.WithContext(logging.WithContext(r.Context(), l))
+	l := logging.FromContext(ctx, fallback).WithLazy(zap.String(logging.FieldUserID, userID))
+	return logging.WithContext(ctx, l)
 }
 
 // statusRecorder remembers the status and size of a response.
