@@ -39,24 +39,13 @@ const MaxBatch = 100
 // Get returns the summaries of the live users among ids (deleted or
 // unknown users are left out).
 func (p *Profiles) Get(ctx context.Context, ids []string) (map[string]Summary, error) {
+	if len(ids) <= MaxBatch {
+		// One batch (a post's author, a page): its map is the answer.
+		return p.batch(ctx, ids)
+	}
 	out := make(map[string]Summary, len(ids))
 	for start := 0; start < len(ids); start += MaxBatch {
-		batch := ids[start:min(start+MaxBatch, len(ids))]
-		subjects := make([]string, len(batch))
-		for i, id := range batch {
-			subjects[i] = stamps.User(id)
-		}
-		got, err := p.cache.GetMany(ctx, batch, subjects, func(ctx context.Context, missing []string) (map[string]Summary, error) {
-			res, err := p.rpc.GetProfiles(ctx, &userv1.GetProfilesRequest{UserIds: missing})
-			if err != nil {
-				return nil, fmt.Errorf("get %d profiles: %w", len(missing), err)
-			}
-			m := make(map[string]Summary, len(res.GetProfiles()))
-			for _, pr := range res.GetProfiles() {
-				m[pr.GetId()] = Summary{ID: pr.GetId(), Username: pr.GetUsername(), DisplayName: pr.GetDisplayName(), AvatarURL: pr.GetAvatarUrl()}
-			}
-			return m, nil
-		})
+		got, err := p.batch(ctx, ids[start:min(start+MaxBatch, len(ids))])
 		if err != nil {
 			return nil, err
 		}
@@ -65,4 +54,23 @@ func (p *Profiles) Get(ctx context.Context, ids []string) (map[string]Summary, e
 		}
 	}
 	return out, nil
+}
+
+// batch is Get for at most MaxBatch ids.
+func (p *Profiles) batch(ctx context.Context, ids []string) (map[string]Summary, error) {
+	subjects := make([]string, len(ids))
+	for i, id := range ids {
+		subjects[i] = stamps.User(id)
+	}
+	return p.cache.GetMany(ctx, ids, subjects, func(ctx context.Context, missing []string) (map[string]Summary, error) {
+		res, err := p.rpc.GetProfiles(ctx, &userv1.GetProfilesRequest{UserIds: missing})
+		if err != nil {
+			return nil, fmt.Errorf("get %d profiles: %w", len(missing), err)
+		}
+		m := make(map[string]Summary, len(res.GetProfiles()))
+		for _, pr := range res.GetProfiles() {
+			m[pr.GetId()] = Summary{ID: pr.GetId(), Username: pr.GetUsername(), DisplayName: pr.GetDisplayName(), AvatarURL: pr.GetAvatarUrl()}
+		}
+		return m, nil
+	})
 }
