@@ -25,15 +25,10 @@ const HeaderRequestID = "X-Request-Id"
 // RequestID returns the id of the request being served, or "".
 func RequestID(ctx context.Context) string { return reqinfo.RequestID(ctx) }
 
-// SetUserID records the authenticated user for the access log and adds it
-// to the request-scoped logger.
-func SetUserID(r *http.Request, fallback *zap.Logger, userID string) *http.Request {
-	return r.WithContext(WithUserID(r.Context(), fallback, userID))
-}
-
-// WithUserID is SetUserID on the request's context, for a caller that
-// derives the request once for several values (each derivation copies
-// the request).
+// WithUserID records the authenticated user for the access log and adds
+// it to the request-scoped logger of ctx. It works on the context, so a
+// caller derives the request once for all it adds (each derivation
+// copies the request).
 func WithUserID(ctx context.Context, fallback *zap.Logger, userID string) context.Context {
 	if ri := reqinfo.From(ctx); ri != nil {
 		ri.SetUserID(userID)

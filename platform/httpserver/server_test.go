@@ -110,7 +110,7 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 	t.Parallel()
 	rt, logs := newTestRouter(t)
 	rt.Mux.HandleFunc("/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-		r = SetUserID(r, zap.NewNop(), "u-42")
+		r = r.WithContext(WithUserID(r.Context(), zap.NewNop(), "u-42"))
 		if r.URL.Query().Get("say") != "" {
 			logging.FromContext(r.Context(), zap.NewNop()).Info("handler says")
 		}

@@ -26,7 +26,7 @@ func (s *Service) MarkThumbnailReady(ctx context.Context, id string, version int
 	renditionBytes map[string]int64) (domain.Post, error) {
 	for name, n := range renditionBytes {
 		if !media.ValidSize(name) || n <= 0 || n > maxRenditionBytes {
-			return domain.Post{}, apperror.Invalidf("rendition_bytes: %q=%d is not a size and its byte count", name, n)
+			return domain.Post{}, apperror.Invalidf("rendition_bytes: %q=%d: want a size name and 1 to %d bytes", name, n, maxRenditionBytes)
 		}
 	}
 	return s.report(ctx, id, version, func(p *domain.Post) { p.MarkThumbnailsReady(width, height, renditionBytes) })

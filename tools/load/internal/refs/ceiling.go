@@ -353,9 +353,13 @@ func (l *loop) run(ctx context.Context, d time.Duration) error {
 func (l *loop) summarize() {
 	l.summary = stats.Summarize(l.samples, l.elapsed)
 	if l.cfg.Logf != nil {
-		s := l.summary
-		l.cfg.Logf("%s: %.0f req/s (%.0f ok/s), p50 %.1f ms, p99 %.1f ms, %d errors", l.name, s.Throughput, s.Goodput, s.LatencyMs.P50, s.LatencyMs.P99, s.Errors)
+		logLoop(l.cfg.Logf, l.name, l.summary)
 	}
+}
+
+// logLoop says what a closed loop measured.
+func logLoop(logf func(string, ...any), name string, s stats.Summary) {
+	logf("%s: %.0f req/s (%.0f ok/s), p50 %.1f ms, p99 %.1f ms, %d errors", name, s.Throughput, s.Goodput, s.LatencyMs.P50, s.LatencyMs.P99, s.Errors)
 }
 
 func safeRatio(a, b float64) float64 {
@@ -370,7 +374,7 @@ func closedLoop(ctx context.Context, name string, tr vegeta.Targeter, cfg Ceilin
 	samples, elapsed, cpu, err := runLoop(ctx, name, tr, cfg, cfg.Duration)
 	s := stats.Summarize(samples, elapsed)
 	if cfg.Logf != nil {
-		cfg.Logf("%s: %.0f req/s (%.0f ok/s), p50 %.1f ms, p99 %.1f ms, %d errors", name, s.Throughput, s.Goodput, s.LatencyMs.P50, s.LatencyMs.P99, s.Errors)
+		logLoop(cfg.Logf, name, s)
 	}
 	return s, cpu, err
 }
