@@ -31,6 +31,10 @@ type ThumbnailRequested struct {
 	AuthorID    string `json:"author_id"`
 	Version     int64  `json:"version"`
 	OriginalKey string `json:"original_key"`
+	// OriginalBytes is the upload's length, so that the thumbnailer reads
+	// it into a buffer of that size: the blob binding answers a read
+	// without one. 0 when unknown (requests sent before it was added).
+	OriginalBytes int64 `json:"original_bytes,omitempty"`
 }
 
 // IndexUpsert puts a post's searchable fields into the read model at
@@ -72,6 +76,9 @@ func ParseThumbnailRequested(data []byte) (ThumbnailRequested, error) {
 	}
 	if e.PostID == "" || e.Version < 1 || e.OriginalKey == "" {
 		return e, poison("thumbnail request lacks post_id, version or original_key")
+	}
+	if e.OriginalBytes < 0 {
+		return e, poison("thumbnail request has a negative original_bytes")
 	}
 	return e, nil
 }

@@ -22,10 +22,12 @@ func checkPoison(t *testing.T, err error) bool {
 }
 
 func FuzzParseThumbnailRequested(f *testing.F) {
-	seeds(f, `{"post_id":"p","author_id":"a","version":1,"original_key":"uploads/p"}`)
+	seeds(f, `{"post_id":"p","author_id":"a","version":1,"original_key":"uploads/p"}`,
+		`{"post_id":"p","author_id":"a","version":1,"original_key":"uploads/p","original_bytes":4036975}`,
+		`{"post_id":"p","author_id":"a","version":1,"original_key":"uploads/p","original_bytes":-1}`)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e, err := ParseThumbnailRequested(data)
-		if checkPoison(t, err) && (e.PostID == "" || e.Version < 1 || e.OriginalKey == "") {
+		if checkPoison(t, err) && (e.PostID == "" || e.Version < 1 || e.OriginalKey == "" || e.OriginalBytes < 0) {
 			t.Fatalf("accepted %+v", e)
 		}
 	})

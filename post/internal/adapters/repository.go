@@ -155,7 +155,8 @@ func newID() string {
 }
 
 func thumbnailRequest(p domain.Post) events.ThumbnailRequested {
-	return events.ThumbnailRequested{PostID: p.ID, AuthorID: p.AuthorID, Version: p.Version, OriginalKey: p.OriginalKey}
+	return events.ThumbnailRequested{PostID: p.ID, AuthorID: p.AuthorID, Version: p.Version, OriginalKey: p.OriginalKey,
+		OriginalBytes: p.Size}
 }
 
 func indexUpsert(p domain.Post) events.IndexUpsert {

@@ -97,6 +97,26 @@ func TestRepository(t *testing.T) {
 			}
 		})
 
+		t.Run("the thumbnail request names the original's length", func(t *testing.T) {
+			id := uuid.Must(uuid.NewV7()).String()
+			p := domain.Post{ID: id, AuthorID: "alice", Caption: "c", Status: domain.StatusProcessing, Version: 1,
+				OriginalKey: media.OriginalKey(id), Format: "jpeg", Width: 4000, Height: 3000, Size: 4_036_975}
+			if err := r.Create(ctx, &p, 0); err != nil {
+				t.Fatal(err)
+			}
+			var req events.ThumbnailRequested
+			for _, m := range outboxOf(t, db, id) {
+				if m.Type == events.TypeThumbnailRequested {
+					if err := json.Unmarshal(m.Payload, &req); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if req.OriginalKey != p.OriginalKey || req.OriginalBytes != p.Size {
+				t.Fatalf("thumbnail request %+v, want key %s and %d bytes", req, p.OriginalKey, p.Size)
+			}
+		})
+
 		t.Run("the thumbnailer's rendition bytes are kept", func(t *testing.T) {
 			p := mkPost(t, r, "alice")
 			if got, _ := r.ByID(ctx, p.ID); got.RenditionBytes != nil {

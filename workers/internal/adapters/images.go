@@ -47,21 +47,32 @@ func (i Images) Delete(ctx context.Context, key string) error {
 }
 
 // Get implements app.Images.
-func (i Images) Get(ctx context.Context, key string) ([]byte, error) {
+func (i Images) Get(ctx context.Context, key string, sizeHint int64) ([]byte, error) {
 	body, size, err := i.reader.Open(ctx, key)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = body.Close() }()
-	capacity := min(size, i.limit)
-	if capacity < 0 {
-		capacity = 512 << 10
-	}
-	data, err := readAll(body, capacity)
+	data, err := readAll(body, readCapacity(size, sizeHint, i.limit))
 	if err != nil {
 		return nil, apperror.Wrap(apperror.Unavailable, fmt.Errorf("get %s: %w", key, err), "image storage unavailable")
 	}
 	return data, nil
+}
+
+// readCapacity is the buffer a blob is read into: the length the sidecar
+// announced, else the caller's hint (the binding's local storage answers
+// without a length, and growing a buffer to a 4 MB original copies it
+// over and over), else 512 KiB; never more than the largest upload, so a
+// wrong hint cannot make the buffer larger than a real blob could need.
+func readCapacity(announced, hint, limit int64) int64 {
+	switch {
+	case announced >= 0:
+		return min(announced, limit)
+	case hint > 0:
+		return min(hint, limit)
+	}
+	return min(512<<10, limit)
 }
 
 // readAll is io.ReadAll into a buffer of capacity bytes first (the body's

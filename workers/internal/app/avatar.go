@@ -41,7 +41,7 @@ func (t *Thumbnailer) MakeAvatar(ctx context.Context, req domain.AvatarRequest) 
 func (t *Thumbnailer) makeAvatar(ctx context.Context, log *zap.Logger, req domain.AvatarRequest) error {
 	// Admitted at the cost of a post's sizes: an upper bound, as the
 	// avatar sizes are smaller.
-	original, release, err := t.admit(ctx, req.OriginalKey)
+	original, release, err := t.admit(ctx, req.OriginalKey, 0)
 	var tooBig *tooBigError
 	switch {
 	case errors.Is(err, blob.ErrNotFound):

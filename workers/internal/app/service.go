@@ -34,7 +34,9 @@ type Posts interface {
 // key is missing). Delete removes the renditions of a picture that turned
 // out to be unprocessable; deleting a missing key is not an error.
 type Images interface {
-	Get(ctx context.Context, key string) ([]byte, error)
+	// Get reads the blob at key; sizeHint is its length when the caller
+	// knows it (0 when not), so that it is read into a buffer of its size.
+	Get(ctx context.Context, key string, sizeHint int64) ([]byte, error)
 	Put(ctx context.Context, key string, data []byte) error
 	Delete(ctx context.Context, key string) error
 }
@@ -155,7 +157,7 @@ func (t *Thumbnailer) make(ctx context.Context, log *zap.Logger, req domain.Requ
 	// made (Render returned) and store only what is left of storing
 	// after that.
 	started := time.Now()
-	original, release, err := t.admit(ctx, req.OriginalKey)
+	original, release, err := t.admit(ctx, req.OriginalKey, req.OriginalBytes)
 	var tooBig *tooBigError
 	switch {
 	case errors.Is(err, blob.ErrNotFound):
@@ -371,8 +373,9 @@ func (e *tooBigError) Error() string {
 		e.cost>>20, e.budget>>20)
 }
 
-// admit reads the original at key once its cost fits in the memory
-// budget, and returns it with the function that gives its budget back.
+// admit reads the original at key (sizeHint long, when known) once its
+// cost fits in the memory budget, and returns it with the function that
+// gives its budget back.
 //
 // The cost is known only from the headers, so the largest upload's worth
 // (FetchReserve) is taken first, for reading. If the cost then fits in
@@ -382,13 +385,13 @@ func (e *tooBigError) Error() string {
 // holding budget (which could deadlock two of them) nor while holding an
 // unbudgeted picture. The semaphore is FIFO, so a large picture is not
 // starved by small ones.
-func (t *Thumbnailer) admit(ctx context.Context, key string) ([]byte, func(), error) {
+func (t *Thumbnailer) admit(ctx context.Context, key string, sizeHint int64) ([]byte, func(), error) {
 	held := t.opts.FetchReserve
 	if err := t.memory.Acquire(ctx, held); err != nil {
 		return nil, nil, fmt.Errorf("wait for memory: %w", err)
 	}
 	for {
-		original, err := t.images.Get(ctx, key)
+		original, err := t.images.Get(ctx, key, sizeHint)
 		if err != nil {
 			t.memory.Release(held)
 			return nil, nil, err

@@ -61,10 +61,12 @@ func (f *fakePosts) MarkFailed(_ context.Context, id string, _ int64, reason str
 	return nil
 }
 
-// memStore is a hand-written blob.Store that counts writes and deletes.
+// memStore is a hand-written blob.Store that counts writes and deletes
+// and keeps the size hint of each read.
 type memStore struct {
 	mu      sync.Mutex
 	blobs   map[string][]byte
+	hints   map[string]int64
 	writes  int
 	deletes int
 }
@@ -77,9 +79,13 @@ func (m *memStore) Put(_ context.Context, k string, b []byte) error {
 	return nil
 }
 
-func (m *memStore) Get(_ context.Context, k string) ([]byte, error) {
+func (m *memStore) Get(_ context.Context, k string, sizeHint int64) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.hints == nil {
+		m.hints = map[string]int64{}
+	}
+	m.hints[k] = sizeHint
 	b, ok := m.blobs[k]
 	if !ok {
 		return nil, blob.ErrNotFound
@@ -134,6 +140,23 @@ func newAttempts(t *testing.T) *attempts.Store {
 		t.Fatal(err)
 	}
 	return attempts.New(db)
+}
+
+// The original is read with the length post recorded for it, so that it
+// lands in a buffer of its size.
+func TestOriginalIsReadWithItsLength(t *testing.T) {
+	w, posts, store := setup(t, nil)
+	posts.posts["p1"] = &domain.Post{ID: "p1", Version: 1}
+	original := fixture(t, "landscape.jpg")
+	store.blobs[media.OriginalKey("p1")] = original
+	req := request("p1", 1)
+	req.OriginalBytes = int64(len(original))
+	if err := w.Make(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if got := store.hints[media.OriginalKey("p1")]; got != int64(len(original)) {
+		t.Fatalf("the original was read with a size hint of %d, want %d", got, len(original))
+	}
 }
 
 func TestDuplicateDeliveryChangesNothing(t *testing.T) {
@@ -220,7 +243,7 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 
 type failingStore struct{ memStore }
 
-func (*failingStore) Get(context.Context, string) ([]byte, error) {
+func (*failingStore) Get(context.Context, string, int64) ([]byte, error) {
 	return nil, apperror.Wrap(apperror.Unavailable, errors.New("connection refused"), "image storage unavailable")
 }
 

@@ -17,6 +17,9 @@ type Request struct {
 	PostID      string
 	Version     int64
 	OriginalKey string
+	// OriginalBytes is the upload's length as post recorded it, 0 when
+	// the request did not say.
+	OriginalBytes int64
 	// Committed is when the upload committed (from the event id), zero when
 	// unknown; it dates the time spent queued.
 	Committed time.Time

@@ -26,7 +26,7 @@ func Subscribe(sub *pubsub.Subscriber, q *Queue, t *app.Thumbnailer) error {
 				return err
 			}
 			err = t.Make(ctx, domain.Request{PostID: e.PostID, Version: e.Version, OriginalKey: e.OriginalKey,
-				Committed: committed(ev.ID)})
+				OriginalBytes: e.OriginalBytes, Committed: committed(ev.ID)})
 			if errors.Is(err, app.ErrPermanent) {
 				return pubsub.Poison(err)
 			}
