@@ -413,9 +413,11 @@ func (p *proxy) respond(w http.ResponseWriter, res *http.Response, c *upConn) bo
 	if res.ContentLength == -1 || isEventStream(res.Header.Get("Content-Type")) {
 		out = flushWriter{w: w, rc: http.NewResponseController(w)}
 	} else if upstream, ok := c.conn.(*net.TCPConn); ok && hasBody(res) && res.ContentLength-int64(c.br.Buffered()) >= spliceMin {
+		// res.Body is bypassed, so it is never closed, whatever happens:
+		// closing it would wait for the bytes already moved. (A body of
+		// known length has no trailers.)
 		if err := copyFromSocket(w, res.ContentLength, c.br, upstream); err != nil {
-			// As below: the answer is cut short. res.Body is not closed:
-			// its reader, bypassed, would wait for bytes already moved.
+			// As below: the answer is cut short.
 			p.logf("copying a body from the upstream's socket: %v", err)
 			panic(http.ErrAbortHandler)
 		}
