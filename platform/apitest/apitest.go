@@ -104,6 +104,19 @@ func (c *Client) Do(method, path string, body any) Response {
 	return c.send(req)
 }
 
+// Get sends a GET with the given request headers.
+func (c *Client) Get(path string, header http.Header) Response {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.base+path, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	return c.send(req)
+}
+
 func (c *Client) send(req *http.Request) Response {
 	c.t.Helper()
 	if c.Token != "" {

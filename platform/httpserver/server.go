@@ -110,8 +110,8 @@ func (rt *Router) Handler() http.Handler {
 	c := cors.New(cors.Options{
 		AllowedOrigins:   rt.cfg.CORSOrigins,
 		AllowedMethods:   []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-		AllowedHeaders:   []string{"Authorization", "Content-Type", HeaderRequestID, "If-None-Match", "Idempotency-Key"},
-		ExposedHeaders:   []string{HeaderRequestID, "ETag", "Retry-After", "Location", "Idempotent-Replayed"},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", HeaderRequestID, "If-None-Match", "Idempotency-Key", HeaderPrefer},
+		ExposedHeaders:   []string{HeaderRequestID, "ETag", "Retry-After", "Location", "Idempotent-Replayed", HeaderPreferenceApplied},
 		MaxAge:           600,
 		AllowCredentials: false,
 	})
