@@ -64,6 +64,7 @@ func (s *Service) report(ctx context.Context, id string, version int64, apply fu
 		return domain.Post{}, err
 	}
 	s.stamps.Touch(ctx, []string{stamps.Post(id)})
+	s.waiters.notify(id)
 	return p, nil
 }
 
@@ -88,6 +89,7 @@ func (s *Service) OnUserDeleted(ctx context.Context, userID string) error {
 			// post.deleted event, and refuses comments from then on.
 			logging.FromContext(ctx, s.logger).Warn("stamps of a deleted user's posts not renewed", zap.Error(err))
 		}
+		s.waiters.notify(ids...)
 		logging.FromContext(ctx, s.logger).Info("posts of deleted user removed",
 			zap.String("author_id", userID), zap.Int("posts", len(ids)))
 	}

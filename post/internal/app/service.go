@@ -31,6 +31,8 @@ type Config struct {
 	BlobGrace time.Duration
 	// Downloads bounds the bytes of images being served (nil: no bound).
 	Downloads *Budget
+	// Wait bounds the reads that wait for a processing post to move on.
+	Wait WaitConfig
 }
 
 // Service is the post service's use cases.
@@ -55,6 +57,8 @@ type Service struct {
 	liked  *cache.Checked[bool]
 	cfg    Config
 	logger *zap.Logger
+	// waiters are the reads waiting for a post's processing to move on.
+	waiters *waiters
 }
 
 // Bounds of the copies a replica keeps: a post is about a kilobyte. The
@@ -68,8 +72,9 @@ const (
 // NewService returns the use cases over the given ports.
 func NewService(repo Repository, images Images, graph Graph, authors Authors, s cache.StampStore, cfg Config, logger *zap.Logger) *Service {
 	return &Service{repo: repo, images: images, graph: graph, authors: authors, stamps: s, cfg: cfg, logger: logger,
-		posts: cache.NewChecked[domain.Post](s, postsKept, copyMaxAge),
-		liked: cache.NewChecked[bool](s, likesKept, copyMaxAge)}
+		waiters: newWaiters(cfg.Wait.Waiters),
+		posts:   cache.NewChecked[domain.Post](s, postsKept, copyMaxAge),
+		liked:   cache.NewChecked[bool](s, likesKept, copyMaxAge)}
 }
 
 // Upload is a new post as received.
@@ -391,10 +396,14 @@ func (s *Service) Delete(ctx context.Context, actor, id string) error {
 	}
 	// Other services keep that the post exists (comments check it): its
 	// stamp changes before the answer leaves.
-	return s.stamps.Change(ctx, []string{stamps.Post(id)}, func() error {
+	err := s.stamps.Change(ctx, []string{stamps.Post(id)}, func() error {
 		_, err := s.repo.Delete(ctx, id, requireAuthor(actor))
 		return err
 	})
+	if err == nil {
+		s.waiters.notify(id)
+	}
+	return err
 }
 
 // ImageStream is one size of a post's image, read from the blob store as

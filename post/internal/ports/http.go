@@ -236,10 +236,27 @@ func (h *HTTP) readUpload(r *http.Request) (app.Upload, error) {
 	return up, nil
 }
 
+// get answers a post. With "Prefer: wait=N" (RFC 7240) a post still
+// processing is answered once its processing moved on, or after N seconds
+// at most: a client waiting for its upload asks again at once instead of
+// polling. "Preference-Applied" says the read was allowed to wait.
 func (h *HTTP) get(w http.ResponseWriter, r *http.Request) error {
-	p, err := h.svc.Get(r.Context(), auth.ViewerID(r.Context()), mux.Vars(r)["id"])
+	viewer, id := auth.ViewerID(r.Context()), mux.Vars(r)["id"]
+	wait, ok := httpserver.PreferWait(r.Header)
+	if !ok {
+		p, err := h.svc.Get(r.Context(), viewer, id)
+		if err != nil {
+			return err
+		}
+		return h.writePost(w, r, http.StatusOK, p)
+	}
+	w.Header().Add("Vary", httpserver.HeaderPrefer)
+	p, applied, err := h.svc.GetAfterProgress(r.Context(), viewer, id, wait)
 	if err != nil {
 		return err
+	}
+	if applied > 0 {
+		w.Header().Set(httpserver.HeaderPreferenceApplied, "wait="+strconv.Itoa(int(applied/time.Second)))
 	}
 	return h.writePost(w, r, http.StatusOK, p)
 }

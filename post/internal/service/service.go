@@ -4,6 +4,7 @@ package service
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"time"
 
@@ -61,6 +62,15 @@ type Config struct {
 	UploadBudget   int64         `env:"UPLOAD_BUDGET_BYTES" envDefault:"67108864"`
 	DownloadBudget int64         `env:"DOWNLOAD_BUDGET_BYTES" envDefault:"67108864"`
 	TransferWait   time.Duration `env:"TRANSFER_WAIT" envDefault:"5s"`
+	// A read of a processing post with "Prefer: wait=N" waits at most
+	// ProcessingWaitMax (0: reads never wait) for its processing to move
+	// on; at most ProcessingWaiters reads wait at once on a replica, and
+	// each looks again every ProcessingWaitRecheck for reports another
+	// replica recorded. Keep ProcessingWaitMax well below the gateway's
+	// GATEWAY_UPSTREAM_TIMEOUT and HTTP_WRITE_TIMEOUT.
+	ProcessingWaitMax     time.Duration `env:"PROCESSING_WAIT_MAX" envDefault:"20s"`
+	ProcessingWaiters     int           `env:"PROCESSING_WAITERS" envDefault:"512"`
+	ProcessingWaitRecheck time.Duration `env:"PROCESSING_WAIT_RECHECK" envDefault:"250ms"`
 }
 
 // Validate rejects limits that make no sense.
@@ -82,6 +92,10 @@ func (c *Config) Validate() error {
 		return errors.New("UPLOAD_QUOTA_BYTES must be 0 (no quota) or positive")
 	case c.BlobDeleteAfter < 0 || c.BlobJanitorInterval <= 0 || c.BlobSweepInterval < 0:
 		return errors.New("BLOB_DELETE_AFTER and BLOB_SWEEP_INTERVAL must not be negative, BLOB_JANITOR_INTERVAL must be positive")
+	case c.ProcessingWaitMax != 0 && c.ProcessingWaitMax < time.Second, c.ProcessingWaitMax%time.Second != 0:
+		return errors.New("PROCESSING_WAIT_MAX must be 0 (reads never wait) or whole seconds (Prefer: wait counts seconds)")
+	case c.ProcessingWaiters < 0 || c.ProcessingWaitRecheck <= 0:
+		return errors.New("PROCESSING_WAITERS must not be negative, PROCESSING_WAIT_RECHECK must be positive")
 	}
 	return nil
 }
@@ -111,6 +125,7 @@ var Module = fx.Options(
 		func(cfg Config) app.Config {
 			return app.Config{MaxPixels: cfg.UploadMaxPixels, RetryAfter: cfg.ImageRetryAfter,
 				Quota: cfg.UploadQuota, BlobGrace: cfg.BlobDeleteAfter,
+				Wait:      app.WaitConfig{Max: cfg.ProcessingWaitMax, Waiters: cfg.ProcessingWaiters, Recheck: cfg.ProcessingWaitRecheck},
 				Downloads: app.NewBudget("downloads", cfg.DownloadBudget, app.DownloadOverhead, cfg.TransferWait, cfg.ImageRetryAfter)}
 		},
 		app.NewService,
@@ -128,6 +143,9 @@ var Module = fx.Options(
 		ports.Subscribe,
 		runReconciler,
 		runJanitor,
+		// Reads waiting for a post's processing answer as soon as the
+		// server begins to stop, so that they do not hold up its drain.
+		func(srv *http.Server, svc *app.Service) { srv.RegisterOnShutdown(svc.StopWaiting) },
 	),
 )
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -499,4 +500,98 @@ func TestCopiesFollowEveryChange(t *testing.T) {
 	expect(t, s.do("DELETE", "/v1/posts/"+id, alice, nil), 204)
 	expect(t, s.do("GET", "/v1/posts/"+id, bob, nil), 404)
 	expect(t, s.do("GET", "/v1/posts/"+id+"/image?size=original", bob, nil), 404)
+}
+
+// TestReadsWaitForProcessing reads processing posts with "Prefer: wait":
+// the answer comes when the processing moves on (here, once a thumbnailer
+// started after the read has made every size), when the post is deleted,
+// when the wait runs out, or when the server stops. The recheck is an hour,
+// so only this replica's own reports can wake a read.
+func TestReadsWaitForProcessing(t *testing.T) {
+	s := startStack(t, false, map[string]string{"PROCESSING_WAIT_MAX": "60s", "PROCESSING_WAIT_RECHECK": "1h"})
+	_, alice := s.account("alice")
+	_, bob := s.account("bob")
+	first := expect(t, s.upload(alice, s.photo("landscape.jpg"), nil), 202).post(t)["id"].(string)
+	second := expect(t, s.upload(alice, s.photo("small.png"), nil), 202).post(t)["id"].(string)
+	third := expect(t, s.upload(alice, s.photo("small.png"), nil), 202).post(t)["id"].(string)
+
+	read := func(id, token, prefer string) response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", s.post.BaseURL+"/v1/posts/"+id, nil)
+		if prefer != "" {
+			req.Header.Set("Prefer", prefer)
+		}
+		return s.send(req, token, true)
+	}
+	type answer struct {
+		r   response
+		err error
+	}
+	// readLater sends a waiting read and gives it time to arrive before
+	// the caller changes anything.
+	readLater := func(id, token, prefer string) <-chan answer {
+		done := make(chan answer, 1)
+		go func() {
+			req, _ := http.NewRequest("GET", s.post.BaseURL+"/v1/posts/"+id, nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Prefer", prefer)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				done <- answer{err: err}
+				return
+			}
+			defer res.Body.Close()
+			b, err := io.ReadAll(res.Body)
+			done <- answer{r: response{status: res.StatusCode, header: res.Header, body: b}, err: err}
+		}()
+		time.Sleep(300 * time.Millisecond)
+		return done
+	}
+
+	// Without the preference, or with one that is not a number, the
+	// answer comes at once and says nothing was applied.
+	for _, prefer := range []string{"", "wait=soon", "respond-async"} {
+		r := expect(t, read(first, bob, prefer), 200)
+		if got := r.header.Get("Preference-Applied"); got != "" || r.post(t)["status"] != "processing" {
+			t.Fatalf("Prefer %q: Preference-Applied %q, status %v", prefer, got, r.post(t)["status"])
+		}
+	}
+	// A wait that runs out answers the post as it is, saying it waited.
+	r := expect(t, read(first, bob, "respond-async, wait=1"), 200)
+	if got := r.header.Get("Preference-Applied"); got != "wait=1" || r.post(t)["thumbnail_ready"] != false {
+		t.Fatalf("a wait that ran out: Preference-Applied %q, thumbnail_ready %v", got, r.post(t)["thumbnail_ready"])
+	}
+	if !slices.Contains(r.header.Values("Vary"), "Prefer") {
+		t.Fatalf("Vary %q, want Prefer among them", r.header.Values("Vary"))
+	}
+
+	// A deletion answers the reads waiting on the post.
+	waiting := readLater(second, bob, "wait=60")
+	expect(t, s.do("DELETE", "/v1/posts/"+second, alice, nil), 204)
+	if a := <-waiting; a.err != nil || a.r.status != 404 {
+		t.Fatalf("a read waiting on a deleted post: %v %d %s", a.err, a.r.status, a.r.body)
+	}
+
+	// The thumbnailer's report answers the read waiting on the post.
+	waiting = readLater(first, bob, "wait=60")
+	s.env.StartApp(t, "thumbnailer", "pixshare/workers/cmd/thumbnailer", nil)
+	a := <-waiting
+	if a.err != nil || a.r.status != 200 {
+		t.Fatalf("a read waiting for thumbnails: %v %d %s", a.err, a.r.status, a.r.body)
+	}
+	if got := a.r.post(t); got["thumbnail_ready"] != true || a.r.header.Get("Preference-Applied") != "wait=60" {
+		t.Fatalf("a read waiting for thumbnails answered thumbnail_ready=%v, Preference-Applied %q", got["thumbnail_ready"], a.r.header.Get("Preference-Applied"))
+	}
+	// No search indexer runs here, so the first post stays processing
+	// (not indexed) and the third is now waiting for it too: stopping
+	// the server answers the reads still waiting, before it drains.
+	s.waitFor("the third post's thumbnails", func() bool {
+		return read(third, alice, "").post(t)["thumbnail_ready"] == true
+	})
+	waiting = readLater(third, bob, "wait=60")
+	s.post.Stop()
+	a = <-waiting
+	if a.err != nil || a.r.status != 200 || a.r.post(t)["status"] != "processing" {
+		t.Fatalf("a read waiting while the server stops: %v %d %s", a.err, a.r.status, a.r.body)
+	}
 }
