@@ -74,9 +74,18 @@ export const uploadPost = (p: NewPost, idempotencyKey: string, onProgress: (f: n
   return sendWithProgress<Post>('POST', '/v1/posts', form, onProgress, { 'Idempotency-Key': idempotencyKey }, signal);
 };
 
-/** Reads a post; onHeaders sees the answer's headers (Retry-After while processing). */
-export const getPost = (id: string, signal?: AbortSignal, onHeaders?: (h: Headers) => void) =>
-  api<Post>('GET', `/v1/posts/${enc(id)}`, { signal, onHeaders });
+/**
+ * Reads a post; onHeaders sees the answer's headers (Retry-After while
+ * processing, Preference-Applied when it waited). With waitSeconds, a post
+ * still processing is answered once its processing moves on, or after that
+ * long ("Prefer: wait").
+ */
+export const getPost = (id: string, signal?: AbortSignal, onHeaders?: (h: Headers) => void, waitSeconds?: number) =>
+  api<Post>('GET', `/v1/posts/${enc(id)}`, {
+    signal,
+    onHeaders,
+    headers: waitSeconds ? { Prefer: `wait=${waitSeconds}` } : undefined,
+  });
 export const deletePost = (id: string) => api<void>('DELETE', `/v1/posts/${enc(id)}`);
 export const postsByAuthor = (author: string, p: PageQuery = {}) => api<Page<Post>>('GET', '/v1/posts', { query: { author, ...p } });
 export const feed = (p: PageQuery = {}) => api<Page<Post>>('GET', '/v1/feed', { query: { ...p } });

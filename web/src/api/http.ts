@@ -67,6 +67,8 @@ export interface RequestOptions {
   passwordCheck?: boolean;
   /** Sees the headers of a successful answer (Retry-After while a post is processing). */
   onHeaders?: (h: Headers) => void;
+  /** More request headers (Prefer). */
+  headers?: Record<string, string>;
 }
 
 export function url(path: string, query?: Query): string {
@@ -117,6 +119,7 @@ const idempotent = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
 export async function api<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const headers = new Headers({ Accept: 'application/json, application/problem+json' });
+    for (const [k, v] of Object.entries(opts.headers ?? {})) headers.set(k, v);
     const bearer = token();
     if (bearer) headers.set('Authorization', `Bearer ${bearer}`);
     let body = opts.body;

@@ -17,19 +17,33 @@ function idempotencyKey(): string {
 
 type Stage = { kind: 'edit' } | { kind: 'uploading'; fraction: number } | { kind: 'processing'; post: Post } | { kind: 'done'; post: Post };
 
+/** How long each read asks the server to wait for the post to move on. */
+const WAIT_SECONDS = 20;
+
 /**
- * Polls the post until it is ready or failed, waiting what Retry-After says
- * when the API sends it, else 1 s growing to 5 s.
+ * Reads the post until it is ready or failed. Each read asks the server to
+ * answer only once the post's processing moved on ("Prefer: wait"); an
+ * answer it waited for is followed by the next read at once. One it did not
+ * wait for (too many reads waiting there) is followed after what
+ * Retry-After says when the API sends it, else 1 s growing to 5 s.
  */
 async function waitReady(id: string, signal: AbortSignal, onPost: (p: Post) => void): Promise<Post> {
   let delay = 1000;
   for (;;) {
     let retryAfter: number | undefined;
-    const post = await getPost(id, signal, (h) => {
-      retryAfter = parseRetryAfter(h.get('Retry-After'));
-    });
+    let waited = false;
+    const post = await getPost(
+      id,
+      signal,
+      (h) => {
+        retryAfter = parseRetryAfter(h.get('Retry-After'));
+        waited = (h.get('Preference-Applied') ?? '').startsWith('wait=');
+      },
+      WAIT_SECONDS,
+    );
     onPost(post);
     if (post.status !== 'processing') return post;
+    if (waited) continue;
     const wait = retryAfter !== undefined ? retryAfter * 1000 : delay;
     delay = Math.min(delay * 1.5, 5000);
     await new Promise<void>((resolve, reject) => {
