@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -66,6 +67,24 @@ func journey(t *testing.T, s *Stack) {
 	second := alice.Upload(photo(t, "portrait-exif6.jpg"), "Another evening", "sunset")
 	id2 := second.JSON(t)["id"].(string)
 
+	// A client waiting for its upload asks the server to answer when the
+	// post moves on ("Prefer: wait"), through the gateway: every answer
+	// that still says processing is one the server waited for.
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		r := alice.Get("/v1/posts/"+id, http.Header{"Prefer": {"wait=20"}})
+		if r.Status != 200 {
+			t.Fatalf("a waiting read: %d %s", r.Status, r.Body)
+		}
+		if r.JSON(t)["status"] == "ready" {
+			break
+		}
+		if got := r.Header.Get("Preference-Applied"); got != "wait=20" {
+			t.Fatalf("a read of a processing post through the gateway answered without waiting (Preference-Applied %q)", got)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first post was not ready within 60 s")
+		}
+	}
 	apitest.Eventually(t, 60*time.Second, "both posts ready", func() bool {
 		return alice.Expect(200, "GET", "/v1/posts/"+id, nil).JSON(t)["status"] == "ready" &&
 			alice.Expect(200, "GET", "/v1/posts/"+id2, nil).JSON(t)["status"] == "ready"
