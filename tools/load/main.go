@@ -64,6 +64,7 @@ type config struct {
 	uploadDuration  time.Duration
 	largeImage      string
 	poll            time.Duration
+	wait            time.Duration
 	readyTimeout    time.Duration
 	compute         bool
 	ceiling         bool
@@ -141,7 +142,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.uploadPhase, "upload-phase", "after", "after: upload→ready runs on its own once the mix is done; during: beside the mix")
 	fs.DurationVar(&cfg.uploadDuration, "upload-duration", 0, "how long large photos are uploaded (default: -duration)")
 	fs.StringVar(&cfg.largeImage, "large-image", "", "the large photo (default: a photo-like 4000x3000 JPEG generated in a temporary directory)")
-	fs.DurationVar(&cfg.poll, "poll", 10*time.Millisecond, "shortest interval between reads of a processing post; later reads wait 5% of the time waited (resolution of upload→ready)")
+	fs.DurationVar(&cfg.wait, "wait", 20*time.Second, "how long each read of a processing post asks the server to wait for it to move on (Prefer: wait, whole seconds); 0 polls only")
+	fs.DurationVar(&cfg.poll, "poll", 10*time.Millisecond, "shortest interval between reads of a processing post the server did not wait for; later reads wait 5% of the time waited (resolution of upload→ready)")
 	fs.DurationVar(&cfg.readyTimeout, "ready-timeout", 2*time.Minute, "how long an upload may take to become ready")
 	fs.BoolVar(&cfg.compute, "compute", true, "time the thumbnail compute of the large photo with the workers' BenchmarkGenerate after the load")
 	fs.BoolVar(&cfg.ceiling, "ceiling", false, "also compare warm GET /v1/posts/{id} with GET /healthz (the gateway's constant JSON), each in a closed loop")
@@ -186,6 +188,8 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("-upload-rate must not be negative")
 	case cfg.uploadPhase != "during" && cfg.uploadPhase != "after":
 		return cfg, fmt.Errorf("-upload-phase must be during or after, got %q", cfg.uploadPhase)
+	case cfg.wait < 0 || cfg.wait%time.Second != 0:
+		return cfg, errors.New("-wait must be 0 or whole seconds")
 	case cfg.poll <= 0:
 		return cfg, errors.New("-poll must be positive")
 	case cfg.ceilingWorkers < 1:
@@ -230,7 +234,7 @@ func flagMap(cfg config) map[string]string {
 		"follows": strconv.Itoa(cfg.follows), "comments-per-post": strconv.Itoa(cfg.commentsPerPost),
 		"rate": fmt.Sprint(cfg.rate), "duration": cfg.duration.String(), "mix": cfg.mix, "images": cfg.images,
 		"upload-rate": fmt.Sprint(cfg.uploadRate), "upload-phase": cfg.uploadPhase, "upload-duration": cfg.uploadDuration.String(),
-		"large-image": cfg.largeImage, "poll": cfg.poll.String(), "compute": strconv.FormatBool(cfg.compute),
+		"large-image": cfg.largeImage, "poll": cfg.poll.String(), "wait": cfg.wait.String(), "compute": strconv.FormatBool(cfg.compute),
 		"ceiling": strconv.FormatBool(cfg.ceiling), "ceiling-duration": cfg.ceilingDuration.String(),
 		"ceiling-workers": strconv.FormatUint(cfg.ceilingWorkers, 10), "ceiling-rounds": strconv.Itoa(cfg.ceilingRounds), "refs": strconv.FormatBool(cfg.refs),
 		"ceiling-images": strings.Join(cfg.ceilingImages, ","), "nginx": cfg.nginx, "nginx-install": strconv.FormatBool(cfg.nginxInstall),
@@ -432,7 +436,7 @@ func (r *runner) prepareUploads(cfg *uploads.Config) (string, func(), error) {
 	}
 	r.rep.Uploads = u
 	r.zero = time.Now()
-	*cfg = uploads.Config{Base: r.cfg.target, Rate: r.cfg.uploadRate, Duration: r.cfg.uploadDuration, Poll: r.cfg.poll,
+	*cfg = uploads.Config{Base: r.cfg.target, Rate: r.cfg.uploadRate, Duration: r.cfg.uploadDuration, Poll: r.cfg.poll, Wait: r.cfg.wait,
 		ReadyTimeout: r.cfg.readyTimeout, Image: large, Users: r.data.Users, RunID: r.runID, Progress: os.Stderr, Zero: r.zero}
 	return path, cleanup, nil
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -49,9 +50,15 @@ func (e *StatusError) Error() string {
 // Do sends a request and decodes a JSON answer into out (when not nil). A
 // status other than want is a *StatusError.
 func (c *Client) Do(ctx context.Context, method, path, token string, body io.Reader, contentType string, header http.Header, want int, out any) error {
+	_, err := c.do(ctx, method, path, token, body, contentType, header, want, out)
+	return err
+}
+
+// do is Do, also returning the answer's header (nil when none came).
+func (c *Client) do(ctx context.Context, method, path, token string, body io.Reader, contentType string, header http.Header, want int, out any) (http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, body)
 	if err != nil {
-		return fmt.Errorf("build %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("build %s %s: %w", method, path, err)
 	}
 	for k, vs := range header {
 		req.Header[k] = vs
@@ -64,22 +71,22 @@ func (c *Client) Do(ctx context.Context, method, path, token string, body io.Rea
 	}
 	res, err := c.HTTP.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	if err != nil {
-		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
+		return res.Header, fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}
 	if res.StatusCode != want {
-		return &StatusError{Method: method, Path: path, Status: res.StatusCode, Body: strings.TrimSpace(string(b))}
+		return res.Header, &StatusError{Method: method, Path: path, Status: res.StatusCode, Body: strings.TrimSpace(string(b))}
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+			return res.Header, fmt.Errorf("%s %s: decode answer: %w", method, path, err)
 		}
 	}
-	return nil
+	return res.Header, nil
 }
 
 // JSON sends body as JSON.
@@ -191,6 +198,17 @@ func (c *Client) GetPost(ctx context.Context, token, id string) (Post, error) {
 	var p Post
 	err := c.JSON(ctx, http.MethodGet, "/v1/posts/"+id, token, nil, http.StatusOK, &p)
 	return p, err
+}
+
+// WaitPost reads a post, asking the server to answer only once a post
+// still processing moved on, or after wait ("Prefer: wait", whole seconds,
+// at least one). waited reports whether the server said it waited
+// ("Preference-Applied"); a server that did not answered at once.
+func (c *Client) WaitPost(ctx context.Context, token, id string, wait time.Duration) (p Post, waited bool, err error) {
+	secs := max(int64(wait/time.Second), 1)
+	h, err := c.do(ctx, http.MethodGet, "/v1/posts/"+id, token, nil, "",
+		http.Header{"Prefer": {"wait=" + strconv.FormatInt(secs, 10)}}, http.StatusOK, &p)
+	return p, err == nil && strings.HasPrefix(h.Get("Preference-Applied"), "wait="), err
 }
 
 // Comment writes a comment on post id.

@@ -236,8 +236,13 @@ func (r *Report) Markdown(w io.Writer) error {
 		}
 		p.f("\nThe first upload of the phase, with no large photo queued before it, was ready %.0f ms after its 202. ", u.FirstReadyAfterMs)
 		p.f("%.2f uploads/s became ready (first sent to last ready). ", u.ReadyPerS)
-		p.f("%d sent, %d accepted, %d ready, %d failed, %d not ready in time; %d reads of processing posts, every %.0f ms or 5%% of the time waited so far, whichever is longer (the resolution of ready).",
-			u.Sent, u.Accepted, u.Ready, u.Failed, u.TimedOut, u.Polls, u.PollMs)
+		p.f("%d sent, %d accepted, %d ready, %d failed, %d not ready in time; ", u.Sent, u.Accepted, u.Ready, u.Failed, u.TimedOut)
+		if u.WaitS > 0 {
+			p.f("%d reads of processing posts, each asking the server to wait up to %.0f s for the post to move on (`Prefer: wait`), %d of them waited for (ready is when such an answer arrived); a read not waited for was followed by the next after %.0f ms or 5%% of the time waited so far, whichever is longer.",
+				u.Polls, u.WaitS, u.Waited, u.PollMs)
+		} else {
+			p.f("%d reads of processing posts, every %.0f ms or 5%% of the time waited so far, whichever is longer (the resolution of ready).", u.Polls, u.PollMs)
+		}
 		if u.Compute != nil {
 			p.f(" Compute: %s (`%s`).", u.Compute.Method, u.Compute.Command)
 		}

@@ -235,7 +235,7 @@ var meanings = map[string]string{
 	Store:       "the writing of renditions left after the last is made (each is written as soon as it is made)",
 	Report:      "MarkThumbnailReady call to post",
 	Thumbnailer: "commit → reported: the five above",
-	Rest:        "202 → ready minus the thumbnailer total: poll resolution, post's own work, less commit → 202",
+	Rest:        "202 → ready minus the thumbnailer total: the answer's way back (or the poll resolution), post's own work, less commit → 202",
 	ReadyAfter:  "as the load tool saw it (the same uploads)",
 }
 

@@ -36,7 +36,12 @@ type Config struct {
 	Duration time.Duration
 	// Poll is the shortest interval between reads of a processing post
 	// (see NextPoll): the resolution of the measured ready time.
-	Poll         time.Duration
+	Poll time.Duration
+	// Wait, when positive, is how long each read of a processing post
+	// asks the server to wait for it to move on ("Prefer: wait"); reads
+	// the server waited for follow each other at once, so the ready time
+	// is when the answer arrived. 0 only polls.
+	Wait         time.Duration
 	ReadyTimeout time.Duration
 	Image        []byte
 	Users        []api.User
@@ -55,7 +60,9 @@ type Sample struct {
 	Code   int
 	// Outcome is ready, failed, timeout, or the upload's error.
 	Outcome string
-	// ReadyAfter is from the 202 to the first read that showed ready.
+	// ReadyAfter is from the 202 to the post seen ready: the answer of a
+	// read the server waited for, or the sending of the first read that
+	// showed ready.
 	ReadyAfter time.Duration
 	// PostID is the accepted post ("" when the upload was not accepted):
 	// the thumbnailer's log lines are matched to uploads by it.
@@ -92,6 +99,10 @@ type Result struct {
 	// later reads wait 5% of the time elapsed (NextPoll). Polls counts them.
 	PollMs float64 `json:"poll_interval_ms"`
 	Polls  int     `json:"polls"`
+	// WaitS is what each read asked the server to wait (0: none asked);
+	// Waited counts the reads it waited for.
+	WaitS  float64 `json:"wait_s"`
+	Waited int     `json:"waited_reads"`
 	// ReadyPerS is how many uploads became ready per second, from the
 	// first upload sent to the last post ready: the pipeline's throughput
 	// (below Rate, a queue grew).
@@ -119,7 +130,7 @@ func Run(ctx context.Context, c *api.Client, cfg Config) (Result, error) {
 	}
 	var (
 		seq   atomic.Uint64
-		polls atomic.Int64
+		reads readCounts
 	)
 	targeter := func(t *vegeta.Target) error {
 		n := seq.Add(1)
@@ -167,13 +178,13 @@ func Run(ctx context.Context, c *api.Client, cfg Config) (Result, error) {
 		accepted := r.End()
 		s.PostID = p.ID
 		wg.Go(func() {
-			s.Outcome, s.ReadyAfter = poll(pollCtx, c, tokens[p.AuthorID], p.ID, accepted, cfg.Poll, cfg.ReadyTimeout, &polls)
+			s.Outcome, s.ReadyAfter = poll(pollCtx, c, tokens[p.AuthorID], p.ID, accepted, cfg, &reads)
 			record(s)
 		})
 	})
 	wg.Wait()
 	res := summarize(samples, cfg)
-	res.Polls = int(polls.Load())
+	res.Polls, res.Waited = int(reads.sent.Load()), int(reads.waited.Load())
 	if err != nil {
 		return res, fmt.Errorf("uploads: %w", err)
 	}
@@ -181,32 +192,59 @@ func Run(ctx context.Context, c *api.Client, cfg Config) (Result, error) {
 }
 
 // poll reads the post until it is ready or failed, or the timeout passes.
-// The ready time is when the first read showing ready was sent: the post
-// was ready then, and was not at the previous read. Reads are spaced by
-// NextPoll, so a backlog of slow posts does not flood the stack with reads
-// (which would slow the pipeline being measured).
-func poll(ctx context.Context, c *api.Client, token, id string, accepted time.Time, floor, timeout time.Duration, polls *atomic.Int64) (string, time.Duration) {
-	deadline := accepted.Add(timeout)
+//
+// Each read asks the server to wait for the post to move on (cfg.Wait).
+// An answer the server waited for came when the post changed, so the ready
+// time is when it arrived, and the next read goes at once. A read the
+// server did not wait for (an older server, or too many reads waiting
+// there) is followed by the next after NextPoll, so a backlog of slow
+// posts does not flood the stack with reads (which would slow the pipeline
+// being measured); the ready time is then when the first read showing
+// ready was sent: the post was ready then, and was not at the previous
+// read.
+func poll(ctx context.Context, c *api.Client, token, id string, accepted time.Time, cfg Config, reads *readCounts) (string, time.Duration) {
+	deadline := accepted.Add(cfg.ReadyTimeout)
 	for {
 		sent := time.Now()
-		polls.Add(1)
-		p, err := c.GetPost(ctx, token, id)
+		reads.sent.Add(1)
+		var (
+			p      api.Post
+			waited bool
+			err    error
+		)
+		if cfg.Wait > 0 {
+			p, waited, err = c.WaitPost(ctx, token, id, min(cfg.Wait, time.Until(deadline)))
+		} else {
+			p, err = c.GetPost(ctx, token, id)
+		}
+		seen := sent
+		if waited {
+			seen = time.Now()
+			reads.waited.Add(1)
+		}
 		if err == nil && p.Status == "ready" {
-			return "ready", sent.Sub(accepted)
+			return "ready", seen.Sub(accepted)
 		}
 		if err == nil && p.Status == "failed" {
-			return "failed", sent.Sub(accepted)
+			return "failed", seen.Sub(accepted)
 		}
 		if time.Now().After(deadline) {
-			return "timeout", sent.Sub(accepted)
+			return "timeout", seen.Sub(accepted)
+		}
+		if waited {
+			continue
 		}
 		select {
 		case <-ctx.Done():
 			return "timeout", sent.Sub(accepted)
-		case <-time.After(time.Until(sent.Add(NextPoll(floor, sent.Sub(accepted))))):
+		case <-time.After(time.Until(sent.Add(NextPoll(cfg.Poll, sent.Sub(accepted))))):
 		}
 	}
 }
+
+// readCounts counts the reads of processing posts, and those the server
+// waited for.
+type readCounts struct{ sent, waited atomic.Int64 }
 
 // NextPoll is the wait before the next read of a post that has been
 // processing for elapsed: floor, or 5% of elapsed once that is longer, so
@@ -218,7 +256,7 @@ func NextPoll(floor, elapsed time.Duration) time.Duration {
 func summarize(samples []Sample, cfg Config) Result {
 	samples = slices.Clone(samples)
 	slices.SortStableFunc(samples, func(a, b Sample) int { return cmp.Compare(a.At, b.At) })
-	r := Result{Rate: cfg.Rate, Sent: len(samples), Status: map[string]int{}, PollMs: stats.Ms(cfg.Poll), Samples: samples}
+	r := Result{Rate: cfg.Rate, Sent: len(samples), Status: map[string]int{}, PollMs: stats.Ms(cfg.Poll), WaitS: cfg.Wait.Seconds(), Samples: samples}
 	var up, after, total []time.Duration
 	for _, s := range samples {
 		r.Status[strconv.Itoa(s.Code)]++

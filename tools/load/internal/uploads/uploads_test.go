@@ -2,8 +2,15 @@ package uploads
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"pixshare/tools/load/internal/api"
 )
 
 func TestNsPerOp(t *testing.T) {
@@ -90,5 +97,43 @@ func TestSampleJSONIsInMilliseconds(t *testing.T) {
 	}
 	if want := `{"sent_at_ms":0,"upload_ms":0,"code":202,"outcome":"ready","ready_after_202_ms":0,"post_id":"p1"}`; string(b) != want {
 		t.Fatalf("%s, want %s", b, want)
+	}
+}
+
+// TestPollAsksTheServerToWait reads against a stand-in for the post
+// service (the real one's waiting is tested in post/internal/service): a
+// server that waits is asked again at once, one that does not is polled.
+func TestPollAsksTheServerToWait(t *testing.T) {
+	for _, applies := range []bool{true, false} {
+		var reads atomic.Int64
+		var prefers sync.Map
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := reads.Add(1)
+			prefers.Store(r.Header.Get("Prefer"), true)
+			if applies {
+				w.Header().Set("Preference-Applied", "wait=5")
+			}
+			status := "processing"
+			if n == 3 {
+				status = "ready"
+			}
+			fmt.Fprintf(w, `{"id":"p1","status":%q}`, status)
+		}))
+		defer srv.Close()
+		var counts readCounts
+		cfg := Config{Poll: time.Millisecond, Wait: 5 * time.Second, ReadyTimeout: time.Minute}
+		outcome, _ := poll(t.Context(), api.New(srv.URL), "token", "p1", time.Now(), cfg, &counts)
+		if outcome != "ready" || reads.Load() != 3 || counts.sent.Load() != 3 {
+			t.Fatalf("server applies wait=%v: outcome %q after %d reads (%d counted), want ready after 3", applies, outcome, reads.Load(), counts.sent.Load())
+		}
+		if want := map[bool]int64{true: 3, false: 0}[applies]; counts.waited.Load() != want {
+			t.Fatalf("server applies wait=%v: %d reads counted as waited for, want %d", applies, counts.waited.Load(), want)
+		}
+		prefers.Range(func(k, _ any) bool {
+			if k != "wait=5" {
+				t.Fatalf("a read asked Prefer %q, want wait=5", k)
+			}
+			return true
+		})
 	}
 }
