@@ -55,7 +55,7 @@ func newFlagSet(opts *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&opts.profile, "profile", defaultProfile, "folder of components/ (next to the run file) every app loads, with its config.yaml; \"\" = the run file's own resources and configuration, as `dapr run -f` loads them")
 	fs.StringVar(&opts.daprd, "daprd", "", "daprd binary (default: $PIXSHARE_DAPRD, <run file dir>/bin/daprd, daprd on PATH, ~/.dapr/bin/daprd)")
 	fs.IntVar(&opts.natsPort, "nats-port", 4223, "port of the embedded NATS JetStream broker, started for the local profile only; 0 = none")
-	fs.StringVar(&opts.dataDir, "data", ".data", "data directory, relative to the run file's directory")
+	fs.StringVar(&opts.dataDir, "data", ".data", "the launcher's data directory (secrets.json, tokens, jetstream/, mailpit.db, the log), relative to the run file's directory; the apps and the local components use .data/ as dapr.yaml and components/local say")
 	fs.StringVar(&opts.logFile, "log-file", "stack.log", "file that gets a copy of every console line, without colour, overwritten at each start (relative to -data; \"\" = none); tools/load reads the thumbnailer's stage timings there")
 	fs.DurationVar(&opts.readyTimeout, "ready-timeout", 3*time.Minute, "how long every app may take to become ready")
 	fs.Func("apps", "comma-separated app ids to run (default: all)", listFlag(&opts.apps))
