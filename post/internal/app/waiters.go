@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -116,7 +115,7 @@ func (s *Service) GetAfterProgress(ctx context.Context, viewer, id string, wait 
 	if wait <= 0 {
 		return p, 0, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, wait)
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	seen := progressOf(p)
 	recheck := time.NewTicker(s.cfg.Wait.Recheck)
@@ -130,24 +129,23 @@ func (s *Service) GetAfterProgress(ctx context.Context, viewer, id string, wait 
 		// Read again only after watching, so that a change recorded
 		// between the last read and the watch is not missed; each read has
 		// a reading of stamps of its own.
-		next, err := s.Get(cache.WithLedger(ctx, s.stamps), viewer, id)
+		next, err := s.Get(cache.WithLedger(waitCtx, s.stamps), viewer, id)
 		if err == nil && progressOf(next) == seen {
 			select {
 			case <-changed:
 			case <-recheck.C:
-			case <-ctx.Done():
+			case <-waitCtx.Done():
 			}
 		}
 		s.waiters.release()
 		switch {
-		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
-			// The wait ran out while reading: answer what was seen.
+		case err != nil && waitCtx.Err() != nil && ctx.Err() == nil:
+			// The wait ran out while reading (whatever error that
+			// gave): answer what was seen last.
 			return p, applied, nil
 		case err != nil:
 			return domain.Post{}, applied, err
-		case progressOf(next) != seen:
-			return next, applied, nil
-		case ctx.Err() != nil:
+		case progressOf(next) != seen, waitCtx.Err() != nil:
 			return next, applied, nil
 		}
 		p = next
