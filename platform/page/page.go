@@ -70,7 +70,9 @@ func DecodeCursor(cursor string, n int) ([]string, error) {
 	}
 	bad := apperror.Invalidf("cursor is not valid; use next_cursor from a previous page").
 		WithFields(apperror.FieldError{Field: "cursor", Message: "malformed"})
-	if len(cursor) > 512 {
+	// The decoder skips line breaks even in strict mode, so a cursor with
+	// one would name the same page as another string: refuse it.
+	if len(cursor) > 512 || strings.ContainsAny(cursor, "\r\n") {
 		return nil, bad
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(cursor)
