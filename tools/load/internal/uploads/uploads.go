@@ -35,7 +35,8 @@ type Config struct {
 	Rate     float64
 	Duration time.Duration
 	// Poll is the shortest interval between reads of a processing post
-	// (see NextPoll): the resolution of the measured ready time.
+	// that the server did not wait for (see NextPoll): then the
+	// resolution of the measured ready time.
 	Poll time.Duration
 	// Wait, when positive, is how long each read of a processing post
 	// asks the server to wait for it to move on ("Prefer: wait"); reads
@@ -95,8 +96,9 @@ type Result struct {
 	ReadyAfter202Ms  stats.Latency  `json:"ready_after_202_ms"`
 	ReadyAfterSendMs stats.Latency  `json:"ready_after_send_ms"`
 	Status           map[string]int `json:"status"`
-	// PollMs is the shortest interval between reads of a processing post;
-	// later reads wait 5% of the time elapsed (NextPoll). Polls counts them.
+	// PollMs is the shortest interval between reads of a processing post
+	// that the server did not wait for; later reads wait 5% of the time
+	// elapsed (NextPoll). Polls counts every read.
 	PollMs float64 `json:"poll_interval_ms"`
 	Polls  int     `json:"polls"`
 	// WaitS is what each read asked the server to wait (0: none asked);
