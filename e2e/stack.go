@@ -100,8 +100,12 @@ func Start(t *testing.T, opts Options) *Stack {
 }
 
 // portTaken finds the launcher's refusal of a taken port, or a child's
-// failure to bind one.
-var portTaken = regexp.MustCompile(`^stack: port \d+ .* is already in use|bind: address already in use`)
+// failure to bind one. A sidecar whose metrics port was taken may not get
+// to say so: daprd binds it beside the name resolution's migration, whose
+// rollback then fails on the cancelled start and exits with only
+// "Failed to rollback transaction: context canceled" (Dapr 1.14's SQLite
+// migrations, common/component/sql/migrations/sqlite).
+var portTaken = regexp.MustCompile(`^stack: port \d+ .* is already in use|bind: address already in use|Failed to rollback transaction: context canceled`)
 
 // errPortTaken marks a launch refused because a port was taken meanwhile.
 var errPortTaken = errors.New("a port of the stack was taken before the launcher bound it")
