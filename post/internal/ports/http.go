@@ -241,17 +241,11 @@ func (h *HTTP) readUpload(r *http.Request) (app.Upload, error) {
 // at most: a client waiting for its upload asks again at once instead of
 // polling. "Preference-Applied" says the read was allowed to wait.
 func (h *HTTP) get(w http.ResponseWriter, r *http.Request) error {
-	viewer, id := auth.ViewerID(r.Context()), mux.Vars(r)["id"]
 	wait, ok := httpserver.PreferWait(r.Header)
-	if !ok {
-		p, err := h.svc.Get(r.Context(), viewer, id)
-		if err != nil {
-			return err
-		}
-		return h.writePost(w, r, http.StatusOK, p)
+	if ok {
+		w.Header().Add("Vary", httpserver.HeaderPrefer)
 	}
-	w.Header().Add("Vary", httpserver.HeaderPrefer)
-	p, applied, err := h.svc.GetAfterProgress(r.Context(), viewer, id, wait)
+	p, applied, err := h.svc.GetAfterProgress(r.Context(), auth.ViewerID(r.Context()), mux.Vars(r)["id"], wait)
 	if err != nil {
 		return err
 	}

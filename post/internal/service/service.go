@@ -92,7 +92,7 @@ func (c *Config) Validate() error {
 		return errors.New("UPLOAD_QUOTA_BYTES must be 0 (no quota) or positive")
 	case c.BlobDeleteAfter < 0 || c.BlobJanitorInterval <= 0 || c.BlobSweepInterval < 0:
 		return errors.New("BLOB_DELETE_AFTER and BLOB_SWEEP_INTERVAL must not be negative, BLOB_JANITOR_INTERVAL must be positive")
-	case c.ProcessingWaitMax != 0 && c.ProcessingWaitMax < time.Second, c.ProcessingWaitMax%time.Second != 0:
+	case c.ProcessingWaitMax < 0 || c.ProcessingWaitMax%time.Second != 0:
 		return errors.New("PROCESSING_WAIT_MAX must be 0 (reads never wait) or whole seconds (Prefer: wait counts seconds)")
 	case c.ProcessingWaiters < 0 || c.ProcessingWaitRecheck <= 0:
 		return errors.New("PROCESSING_WAITERS must not be negative, PROCESSING_WAIT_RECHECK must be positive")
